@@ -1,0 +1,122 @@
+"""Problems found in records: one small family with stable codes.
+
+Validation never raises for a bad record: it returns problems, and only the CLI turns them
+into an exit code. Each code is stable; ``CODES`` documents it (``reported-claims codes``).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Literal
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong with one place in one file."""
+
+    path: str
+    """The file, relative to the repository when it is inside it, with forward slashes."""
+    line: int
+    """1-based line; 1 when the problem concerns the whole file."""
+    col: int
+    """1-based column."""
+    code: str
+    """Stable code, a key of ``CODES``."""
+    location: str = ""
+    """Where inside the record, e.g. ``reports[0].quote``; empty for the whole file."""
+    message: str = ""
+    """What is wrong and, where it helps, how to fix it."""
+    severity: Severity = "error"
+
+    def format(self) -> str:
+        where = self.location or "(file)"
+        tag = self.code if self.severity == "error" else f"{self.code}, warning"
+        return f"{self.path}:{self.line}:{self.col}: {where}: {self.message} [{tag}]"
+
+    def github(self) -> str:
+        """The GitHub Actions annotation form, shown on the pull request."""
+        level = "error" if self.severity == "error" else "warning"
+        msg = f"{self.location or '(file)'}: {self.message}".replace("%", "%25")
+        msg = msg.replace("\r", "%0D").replace("\n", "%0A")
+        return f"::{level} file={self.path},line={self.line},col={self.col},title={self.code}::{msg}"
+
+
+def relpath(path: os.PathLike | str, root: os.PathLike | str) -> str:
+    """``path`` relative to ``root`` when inside it, else as given; always with ``/``."""
+    p = os.path.abspath(path)
+    r = os.path.abspath(root)
+    try:
+        rel = os.path.relpath(p, r)
+    except ValueError:  # another drive on Windows
+        rel = p
+    if rel.startswith(".."):
+        rel = str(path)
+    return rel.replace(os.sep, "/")
+
+
+CODES: dict[str, str] = {
+    # reading the file
+    "file-too-large": "The file is larger than the limit for one record; records are small.",
+    "not-utf8": "The file is not valid UTF-8 text.",
+    "bom": "The file starts with a byte-order mark; save it as UTF-8 without BOM.",
+    "nul-byte": "The file contains a NUL byte: it is binary, not a YAML record.",
+    "unreadable": "The file could not be read (permissions, a folder, a broken link).",
+    "empty-file": "The file holds no record.",
+    "yaml-syntax": "The YAML cannot be parsed (bad indentation, tabs, unclosed quotes...).",
+    "multiple-documents": "The file holds more than one YAML document; one record per file.",
+    "yaml-anchor": "Anchors (&name) are not allowed: write each value out.",
+    "yaml-alias": "Aliases (*name) are not allowed: write each value out.",
+    "merge-key": "Merge keys (<<) are not allowed: write each key out.",
+    "yaml-tag": "Tags (!!str, !python/...) are not allowed: values are typed by the model.",
+    "complex-key": "A mapping key must be a plain string.",
+    "duplicate-key": "The same key appears twice in one mapping.",
+    "too-deep": "The record nests deeper than any record kind allows.",
+    "not-a-mapping": "A record file must hold one mapping (key: value lines) at the top.",
+    "unknown-kind": "The file is not in a records folder and its id has no known prefix.",
+    # one record
+    "missing-field": "A required field is missing.",
+    "unknown-field": "A field that the model does not define (a typo?).",
+    "invalid-type": "A value of the wrong type (text where a list is expected...).",
+    "invalid-format": "A value that does not match the required format (an id, a code...).",
+    "invalid-length": "A text or list that is too long or too short.",
+    "invalid-choice": "A value that is not one of the allowed choices.",
+    "invalid-value": "A value the model rejects.",
+    "out-of-range": "A number outside its allowed range (negative amounts...).",
+    "not-finite": "A number that is infinite or not a number.",
+    "invalid-date": "A date that does not exist or is not written YYYY-MM-DD.",
+    "invalid-period": "A period that is not YYYY, YYYY-Qn, YYYY-MM, YYYY-MM-DD or START/END.",
+    "period-order": "A period that ends before it starts.",
+    "future-date": "A date in the future.",
+    "invalid-url": "A URL that is not http or https.",
+    "unknown-country": "A country code that is not ISO 3166-1 alpha-2.",
+    "blank-text": "An empty text.",
+    "surrounding-whitespace": "A text that starts or ends with white space.",
+    "control-character": "A control character inside a text.",
+    "invisible-character": "An invisible, zero-width or bidirectional control character in a text.",
+    "not-nfc": "A text that is not in Unicode normal form C.",
+    "formula-prefix": "A text that starts with = + - @ tab or CR, which spreadsheets run as a formula.",
+    "placeholder": "A placeholder left by `reported-claims new` that is not filled in.",
+    "share-over-100": "A percentage above 100.",
+    "missing-share-of": "A percentage without the whole it is a share of.",
+    "claim-without-report": "A claim with no report: every claim needs a source and its quote.",
+    "withdrawal-mismatch": "`status: withdrawn` without `withdrawal`, or the reverse.",
+    "duplicate-quantity": "Two quantities of one claim share an id.",
+    "unknown-quantity": "A report's figure refers to a quantity the claim does not define.",
+    # across records
+    "duplicate-id": "Two records share an id.",
+    "id-mismatch": "The record's id is not its file name.",
+    "case-collision": "Two file names differ only by case; they collide on macOS and Windows.",
+    "unknown-reference": "A reference to a record that does not exist.",
+    "unknown-term": "A term that is not in its vocabulary under records/vocabularies/.",
+    "deprecated-term": "A term its vocabulary marks as deprecated.",
+    "duplicate-term": "Two terms of one vocabulary share an id.",
+    "vocabulary-mismatch": "A vocabulary's id is not its file name.",
+    "lineage-cycle": "Sources that derive from or attribute to one another in a circle.",
+    "self-link": "A claim linked to itself.",
+    "duplicate-report": "Two reports of one claim cite the same source.",
+    "near-duplicate": "A claim that closely matches another claim.",
+    "stale-generated": "A generated file differs from what the models generate now.",
+}

@@ -1,0 +1,549 @@
+"""The record models: the one hand-written definition of what a record is.
+
+The JSON Schemas under ``schema/`` and the Table Schemas of the data package are generated
+from these classes; the attribute docstrings become the schemas' descriptions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from typing import Annotated, Literal, Optional
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+# --- identifiers -------------------------------------------------------------------------
+
+SLUG = r"[a-z0-9]+(?:-[a-z0-9]+)*"
+ID_MAX = 80
+
+ClaimId = Annotated[
+    str,
+    Field(pattern=rf"^clm-{SLUG}$", max_length=ID_MAX, description="A claim id: `clm-` and a lower-case slug."),
+]
+SourceId = Annotated[
+    str,
+    Field(pattern=rf"^src-{SLUG}$", max_length=ID_MAX, description="A source id: `src-` and a lower-case slug."),
+]
+EntityId = Annotated[
+    str,
+    Field(pattern=rf"^ent-{SLUG}$", max_length=ID_MAX, description="An entity id: `ent-` and a lower-case slug."),
+]
+Term = Annotated[
+    str,
+    Field(
+        pattern=rf"^{SLUG}$",
+        max_length=ID_MAX,
+        description="A term id from one of the vocabularies in `records/vocabularies/`.",
+    ),
+]
+
+ID_PREFIX = {"claim": "clm-", "source": "src-", "entity": "ent-"}
+
+# --- text ----------------------------------------------------------------------------------
+
+# Characters that can make text display differently from what it contains (Trojan Source):
+# bidirectional embeddings, overrides and isolates, zero-width characters and the BOM.
+INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u00ad]")
+CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+# A cell starting with one of these is run as a formula by spreadsheets (CSV injection).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+PLACEHOLDER = "TODO"
+
+
+def _check_text(value: str) -> str:
+    if not value.strip():
+        raise PydanticCustomError("blank-text", "text is empty; write the value or remove the field")
+    if value != value.strip():
+        raise PydanticCustomError(
+            "surrounding-whitespace", "text starts or ends with white space; remove it"
+        )
+    if m := CONTROL.search(value):
+        raise PydanticCustomError(
+            "control-character",
+            "control character U+{cp} at offset {offset}; remove it",
+            {"cp": f"{ord(m.group()):04X}", "offset": m.start()},
+        )
+    if m := INVISIBLE.search(value):
+        raise PydanticCustomError(
+            "invisible-character",
+            "invisible or bidirectional character U+{cp} at offset {offset}; remove it",
+            {"cp": f"{ord(m.group()):04X}", "offset": m.start()},
+        )
+    if not unicodedata.is_normalized("NFC", value):
+        raise PydanticCustomError(
+            "not-nfc", "text is not in Unicode normal form C; normalise it (e.g. `reported-claims fmt`)"
+        )
+    if value.startswith(FORMULA_START):
+        raise PydanticCustomError(
+            "formula-prefix",
+            "text starts with {char}, which spreadsheets run as a formula; reword the start",
+            {"char": repr(value[0])},
+        )
+    if value.startswith(PLACEHOLDER):
+        raise PydanticCustomError("placeholder", "placeholder not filled in: {value}", {"value": value[:60]})
+    return value
+
+
+Text = Annotated[str, Field(min_length=1, max_length=10_000), AfterValidator(_check_text)]
+"""Free text: one line or more, NFC, no control, invisible or bidi characters, no formula start."""
+
+Line = Annotated[str, Field(min_length=1, max_length=1_000), AfterValidator(_check_text)]
+
+
+def _check_past(value: dt.date) -> dt.date:
+    if value > dt.date.today():
+        raise PydanticCustomError("future-date", "date {date} is in the future", {"date": value.isoformat()})
+    return value
+
+
+PastDate = Annotated[dt.date, AfterValidator(_check_past)]
+
+
+def _check_url(value: str) -> str:
+    if not re.match(r"^https?://[^\s/$.?#][^\s]*$", value, re.IGNORECASE):
+        raise PydanticCustomError("invalid-url", "not an http(s) URL: {value}", {"value": value[:80]})
+    _check_text(value)
+    return value
+
+
+Url = Annotated[str, Field(max_length=2_000), AfterValidator(_check_url)]
+
+# --- partial dates and periods -------------------------------------------------------------
+
+Precision = Literal["day", "month", "year", "unknown"]
+
+_PARTIAL = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+_QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
+
+
+def _month_end(year: int, month: int) -> dt.date:
+    nxt = dt.date(year + (month == 12), month % 12 + 1, 1)
+    return nxt - dt.timedelta(days=1)
+
+
+def _bounds(text: str) -> tuple[dt.date, dt.date]:
+    """First and last day of a year, quarter, month or day written in ISO 8601."""
+    if m := _QUARTER.match(text):
+        year, q = int(m.group(1)), int(m.group(2))
+        return dt.date(year, 3 * q - 2, 1), _month_end(year, 3 * q)
+    m = _PARTIAL.match(text)
+    if not m:
+        raise PydanticCustomError(
+            "invalid-period",
+            "{value} is not YYYY, YYYY-Qn, YYYY-MM or YYYY-MM-DD",
+            {"value": repr(text[:40])},
+        )
+    year, month, day = (int(g) if g else None for g in m.groups())
+    try:
+        if month is None:
+            return dt.date(year, 1, 1), dt.date(year, 12, 31)
+        if day is None:
+            return dt.date(year, month, 1), _month_end(year, month)
+        d = dt.date(year, month, day)
+    except ValueError as exc:
+        raise PydanticCustomError(
+            "invalid-date", "{value} is not a real date: {why}", {"value": repr(text), "why": str(exc)}
+        ) from None
+    return d, d
+
+
+def period_bounds(period: str) -> tuple[dt.date, dt.date]:
+    """The first and last day covered by a period (``2023``, ``2023-Q4``, ``2021/2022``...)."""
+    start, _, end = period.partition("/")
+    first = _bounds(start)[0]
+    last = _bounds(end or start)[1]
+    return first, last
+
+
+def _check_period(value: str) -> str:
+    start, sep, end = value.partition("/")
+    if sep and not end:
+        raise PydanticCustomError("invalid-period", "period {value} has no end after '/'", {"value": repr(value)})
+    first, last = period_bounds(value)
+    if sep and _bounds(end)[0] < _bounds(start)[0]:
+        raise PydanticCustomError(
+            "period-order", "period {value} ends before it starts", {"value": repr(value)}
+        )
+    _check_past(first)
+    return value
+
+
+Period = Annotated[
+    str,
+    Field(
+        max_length=40,
+        description="What time the claim is about: `YYYY`, `YYYY-Qn`, `YYYY-MM`, `YYYY-MM-DD`, "
+        "or a range `START/END` of those (ISO 8601 interval).",
+        examples=["2023", "2023-Q4", "2021/2022", "2024-04-01/2024-04-30"],
+    ),
+    AfterValidator(_check_period),
+]
+
+
+def _check_partial_date(value: str) -> str:
+    if not _PARTIAL.match(value):
+        raise PydanticCustomError(
+            "invalid-date", "{value} is not YYYY, YYYY-MM or YYYY-MM-DD", {"value": repr(value[:40])}
+        )
+    _check_past(_bounds(value)[0])
+    return value
+
+
+PartialDate = Annotated[
+    str,
+    Field(
+        max_length=10,
+        description="A date as precise as it is known: `YYYY-MM-DD`, `YYYY-MM` or `YYYY`.",
+        examples=["2024-04-12", "2024-04", "2024"],
+    ),
+    AfterValidator(_check_partial_date),
+]
+
+
+def date_precision(value: Optional[str]) -> Precision:
+    """How precise a partial date is: day, month, year, or unknown when there is none."""
+    if not value:
+        return "unknown"
+    return {4: "year", 7: "month", 10: "day"}[len(value)]
+
+
+# --- shared base --------------------------------------------------------------------------
+
+
+class Record(BaseModel):
+    """Base of every model: unknown fields are errors and the docstrings are descriptions."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        use_attribute_docstrings=True,
+        str_strip_whitespace=False,
+        validate_default=False,
+    )
+
+
+# --- vocabularies -------------------------------------------------------------------------
+
+
+class VocabularyTerm(Record):
+    """One term of a controlled vocabulary."""
+
+    id: Term
+    """Stable id of the term, used in records. Never reuse or rename it; deprecate it instead."""
+    label: Line
+    """Human-readable name of the term."""
+    description: Text
+    """What the term covers, precisely enough to choose between neighbouring terms."""
+    deprecated: Optional[Line] = None
+    """Set when the term must no longer be used in new records: why, and what to use instead."""
+
+
+class Vocabulary(Record):
+    """A controlled vocabulary: the terms a field of the records may take."""
+
+    id: Literal["topics", "items", "roles", "statuses", "source-kinds", "entity-kinds", "attribution-kinds"]
+    """Which vocabulary this is; also the file name."""
+    title: Line
+    """Human-readable title of the vocabulary."""
+    description: Text
+    """Which record field uses the vocabulary, and how to choose a term."""
+    terms: list[VocabularyTerm] = Field(min_length=1)
+    """The terms, in the order they are presented."""
+
+
+# --- entities -----------------------------------------------------------------------------
+
+
+def _check_country(value: str) -> str:
+    import pycountry  # imported here: only validation needs the country list
+
+    if pycountry.countries.get(alpha_2=value) is None:
+        raise PydanticCustomError(
+            "unknown-country", "{value} is not an ISO 3166-1 alpha-2 country code", {"value": repr(value)}
+        )
+    return value
+
+
+Country = Annotated[
+    str,
+    Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 country code, e.g. `CN`."),
+    AfterValidator(_check_country),
+]
+
+
+class ExternalIds(Record):
+    """Identifiers of the entity in other databases."""
+
+    wikidata: Optional[Annotated[str, Field(pattern=r"^Q[1-9][0-9]{0,11}$")]] = None
+    """Wikidata item id, e.g. `Q148`."""
+    lei: Optional[Annotated[str, Field(pattern=r"^[A-Z0-9]{18}[0-9]{2}$")]] = None
+    """Legal Entity Identifier (ISO 17442), 20 characters."""
+    opensanctions: Optional[Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{1,99}$")]] = None
+    """OpenSanctions entity id."""
+    website: Optional[Url] = None
+    """The entity's official website."""
+
+
+class Entity(Record):
+    """A government, agency, company, research institute, person, organisation or country."""
+
+    id: EntityId
+    """Stable id; also the file name. Never reused or deleted."""
+    name: Line
+    """The name most commonly used in English."""
+    aliases: list[Line] = []
+    """Other names and spellings used by sources, including names in other scripts."""
+    kind: Term
+    """What sort of entity this is: a term of the `entity-kinds` vocabulary."""
+    country: Optional[Country] = None
+    """The country the entity belongs to or is based in (ISO 3166-1 alpha-2)."""
+    part_of: Optional[EntityId] = None
+    """The entity this one belongs to: a ministry's government, an official's office."""
+    ids: Optional[ExternalIds] = None
+    """Identifiers in other databases."""
+    description: Optional[Text] = None
+    """A short neutral description that tells this entity apart from others of the same name."""
+
+
+# --- sources ------------------------------------------------------------------------------
+
+Relation = Literal["reprint", "rewrite", "summary", "translation", "excerpt"]
+
+
+class Derivation(Record):
+    """A source this one republishes or rewrites."""
+
+    source: SourceId
+    """The source it derives from."""
+    relation: Relation
+    """How: `reprint` (the same text), `rewrite` (reworded), `summary`, `translation`, `excerpt`."""
+    note: Optional[Text] = None
+    """How the derivation is known, e.g. the text matches sentence for sentence."""
+
+
+class Source(Record):
+    """An article, official statement, testimony, call readout, report or dataset."""
+
+    id: SourceId
+    """Stable id; also the file name. Never reused or deleted."""
+    kind: Term
+    """What sort of source: a term of the `source-kinds` vocabulary."""
+    title: Line
+    """The title as published, or a descriptive title in [brackets] when it has none."""
+    publisher: Optional[EntityId] = None
+    """Who published it: an entity id. Omit when the publisher is unknown."""
+    url: Optional[Url] = None
+    """Where it was published (http or https)."""
+    published: Optional[PartialDate] = None
+    """When it was published, as precise as known (`YYYY-MM-DD`, `YYYY-MM`, `YYYY`); omit when unknown."""
+    authors: list[Line] = []
+    """Named authors, as credited."""
+    language: Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$")] = "en"
+    """Language of the text (BCP 47, e.g. `en`, `zh`, `en-GB`)."""
+    derived_from: list[Derivation] = []
+    """Sources this one republishes or rewrites: a reprint of a wire story names the wire story."""
+    attributes_to: list[SourceId] = []
+    """Primary sources that this source attributes its claims to (a briefing, a report, a readout)."""
+    text_sha256: Optional[Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]] = None
+    """SHA-256 of the archived text under `archive/<id>.txt`, against which quotes are checked."""
+    notes: Optional[Text] = None
+    """Anything a reader needs to weigh the source: how it was identified, what is uncertain."""
+
+
+# --- claims -------------------------------------------------------------------------------
+
+Hedge = Literal["exact", "about", "nearly", "over", "at-least", "under", "up-to"]
+LinkType = Literal["denies", "contradicts", "supports", "updates", "same-as", "responds-to"]
+Unit = Annotated[
+    str,
+    Field(
+        pattern=r"^(percent|count|times|[A-Z]{3})$",
+        description="`percent`, `count`, `times` (a multiple) or an ISO 4217 currency code such as `USD`.",
+    ),
+]
+Amount = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+
+
+class Claimant(Record):
+    """Who made the claim and how the sources attribute it."""
+
+    entity: EntityId
+    """The claimant: a person, office, government or organisation."""
+    attribution: Term
+    """How the claim is attributed: a term of the `attribution-kinds` vocabulary."""
+    description: Optional[Line] = None
+    """The claimant as the sources describe them, e.g. `two senior Biden administration officials`."""
+    via: Optional[SourceId] = None
+    """The primary source in which the claimant made the claim (a briefing, a testimony...)."""
+
+
+class EntityRole(Record):
+    """An entity the claim is about, and its role in it."""
+
+    entity: EntityId
+    """The entity."""
+    role: Term
+    """Its role in the claim: a term of the `roles` vocabulary."""
+
+
+class Quantity(Record):
+    """A figure the claim states, in normalised form."""
+
+    id: Term
+    """Id of the quantity within the claim, referred to by the reports' figures."""
+    measure: Line
+    """What is measured, in words, e.g. `share of Russia's microelectronics imports from China`."""
+    value: Amount
+    """The number, finite and not negative: `90` for 90 %, `900000000` for $900 million."""
+    unit: Unit
+    share_of: Optional[Line] = None
+    """For a percentage: the whole it is a share of."""
+    hedge: Hedge = "exact"
+    """How the figure is qualified: `about`, `nearly`, `over`, `at-least`, `under`, `up-to` or `exact`."""
+    period: Optional[Period] = None
+
+    @model_validator(mode="after")
+    def _percent(self) -> "Quantity":
+        if self.unit == "percent":
+            if self.value > 100:
+                raise PydanticCustomError(
+                    "share-over-100", "a share of {value} percent is above 100", {"value": self.value}
+                )
+            if self.share_of is None:
+                raise PydanticCustomError(
+                    "missing-share-of", "a percentage needs `share_of`: the whole it is a share of"
+                )
+        return self
+
+
+class Figure(Record):
+    """A figure as one source gave it."""
+
+    quantity: Term
+    """The id of the claim's quantity this figure reports."""
+    text: Line
+    """The figure exactly as printed, e.g. `over 70%` or `nearly $900 million`."""
+    value: Amount
+    """The number the source gave."""
+    unit: Unit
+    hedge: Hedge = "exact"
+    """The qualifier the source used."""
+
+
+class Report(Record):
+    """One source carrying the claim, in its own words."""
+
+    source: SourceId
+    """The source that carries the claim."""
+    quote: Text
+    """The passage that carries the claim, copied exactly from the source; `...` marks an elision."""
+    attributed_to: Optional[Line] = None
+    """Whom the source attributes the claim to, in its own words."""
+    figures: list[Figure] = []
+    """The figures as this source gave them, when they differ in wording or value from others."""
+    terms: list[Line] = []
+    """The source's own words for the items or parties, where they differ, e.g. `computer chips`."""
+    note: Optional[Text] = None
+    """How this report differs from the claim or from other reports."""
+
+
+class ClaimLink(Record):
+    """A typed link from this claim to another."""
+
+    type: LinkType
+    """`denies`, `contradicts`, `supports`, `updates`, `same-as` or `responds-to`."""
+    claim: ClaimId
+    """The other claim."""
+    note: Optional[Text] = None
+    """Why the link holds."""
+
+
+class Withdrawal(Record):
+    """Why and when a record was withdrawn. The record stays; its id is never reused."""
+
+    date: PastDate
+    """When it was withdrawn."""
+    reason: Text
+    """Why: a duplicate of another claim, a misreading of the source, a retraction..."""
+    replaced_by: Optional[ClaimId] = None
+    """The claim that replaces it, if any."""
+
+
+class Claim(Record):
+    """One claim reported in the news: who claimed what, and who reported it in which words."""
+
+    id: ClaimId
+    """Stable id; also the file name. Never reused or deleted: withdraw instead."""
+    statement: Line
+    """The claim in one neutral sentence, attributing nothing and judging nothing."""
+    topic: Term
+    """The main topic: a term of the `topics` vocabulary."""
+    items: list[Term] = []
+    """Goods and technologies the claim is about: terms of the `items` vocabulary."""
+    claimants: list[Claimant] = Field(min_length=1)
+    """Who made the claim, as the sources attribute it."""
+    entities: list[EntityRole] = []
+    """The entities the claim is about, with their roles."""
+    period: Optional[Period] = None
+    quantities: list[Quantity] = []
+    """The figures the claim states, normalised."""
+    status: Term = "reported"
+    """Where the claim stands: a term of the `statuses` vocabulary (`withdrawn` needs `withdrawal`)."""
+    withdrawal: Optional[Withdrawal] = None
+    """Set when the record is withdrawn."""
+    links: list[ClaimLink] = []
+    """Typed links to other claims."""
+    reports: list[Report] = []
+    """Each source that carries the claim, with its verbatim quote and its own figures and wording."""
+    notes: Optional[Text] = None
+    """Where the reports disagree (a hedge, a term, a date) and anything else a reader must know."""
+
+    @field_validator("reports")
+    @classmethod
+    def _has_report(cls, reports: list[Report]) -> list[Report]:
+        if not reports:
+            raise PydanticCustomError(
+                "claim-without-report", "a claim needs at least one report: a source and its quote"
+            )
+        return reports
+
+    @model_validator(mode="after")
+    def _consistency(self) -> "Claim":
+        if (self.status == "withdrawn") != (self.withdrawal is not None):
+            raise PydanticCustomError(
+                "withdrawal-mismatch",
+                "`status: withdrawn` and `withdrawal` (date and reason) go together",
+            )
+        ids = [q.id for q in self.quantities]
+        if len(set(ids)) != len(ids):
+            raise PydanticCustomError("duplicate-quantity", "two quantities share an id")
+        for report in self.reports:
+            for figure in report.figures:
+                if figure.quantity not in ids:
+                    raise PydanticCustomError(
+                        "unknown-quantity",
+                        "figure refers to quantity {q}, which the claim does not define",
+                        {"q": repr(figure.quantity)},
+                    )
+        return self
+
+
+MODELS: dict[str, type[Record]] = {
+    "claim": Claim,
+    "source": Source,
+    "entity": Entity,
+    "vocabulary": Vocabulary,
+}
+"""Record kind -> model. The folder of each kind under ``records/`` is its plural."""
+
+FOLDERS = {"claims": "claim", "sources": "source", "entities": "entity", "vocabularies": "vocabulary"}

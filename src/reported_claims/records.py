@@ -1,0 +1,244 @@
+"""Reading a repository of records into models, with every problem located in its file.
+
+Two layers, in order: structure (the reader and the pydantic model of each record), then
+meaning (rules across records, in ``rules.py``). Nothing here raises for a bad record.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Optional
+
+from pydantic import ValidationError
+
+from . import yamlio
+from .errors import Problem, relpath
+from .models import FOLDERS, ID_PREFIX, MODELS, Claim, Entity, Record, Source, Vocabulary
+
+RECORDS = "records"
+
+
+@dataclass
+class Loaded:
+    """One record file, read and (if it could be) validated."""
+
+    path: Path
+    shown: str
+    kind: Optional[str]
+    doc: yamlio.Document
+    record: Optional[Record] = None
+    target: bool = True
+    """Whether problems in this file are reported (False for context records)."""
+
+
+@dataclass
+class Dataset:
+    """Every record of a repository, by kind and id."""
+
+    root: Path
+    claims: dict[str, Claim] = field(default_factory=dict)
+    sources: dict[str, Source] = field(default_factory=dict)
+    entities: dict[str, Entity] = field(default_factory=dict)
+    vocabularies: dict[str, Vocabulary] = field(default_factory=dict)
+    files: dict[str, Loaded] = field(default_factory=dict)
+    """Record id -> the file it came from (the first, if an id is duplicated)."""
+
+    def table(self, kind: str) -> dict:
+        return {"claim": self.claims, "source": self.sources, "entity": self.entities,
+                "vocabulary": self.vocabularies}[kind]
+
+    def terms(self, vocabulary: str) -> dict:
+        vocab = self.vocabularies.get(vocabulary)
+        return {t.id: t for t in vocab.terms} if vocab else {}
+
+    @property
+    def count(self) -> int:
+        return len(self.claims) + len(self.sources) + len(self.entities) + len(self.vocabularies)
+
+
+def record_files(root: Path) -> list[Path]:
+    """Every ``*.yaml`` file under ``records/``, in a stable order."""
+    base = root / RECORDS
+    found = []
+    for folder in sorted(FOLDERS):
+        d = base / folder
+        if d.is_dir():
+            found.extend(sorted(p for p in d.iterdir() if p.suffix in (".yaml", ".yml")))
+    return found
+
+
+def expand(paths: Iterable[Path]) -> list[Path]:
+    """Files named, and the ``*.yaml`` files under folders named."""
+    out: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            out.extend(sorted(q for q in p.rglob("*") if q.suffix in (".yaml", ".yml") and q.is_file()))
+        else:
+            out.append(p)
+    return out
+
+
+def kind_of(path: Path, data: object) -> Optional[str]:
+    """The record kind: from the folder (``claims/`` ...), else from the id's prefix."""
+    if path.parent.name in FOLDERS:
+        return FOLDERS[path.parent.name]
+    rid = data.get("id") if isinstance(data, dict) else None
+    if isinstance(rid, str):
+        for kind, prefix in ID_PREFIX.items():
+            if rid.startswith(prefix):
+                return kind
+        if "terms" in data:
+            return "vocabulary"
+    return None
+
+
+# pydantic error type -> our stable code; custom errors already carry our code as their type.
+_PYDANTIC_CODES = {
+    "missing": "missing-field",
+    "extra_forbidden": "unknown-field",
+    "string_pattern_mismatch": "invalid-format",
+    "string_too_long": "invalid-length",
+    "string_too_short": "invalid-length",
+    "too_short": "invalid-length",
+    "too_long": "invalid-length",
+    "literal_error": "invalid-choice",
+    "greater_than_equal": "out-of-range",
+    "greater_than": "out-of-range",
+    "less_than_equal": "out-of-range",
+    "less_than": "out-of-range",
+    "finite_number": "not-finite",
+    "date_parsing": "invalid-date",
+    "date_from_datetime_parsing": "invalid-date",
+    "date_from_datetime_inexact": "invalid-date",
+    "date_type": "invalid-date",
+}
+
+# Object-level errors are raised by a model validator without a field: point at this field.
+_FIELD_OF_CODE = {
+    "withdrawal-mismatch": "status",
+    "duplicate-quantity": "quantities",
+    "unknown-quantity": "reports",
+    "share-over-100": "value",
+    "missing-share-of": "unit",
+}
+
+
+def _code(error: dict) -> str:
+    etype = error["type"]
+    if etype in _PYDANTIC_CODES:
+        return _PYDANTIC_CODES[etype]
+    if "-" in etype:  # one of ours
+        return etype
+    if etype.endswith(("_type", "_parsing")):
+        return "invalid-type"
+    return "invalid-value"
+
+
+def _message(error: dict, model: type[Record]) -> str:
+    etype = error["type"]
+    loc = error["loc"]
+    if etype == "extra_forbidden":
+        name = str(loc[-1])
+        fields = _fields_at(model, loc[:-1])
+        close = difflib.get_close_matches(name, fields, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else f"; allowed: {', '.join(fields)}"
+        return f"unknown field {name!r}{hint}"
+    if etype == "missing":
+        return f"field {loc[-1]!r} is required"
+    if etype == "string_pattern_mismatch":
+        pattern = error.get("ctx", {}).get("pattern", "")
+        return f"{error['input']!r} does not match the format {pattern}"
+    if etype == "literal_error":
+        return f"{error['input']!r} is not allowed: {error['ctx']['expected']}"
+    return error["msg"][0].lower() + error["msg"][1:] if error["msg"] else etype
+
+
+def _fields_at(model: type[Record], loc: tuple) -> list[str]:
+    """The field names of the model found at ``loc`` (lists skipped)."""
+    current: type = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        info = current.model_fields.get(part) if hasattr(current, "model_fields") else None
+        if info is None:
+            return []
+        current = _inner_model(info.annotation)
+        if current is None:
+            return []
+    return list(current.model_fields) if hasattr(current, "model_fields") else []
+
+
+def _inner_model(annotation: object) -> Optional[type]:
+    todo = [annotation]
+    while todo:
+        a = todo.pop()
+        if isinstance(a, type) and issubclass(a, Record):
+            return a
+        todo.extend(getattr(a, "__args__", ()))
+    return None
+
+
+def validate_record(doc: yamlio.Document, kind: str) -> tuple[Optional[Record], list[Problem]]:
+    model = MODELS[kind]
+    try:
+        return model.model_validate(doc.data), []
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors(include_url=False):
+            loc = tuple(error["loc"])
+            code = _code(error)
+            if code in _FIELD_OF_CODE:
+                loc = loc + (_FIELD_OF_CODE[code],)
+            # pydantic appends the function name to the loc of an Annotated validator
+            loc = tuple(p for p in loc if not (isinstance(p, str) and p.startswith("function-")))
+            problems.append(doc.problem(code, loc, _message(error, model)))
+        return None, problems
+
+
+def load_file(path: Path, root: Path) -> Loaded:
+    shown = relpath(path, root)
+    doc = yamlio.read(path, shown)
+    kind = None
+    if doc.data is not None:
+        kind = kind_of(path, doc.data)
+        if kind is None:
+            doc.problems.append(
+                Problem(shown, 1, 1, "unknown-kind", "",
+                        "put the file under records/claims, records/sources, records/entities or "
+                        "records/vocabularies, or give it an id starting clm-, src- or ent-")
+            )
+    loaded = Loaded(path, shown, kind, doc)
+    if kind is not None:
+        loaded.record, problems = validate_record(doc, kind)
+        doc.problems.extend(problems)
+    return loaded
+
+
+def load(root: Path, paths: Optional[Iterable[Path]] = None) -> tuple[Dataset, list[Loaded]]:
+    """Read the records under ``root/records`` plus any ``paths`` (files or folders).
+
+    Returns the dataset of every record that validated, and every file read. The files named
+    by ``paths`` (all records when None) are targets; the other records of the repository are
+    read as context, so that references resolve, and their problems are not reported.
+    """
+    root = Path(root)
+    targets = expand(paths) if paths is not None else record_files(root)
+    seen = {os.path.abspath(p) for p in targets}
+    context = [p for p in record_files(root) if os.path.abspath(p) not in seen]
+    loaded = [load_file(p, root) for p in targets]
+    context_loaded = [load_file(p, root) for p in context]
+    for item in context_loaded:
+        item.target = False
+    dataset = Dataset(root)
+    for item in loaded + context_loaded:
+        if item.record is None:
+            continue
+        table = dataset.table(item.kind)
+        rid = item.record.id
+        if rid not in table:
+            table[rid] = item.record
+            dataset.files[rid] = item
+    return dataset, loaded + context_loaded

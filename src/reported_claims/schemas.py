@@ -1,0 +1,81 @@
+"""Generated files: the JSON Schemas of the record kinds, from the models.
+
+``reported-claims build`` writes them; ``reported-claims validate`` fails when a committed
+copy differs from what the models generate now (``stale-generated``).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Callable
+
+from .errors import Problem
+from .models import MODELS
+
+SCHEMA_DIR = "schema"
+GENERATED_NOTE = "Generated from src/reported_claims/models.py by `reported-claims build`. DO NOT EDIT."
+SCHEMA_BASE = "https://raw.githubusercontent.com/reported-claims/reported-claims/main/schema/"
+
+
+def dumps(value: object) -> str:
+    """The one JSON layout of every generated file: sorted keys, two spaces, final newline."""
+    return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def json_schema(kind: str) -> dict:
+    schema = MODELS[kind].model_json_schema(mode="validation")
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = f"{SCHEMA_BASE}{kind}.schema.json"
+    schema["$comment"] = GENERATED_NOTE
+    return schema
+
+
+def json_schemas() -> dict[str, str]:
+    """Relative path -> content of each record kind's JSON Schema."""
+    return {f"{SCHEMA_DIR}/{kind}.schema.json": dumps(json_schema(kind)) for kind in sorted(MODELS)}
+
+
+# Generators of committed files: each returns {relative path: content}. Other modules register
+# theirs (the Table Schemas) so that one check covers every generated file.
+GENERATORS: list[Callable[[], dict[str, str]]] = [json_schemas]
+
+
+def generated_files() -> dict[str, str]:
+    out: dict[str, str] = {}
+    for generate in GENERATORS:
+        out.update(generate())
+    return out
+
+
+def stale(root: Path) -> list[Problem]:
+    """A problem for each generated file that is missing or differs from what is generated now."""
+    problems = []
+    for rel, content in sorted(generated_files().items()):
+        path = Path(root) / rel
+        try:
+            current = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            current = None
+        if current != content:
+            what = "is missing" if current is None else "is stale"
+            problems.append(Problem(
+                rel, 1, 1, "stale-generated", "",
+                f"{what}: the models changed; run `reported-claims build` and commit the result",
+            ))
+    return problems
+
+
+def write(root: Path) -> list[str]:
+    """Write every generated file that changed; return their paths."""
+    written = []
+    for rel, content in sorted(generated_files().items()):
+        path = Path(root) / rel
+        if path.exists() and path.read_text(encoding="utf-8") == content:
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(content, encoding="utf-8")
+        tmp.replace(path)
+        written.append(rel)
+    return written

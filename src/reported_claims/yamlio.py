@@ -1,0 +1,294 @@
+"""The record reader: strict YAML with the position of every value.
+
+Records need plain mappings, lists and strings, nothing more. The reader builds them from
+libyaml's event stream itself, so that:
+
+- every scalar stays a string (or None for an empty value): ``NO``, ``010``, ``1e3`` and
+  ``2024-04-12`` mean what the model says, never what YAML 1.1 guesses;
+- anchors, aliases, merge keys, tags and extra documents are refused, which also defeats
+  alias bombs and object construction;
+- duplicate keys are reported instead of silently overwritten;
+- nesting is bounded and built without recursion;
+- each value's line and column is kept, so that a model error points at its line.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+import yaml
+
+from .errors import Problem
+
+try:
+    _Loader = yaml.CSafeLoader
+except AttributeError:  # PyYAML built without libyaml: the same events, slower
+    _Loader = yaml.SafeLoader  # type: ignore[misc]
+
+MAX_BYTES = 256 * 1024
+"""Largest record file accepted; checked before the file is read."""
+MAX_DEPTH = 16
+"""Deepest nesting accepted; the deepest record kind needs 5."""
+
+NULLS = {"", "~", "null", "Null", "NULL"}
+
+Path_ = tuple  # a path inside a record: keys and list indexes
+
+
+@dataclass(frozen=True)
+class Mark:
+    line: int
+    col: int
+
+
+@dataclass
+class Document:
+    """What the reader made of one file: the data, where each value stands, and problems."""
+
+    path: str
+    data: Any = None
+    marks: dict[tuple, Mark] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    text: str = ""
+
+    def mark(self, loc: tuple) -> Mark:
+        """Position of the deepest part of ``loc`` that exists in the file."""
+        loc = tuple(loc)
+        while loc and loc not in self.marks:
+            loc = loc[:-1]
+        return self.marks.get(loc, Mark(1, 1))
+
+    def problem(self, code: str, loc: tuple, message: str, severity: str = "error") -> Problem:
+        m = self.mark(loc)
+        return Problem(self.path, m.line, m.col, code, format_loc(loc), message, severity)
+
+
+def format_loc(loc: tuple) -> str:
+    """``('reports', 0, 'quote')`` -> ``reports[0].quote``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def _position(data: bytes, index: int) -> Mark:
+    line = data.count(b"\n", 0, index) + 1
+    start = data.rfind(b"\n", 0, index) + 1
+    col = len(data[start:index].decode("utf-8", "replace")) + 1
+    return Mark(line, col)
+
+
+def read_bytes(path: str | os.PathLike, shown: str) -> tuple[Optional[bytes], list[Problem]]:
+    """The file's bytes, refusing before reading anything too large or not a regular file."""
+    try:
+        st = os.stat(path)
+        if not os.path.isfile(path):
+            return None, [Problem(shown, 1, 1, "unreadable", "", "not a regular file")]
+        if st.st_size > MAX_BYTES:
+            return None, [
+                Problem(
+                    shown, 1, 1, "file-too-large", "",
+                    f"file is {st.st_size} bytes; a record may have at most {MAX_BYTES}",
+                )
+            ]
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_BYTES + 1)
+    except OSError as exc:
+        return None, [Problem(shown, 1, 1, "unreadable", "", exc.strerror or str(exc))]
+    if len(data) > MAX_BYTES:  # grew while we looked
+        return None, [Problem(shown, 1, 1, "file-too-large", "", f"more than {MAX_BYTES} bytes")]
+    return data, []
+
+
+def decode(data: bytes, shown: str) -> tuple[Optional[str], list[Problem]]:
+    if data.startswith(b"\xef\xbb\xbf"):
+        return None, [Problem(shown, 1, 1, "bom", "", "file starts with a UTF-8 byte-order mark; remove it")]
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return None, [Problem(shown, 1, 1, "not-utf8", "", "file is UTF-16; save it as UTF-8")]
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        m = _position(data, nul)
+        return None, [Problem(shown, m.line, m.col, "nul-byte", "", "NUL byte: this is not a text file")]
+    try:
+        return data.decode("utf-8"), []
+    except UnicodeDecodeError as exc:
+        m = _position(data, exc.start)
+        return None, [
+            Problem(
+                shown, m.line, m.col, "not-utf8", "",
+                f"byte 0x{data[exc.start]:02x} is not valid UTF-8; save the file as UTF-8",
+            )
+        ]
+
+
+def parse(text: str, shown: str) -> Document:
+    """Build the record from YAML text; never raises for any input."""
+    doc = Document(shown, text=text)
+    if not any(line.strip() and not line.lstrip().startswith("#") for line in text.splitlines()):
+        doc.problems.append(Problem(shown, 1, 1, "empty-file", "", "file holds no record"))
+        return doc
+
+    def add(code: str, event: Any, message: str, loc: tuple = ()) -> None:
+        mk = event.start_mark
+        doc.problems.append(Problem(shown, mk.line + 1, mk.column + 1, code, format_loc(loc), message))
+
+    # Each open container: [value, loc, pending key (mappings), key mark, seen keys]
+    stack: list[list[Any]] = []
+    documents = 0
+    root: Any = None
+
+    def place(value: Any, event: Any) -> Optional[tuple]:
+        """Attach a finished value to its parent; return its loc, or None if it is a key."""
+        nonlocal root
+        if not stack:
+            root = value
+            doc.marks[()] = Mark(event.start_mark.line + 1, event.start_mark.column + 1)
+            return ()
+        top = stack[-1]
+        container, loc = top[0], top[1]
+        if isinstance(container, list):
+            here = loc + (len(container),)
+            container.append(value)
+            doc.marks[here] = Mark(event.start_mark.line + 1, event.start_mark.column + 1)
+            return here
+        if top[2] is None:  # this value is a key
+            if not isinstance(value, str) or isinstance(value, _Container):
+                add("complex-key", event, "a mapping key must be a plain string", loc)
+                top[2] = _BAD_KEY
+                top[3] = event
+                return None
+            top[2] = value
+            top[3] = event
+            return None
+        key, key_event = top[2], top[3]
+        top[2] = None
+        if key is _BAD_KEY:
+            return loc + ("?",)
+        here = loc + (key,)
+        if key in container:
+            add("duplicate-key", key_event, f"key {key!r} appears twice in this mapping; keep one", here)
+        else:
+            container[key] = value
+            doc.marks[here] = Mark(key_event.start_mark.line + 1, key_event.start_mark.column + 1)
+        return here
+
+    try:
+        for event in yaml.parse(text, Loader=_Loader):
+            kind = type(event).__name__
+            if kind == "DocumentStartEvent":
+                documents += 1
+                if documents > 1:
+                    add("multiple-documents", event, "a record file holds exactly one YAML document")
+                    break
+                continue
+            if kind in ("StreamStartEvent", "StreamEndEvent", "DocumentEndEvent"):
+                continue
+            loc = stack[-1][1] if stack else ()
+            if kind == "AliasEvent":
+                add("yaml-alias", event, f"alias *{event.anchor} is not allowed; write the value out", loc)
+                place(None, event)
+                continue
+            if getattr(event, "anchor", None):
+                add("yaml-anchor", event, f"anchor &{event.anchor} is not allowed; remove it", loc)
+            tag = getattr(event, "tag", None)
+            if tag and tag != "!" and not (kind == "ScalarEvent" and event.implicit[0]):
+                add("yaml-tag", event, f"tag {tag} is not allowed; values are typed by the model", loc)
+            if kind == "ScalarEvent":
+                plain = event.style in (None, "")
+                value: Any = None if plain and event.value in NULLS else event.value
+                if plain and event.value == "<<" and stack and isinstance(stack[-1][0], dict) and stack[-1][2] is None:
+                    add("merge-key", event, "merge keys (<<) are not allowed; write each key out", loc)
+                    value = _MergeKey()
+                place(value, event)
+            elif kind in ("MappingStartEvent", "SequenceStartEvent"):
+                if len(stack) >= MAX_DEPTH:
+                    add("too-deep", event, f"nesting deeper than {MAX_DEPTH} levels", loc)
+                    doc.data = None
+                    return doc
+                container: Any = _Dict() if kind == "MappingStartEvent" else _List()
+                here = place(container, event)
+                stack.append([container, here if here is not None else loc + ("?",), None, None])
+            elif kind in ("MappingEndEvent", "SequenceEndEvent"):
+                stack.pop()
+    except yaml.MarkedYAMLError as exc:
+        mk = exc.problem_mark or exc.context_mark
+        what = " ".join(str(s) for s in (exc.context, exc.problem) if s)
+        if "\t" in text and "tab" in what.lower() or "found character '\\t'" in what:
+            what += " (use spaces, not tabs, to indent)"
+        doc.problems.append(
+            Problem(shown, (mk.line + 1) if mk else 1, (mk.column + 1) if mk else 1, "yaml-syntax", "", what)
+        )
+        return doc
+    except yaml.YAMLError as exc:  # reader errors: control characters and the like
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "mark", None)
+        line = getattr(mark, "line", 0) + 1
+        col = getattr(mark, "column", 0) + 1
+        doc.problems.append(Problem(shown, line, col, "yaml-syntax", "", str(exc).splitlines()[0]))
+        return doc
+    except RecursionError:  # not expected: libyaml and this loop are iterative
+        doc.problems.append(Problem(shown, 1, 1, "too-deep", "", "nesting too deep"))
+        return doc
+
+    # What remains (duplicate keys, anchors, tags...) is reported but not fatal: the record is
+    # still validated, so that a contributor sees every problem at once.
+    if not isinstance(root, dict):
+        what = "a list" if isinstance(root, list) else "a single value"
+        doc.problems.append(
+            Problem(shown, 1, 1, "not-a-mapping", "", f"file holds {what}; a record is a mapping of key: value lines")
+        )
+    else:
+        doc.data = _plain(root)
+    return doc
+
+
+class _Container:
+    """Marker base: containers under construction are never valid keys."""
+
+
+class _Dict(dict, _Container):
+    pass
+
+
+class _List(list, _Container):
+    pass
+
+
+class _MergeKey(str):
+    pass
+
+
+_BAD_KEY = object()
+
+
+def _plain(value: Any) -> Any:
+    """Turn the construction classes into plain dicts and lists, iteratively."""
+    out = dict(value) if isinstance(value, dict) else list(value)
+    todo = [out]
+    while todo:
+        node = todo.pop()
+        items = node.items() if isinstance(node, dict) else enumerate(node)
+        for k, v in list(items):
+            if isinstance(v, dict):
+                node[k] = dict(v)
+                todo.append(node[k])
+            elif isinstance(v, list):
+                node[k] = list(v)
+                todo.append(node[k])
+    return out
+
+
+def read(path: str | os.PathLike, shown: Optional[str] = None) -> Document:
+    """Read one record file: size, bytes, text, YAML; problems instead of exceptions."""
+    shown = shown or str(path)
+    data, problems = read_bytes(path, shown)
+    if data is None:
+        return Document(shown, problems=problems)
+    text, problems = decode(data, shown)
+    if text is None:
+        return Document(shown, problems=problems)
+    return parse(text, shown)

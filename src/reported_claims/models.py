@@ -63,6 +63,12 @@ PLACEHOLDER = "TODO"
 def _check_text(value: str) -> str:
     if not value.strip():
         raise PydanticCustomError("blank-text", "text is empty; write the value or remove the field")
+    if value.startswith(FORMULA_START):
+        raise PydanticCustomError(
+            "formula-prefix",
+            "text starts with {char}, which spreadsheets run as a formula; reword the start",
+            {"char": repr(value[0])},
+        )
     if value != value.strip():
         raise PydanticCustomError(
             "surrounding-whitespace", "text starts or ends with white space; remove it"
@@ -82,12 +88,6 @@ def _check_text(value: str) -> str:
     if not unicodedata.is_normalized("NFC", value):
         raise PydanticCustomError(
             "not-nfc", "text is not in Unicode normal form C; normalise it (e.g. `reported-claims fmt`)"
-        )
-    if value.startswith(FORMULA_START):
-        raise PydanticCustomError(
-            "formula-prefix",
-            "text starts with {char}, which spreadsheets run as a formula; reword the start",
-            {"char": repr(value[0])},
         )
     if value.startswith(PLACEHOLDER):
         raise PydanticCustomError("placeholder", "placeholder not filled in: {value}", {"value": value[:60]})

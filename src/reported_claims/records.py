@@ -45,6 +45,12 @@ class Dataset:
     vocabularies: dict[str, Vocabulary] = field(default_factory=dict)
     files: dict[str, Loaded] = field(default_factory=dict)
     """Record id -> the file it came from (the first, if an id is duplicated)."""
+    invalid: set[tuple[str, str]] = field(default_factory=set)
+    """(kind, id) of records whose file exists but does not validate: references to them are
+    not reported as unknown, so that one broken record gives its own errors and no cascade."""
+
+    def exists(self, kind: str, rid: str) -> bool:
+        return rid in self.table(kind) or (kind, rid) in self.invalid
 
     def table(self, kind: str) -> dict:
         return {"claim": self.claims, "source": self.sources, "entity": self.entities,
@@ -189,6 +195,8 @@ def validate_record(doc: yamlio.Document, kind: str) -> tuple[Optional[Record], 
         problems = []
         for error in exc.errors(include_url=False):
             loc = tuple(error["loc"])
+            if any(loc[: len(r)] == r for r in doc.refused):
+                continue
             code = _code(error)
             if code in _FIELD_OF_CODE:
                 loc = loc + (_FIELD_OF_CODE[code],)
@@ -235,6 +243,9 @@ def load(root: Path, paths: Optional[Iterable[Path]] = None) -> tuple[Dataset, l
     dataset = Dataset(root)
     for item in loaded + context_loaded:
         if item.record is None:
+            rid = item.doc.data.get("id") if isinstance(item.doc.data, dict) else None
+            if item.kind and isinstance(rid, str):
+                dataset.invalid.add((item.kind, rid))
             continue
         table = dataset.table(item.kind)
         rid = item.record.id

@@ -87,17 +87,17 @@ def _ids(files: list[Loaded]) -> list[Problem]:
                 f"rename the file to {item.record.id}.yaml (ids never change)",
             ))
     for rid, items in by_id.items():
-        for item in items[1:]:
-            if item.target:
-                out.append(item.doc.problem(
-                    "duplicate-id", ("id",), f"id {rid!r} is already used by {items[0].shown}"
-                ))
+        for item in items:
+            others = ", ".join(o.shown for o in items if o is not item)
+            if item.target and others:
+                out.append(item.doc.problem("duplicate-id", ("id",), f"id {rid!r} is also used by {others}"))
     for items in by_name.values():
-        for item in items[1:]:
-            if item.target:
+        for item in items:
+            others = ", ".join(o.shown for o in items if o is not item)
+            if item.target and others:
                 out.append(item.doc.problem(
                     "case-collision", (),
-                    f"file name differs from {items[0].shown} only by case; they collide on macOS and Windows",
+                    f"file name differs from {others} only by case; they collide on macOS and Windows",
                 ))
     return out
 
@@ -106,7 +106,7 @@ def _record_rules(dataset: Dataset, item: Loaded) -> list[Problem]:
     out = []
     record, doc = item.record, item.doc
     for loc, kind, rid in references(record):
-        if rid not in dataset.table(kind):
+        if not dataset.exists(kind, rid):
             out.append(doc.problem("unknown-reference", loc, f"no {kind} with id {rid!r}"))
     for loc, vocab, term in term_uses(record):
         terms = dataset.terms(vocab)

@@ -15,7 +15,7 @@ libyaml's event stream itself, so that:
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Optional
 
 import yaml
@@ -52,6 +52,8 @@ class Document:
     marks: dict[tuple, Mark] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     text: str = ""
+    refused: set = field(default_factory=set)
+    """Where an alias or a tag stood: already reported, so the model's errors there are not."""
 
     def mark(self, loc: tuple) -> Mark:
         """Position of the deepest part of ``loc`` that exists in the file."""
@@ -74,6 +76,18 @@ def format_loc(loc: tuple) -> str:
         else:
             out += ("." if out else "") + str(part)
     return out
+
+
+def _event_loc(stack: list) -> tuple:
+    """Where the next value goes: the pending key of a mapping, the next index of a list."""
+    if not stack:
+        return ()
+    container, loc, key = stack[-1][0], stack[-1][1], stack[-1][2]
+    if isinstance(container, list):
+        return loc + (len(container),)
+    if key is None or key is _BAD_KEY:
+        return loc
+    return loc + (key,)
 
 
 def _position(data: bytes, index: int) -> Mark:
@@ -137,6 +151,14 @@ def parse(text: str, shown: str) -> Document:
         mk = event.start_mark
         doc.problems.append(Problem(shown, mk.line + 1, mk.column + 1, code, format_loc(loc), message))
 
+    counts: dict[str, int] = {}
+
+    def once(code: str, event: Any, message: str, loc: tuple) -> None:
+        """Anchors and aliases are reported once a file: an alias bomb is one problem."""
+        counts[code] = counts.get(code, 0) + 1
+        if counts[code] == 1:
+            add(code, event, message, loc)
+
     # Each open container: [value, loc, pending key (mappings), key mark, seen keys]
     stack: list[list[Any]] = []
     documents = 0
@@ -188,22 +210,25 @@ def parse(text: str, shown: str) -> Document:
                 continue
             if kind in ("StreamStartEvent", "StreamEndEvent", "DocumentEndEvent"):
                 continue
-            loc = stack[-1][1] if stack else ()
+            loc = _event_loc(stack)
             if kind == "AliasEvent":
-                add("yaml-alias", event, f"alias *{event.anchor} is not allowed; write the value out", loc)
+                once("yaml-alias", event, f"alias *{event.anchor} is not allowed; write the value out", loc)
+                doc.refused.add(loc)
                 place(None, event)
                 continue
             if getattr(event, "anchor", None):
-                add("yaml-anchor", event, f"anchor &{event.anchor} is not allowed; remove it", loc)
+                once("yaml-anchor", event, f"anchor &{event.anchor} is not allowed; remove it", loc)
             tag = getattr(event, "tag", None)
             if tag and tag != "!" and not (kind == "ScalarEvent" and event.implicit[0]):
                 add("yaml-tag", event, f"tag {tag} is not allowed; values are typed by the model", loc)
+                doc.refused.add(loc)
             if kind == "ScalarEvent":
                 plain = event.style in (None, "")
                 value: Any = None if plain and event.value in NULLS else event.value
                 if plain and event.value == "<<" and stack and isinstance(stack[-1][0], dict) and stack[-1][2] is None:
                     add("merge-key", event, "merge keys (<<) are not allowed; write each key out", loc)
-                    value = _MergeKey()
+                    stack[-1][2], stack[-1][3] = _BAD_KEY, event
+                    continue
                 place(value, event)
             elif kind in ("MappingStartEvent", "SequenceStartEvent"):
                 if len(stack) >= MAX_DEPTH:
@@ -217,7 +242,10 @@ def parse(text: str, shown: str) -> Document:
                 stack.pop()
     except yaml.MarkedYAMLError as exc:
         mk = exc.problem_mark or exc.context_mark
-        what = " ".join(str(s) for s in (exc.context, exc.problem) if s)
+        what = str(exc.problem or exc.context or "invalid YAML")
+        if exc.context and exc.context_mark:
+            cm = exc.context_mark
+            what = f"{what} ({exc.context} at line {cm.line + 1}, column {cm.column + 1})"
         if "\t" in text and "tab" in what.lower() or "found character '\\t'" in what:
             what += " (use spaces, not tabs, to indent)"
         doc.problems.append(
@@ -234,6 +262,11 @@ def parse(text: str, shown: str) -> Document:
         doc.problems.append(Problem(shown, 1, 1, "too-deep", "", "nesting too deep"))
         return doc
 
+    for i, p in enumerate(doc.problems):
+        n = counts.get(p.code, 0)
+        if n > 1:
+            doc.problems[i] = replace(p, message=f"{p.message} ({n - 1} more in this file)")
+            counts[p.code] = 0
     # What remains (duplicate keys, anchors, tags...) is reported but not fatal: the record is
     # still validated, so that a contributor sees every problem at once.
     if not isinstance(root, dict):
@@ -255,10 +288,6 @@ class _Dict(dict, _Container):
 
 
 class _List(list, _Container):
-    pass
-
-
-class _MergeKey(str):
     pass
 
 

@@ -1,0 +1,145 @@
+"""Hostile input the fixtures cannot hold: huge, deep and random files.
+
+Whatever a record file contains, the reader and validator answer with located problems:
+no exception escapes, nothing hangs, nothing runs.
+"""
+
+from __future__ import annotations
+
+import string
+import time
+
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import run_cli
+from reported_claims import yamlio
+from reported_claims.errors import CODES, Problem
+from reported_claims.models import MODELS
+from reported_claims.records import validate_record
+
+
+def check_document(doc: yamlio.Document) -> None:
+    for p in doc.problems:
+        assert isinstance(p, Problem)
+        assert p.code in CODES
+        assert p.line >= 1 and p.col >= 1
+    if not doc.problems:
+        assert isinstance(doc.data, dict)
+
+
+def write_record(repo, name: str, data: bytes):
+    path = repo / "records" / "entities" / name
+    path.write_bytes(data)
+    return f"records/entities/{name}"
+
+
+def test_file_too_large_is_refused_before_reading(repo_copy):
+    body = b"id: ent-hostile-large\nname: Large\nkind: company\ndescription: " + b"x" * (yamlio.MAX_BYTES + 10) + b"\n"
+    target = write_record(repo_copy, "ent-hostile-large.yaml", body)
+    result = run_cli("validate", target, cwd=repo_copy)
+    assert result.returncode == 1
+    assert result.stdout.decode().startswith(f"{target}:1:1: (file): file is {len(body)} bytes") 
+    assert "[file-too-large]" in result.stdout.decode()
+
+
+def test_deep_nesting_is_refused_without_recursion_error(repo_copy):
+    depth = 100_000
+    body = b"id: ent-hostile-deep\nname: " + b"[" * depth + b"]" * depth + b"\nkind: company\n"
+    target = write_record(repo_copy, "ent-hostile-deep.yaml", body)
+    start = time.monotonic()
+    result = run_cli("validate", target, cwd=repo_copy)
+    assert time.monotonic() - start < 10
+    assert result.returncode == 1
+    assert f"{target}:2:" in result.stdout.decode() and "[too-deep]" in result.stdout.decode()
+    assert b"Traceback" not in result.stderr
+
+
+def test_deep_block_nesting(repo_copy):
+    lines = ["id: ent-hostile-deep-block", "name: x", "kind: company", "ids:"]
+    lines += [" " * (2 * i) + f"k{i}:" for i in range(1, 40)]
+    target = write_record(repo_copy, "ent-hostile-deep-block.yaml", ("\n".join(lines) + " v\n").encode())
+    result = run_cli("validate", target, cwd=repo_copy)
+    assert result.returncode == 1
+    assert "[too-deep]" in result.stdout.decode()
+
+
+def test_very_long_string(repo_copy):
+    body = b"id: ent-hostile-long\nname: " + b"a" * 200_000 + b"\nkind: company\n"
+    target = write_record(repo_copy, "ent-hostile-long.yaml", body)
+    result = run_cli("validate", target, cwd=repo_copy)
+    assert result.returncode == 1
+    assert f"{target}:2:1: name: string should have at most 1000 characters [invalid-length]" in result.stdout.decode()
+
+
+def test_unreadable_paths(repo_copy):
+    (repo_copy / "records" / "entities" / "ent-folder.yaml").mkdir()
+    result = run_cli("validate", "records/entities/ent-folder.yaml", "records/entities/ent-missing.yaml", cwd=repo_copy)
+    assert result.returncode == 1
+    out = result.stdout.decode()
+    assert "records/entities/ent-missing.yaml:1:1: (file):" in out and "[unreadable]" in out
+    assert b"Traceback" not in result.stderr
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(max_size=400))
+def test_arbitrary_bytes_never_raise(data):
+    text, problems = yamlio.decode(data, "x.yaml")
+    if text is None:
+        assert problems and all(p.code in CODES for p in problems)
+        return
+    doc = yamlio.parse(text, "x.yaml")
+    check_document(doc)
+
+
+YAMLISH = st.text(alphabet=string.printable + "“”’…é中\u202e\u200b", max_size=300)
+
+
+@settings(max_examples=300, deadline=None)
+@given(YAMLISH)
+def test_arbitrary_text_never_raises(text):
+    doc = yamlio.parse(text, "x.yaml")
+    check_document(doc)
+    if doc.data is not None:
+        for kind in MODELS:
+            record, problems = validate_record(doc, kind)
+            assert (record is None) == bool(problems)
+            assert all(p.code in CODES for p in problems)
+
+
+scalars = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True), st.text(max_size=30),
+    st.sampled_from(["NO", "yes", "on", "010", "1e3", ".nan", "2024-04-12", "~", "<<", "=1+1"]),
+)
+shaped = st.recursive(
+    scalars,
+    lambda children: st.lists(children, max_size=4)
+    | st.dictionaries(st.sampled_from(["id", "name", "kind", "reports", "quote", "value", "x"]) | st.text(max_size=8), children, max_size=5),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from(["id", "name", "kind", "statement", "topic", "claimants", "reports", "quantities", "aliases", "terms"]), shaped, max_size=8))
+def test_arbitrary_yaml_shaped_records_never_raise(data):
+    text = yaml.safe_dump(data, allow_unicode=True)
+    doc = yamlio.parse(text, "x.yaml")
+    check_document(doc)
+    for kind in MODELS:
+        record, problems = validate_record(doc, kind)
+        assert (record is None) == bool(problems)
+        for p in problems:
+            assert p.code in CODES, p
+            assert p.line >= 1
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(alphabet="NOYESyesnoOnOff01e3.nan-:~", min_size=1, max_size=12))
+def test_scalars_stay_strings(value):
+    doc = yamlio.parse(f"id: ent-x\nname: '{value}'\nplain: {value}\n", "x.yaml")
+    if doc.problems:
+        return
+    assert doc.data["name"] == value
+    plain = doc.data["plain"]
+    assert plain is None or isinstance(plain, str)

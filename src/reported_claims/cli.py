@@ -141,5 +141,85 @@ def build(repo):
         click.echo(f"wrote {rel}")
 
 
+@main.command()
+@click.argument("old", type=click.Path(exists=True, path_type=Path))
+@click.argument("new", type=click.Path(exists=True, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the diff as JSON.")
+@no_traceback
+def diff(old, new, as_json):
+    """Compare two built data packages and say which version bump the changes need.
+
+    OLD and NEW are folders holding datapackage.json, or release zip archives. The last
+    line of the report is the bump alone: major, minor, patch or none. Exits 3 when an id
+    of OLD is missing from NEW (ids are never deleted: withdraw the record instead).
+
+    \b
+    Example:
+        reported-claims diff reported-claims-1.0.0.zip .
+    """
+    import json
+
+    from . import diff as differ
+
+    try:
+        result = differ.diff(differ.read_package(old), differ.read_package(new))
+    except differ.PackageError as exc:
+        raise click.ClickException(str(exc)) from None
+    if as_json:
+        click.echo(json.dumps(result.as_json(), indent=2, sort_keys=True, ensure_ascii=False))
+    else:
+        click.echo(differ.format_report(result))
+    if result.missing:
+        click.echo(
+            "error: ids in OLD are missing from NEW: " + ", ".join(result.missing)
+            + " (ids are never deleted: restore the records and withdraw them)",
+            err=True,
+        )
+        sys.exit(3)
+
+
+@main.command()
+@click.option("--version", "version", help="The new data version, X.Y.Z.")
+@click.option(
+    "--previous",
+    type=click.Path(exists=True, path_type=Path),
+    help="The previous release: a package folder or zip. Default: the package at the latest v* tag.",
+)
+@click.option("--dist-only", is_flag=True, help="Only write dist/ for the current version (the tag workflow).")
+@repo_option
+@no_traceback
+def release(version, previous, dist_only, repo):
+    """Cut a release: check the version against the changes, stamp it, write dist/.
+
+    Refuses a version that is not greater than the previous release, or a smaller bump than
+    the changes need (see `reported-claims diff`). Writes src/reported_claims/_version.py,
+    datapackage.json, the CHANGELOG.md entry, and dist/reported-claims-X.Y.Z.zip with
+    dist/SHA256SUMS.
+
+    \b
+    Example:
+        reported-claims release --version 1.1.0
+        reported-claims release --dist-only
+    """
+    from . import release as rel
+    from .diff import PackageError
+
+    try:
+        if dist_only:
+            for path in rel.write_dist(repo, version):
+                click.echo(f"wrote {path}")
+            return
+        if not version:
+            raise click.UsageError("give --version X.Y.Z (or --dist-only)")
+        done = rel.release(repo, version, previous)
+    except (rel.ReleaseError, PackageError) as exc:
+        click.echo(f"release refused: {exc}", err=True)
+        sys.exit(1)
+    since = f"{done.diff.bump} changes since {done.previous}" if done.diff else "first release"
+    click.echo(f"released {done.version} ({since})")
+    for path in done.written:
+        click.echo(f"wrote {path}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

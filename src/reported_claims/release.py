@@ -1,0 +1,296 @@
+"""Cutting a release: check the version against the changes, stamp it, write the assets.
+
+``release()`` compares the package built from the records with the previous release (by
+default the package committed at the latest ``v*`` tag), refuses a version that is not
+greater or that understates the bump the changes require, then writes ``_version.py``,
+rebuilds the package so that ``datapackage.json`` carries the version, prepends the
+CHANGELOG entry and writes ``dist/``. ``write_dist()`` alone is what the tag workflow runs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import re
+import subprocess
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from .diff import BUMPS, Diff, Package, PackageError, bump_of, diff, next_version, parse_version, read_package
+
+VERSION_FILE = "src/reported_claims/_version.py"
+CHANGELOG = "CHANGELOG.md"
+CHANGELOG_HEAD = (
+    "# Changelog\n\n"
+    "Changes to the data, newest first. Versions follow the Frictionless data-package-version\n"
+    "rules (see RELEASING.md). Entries are written by `reported-claims release`.\n"
+)
+DIST = "dist"
+# Every entry of the archive gets this time, so that the same data gives the same bytes.
+ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+_VERSION_LINE = re.compile(r'^__version__ = "[^"]*"$', re.MULTILINE)
+
+
+class ReleaseError(Exception):
+    """A release refused: the message says why and what to do."""
+
+
+@dataclass
+class Released:
+    version: str
+    previous: str | None
+    """Where the previous package came from (a tag, a path), or None for a first release."""
+    diff: Diff | None
+    written: list[str]
+
+
+# --- the previous release -----------------------------------------------------------------
+
+
+def _git(repo: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, check=False)
+
+
+def latest_tag(repo: Path) -> str | None:
+    """The ``vX.Y.Z`` tag with the highest version, or None."""
+    out = _git(repo, "tag", "--list", "v*")
+    tags = []
+    for tag in out.stdout.decode().split():
+        try:
+            tags.append((parse_version(tag[1:]), tag))
+        except ValueError:
+            continue
+    return max(tags)[1] if tags else None
+
+
+def package_at_tag(repo: Path, tag: str, workdir: Path) -> Package:
+    """The data package committed at ``tag`` (``datapackage.json`` and ``data/``)."""
+    archive = workdir / "previous.zip"
+    out = _git(repo, "archive", "--format=zip", f"--prefix=reported-claims-{tag}/", "-o", str(archive),
+               tag, "--", "datapackage.json", "data")
+    if out.returncode != 0:
+        raise ReleaseError(
+            f"tag {tag} holds no built data package (datapackage.json and data/): "
+            f"{out.stderr.decode().strip()}; pass the previous release with --previous PATH_OR_ZIP"
+        )
+    return read_package(archive)
+
+
+def previous_package(repo: Path, previous: Path | None, workdir: Path) -> tuple[Package | None, str | None]:
+    if previous is not None:
+        return read_package(previous), str(previous)
+    tag = latest_tag(repo)
+    if tag is None:
+        return None, None
+    return package_at_tag(repo, tag, workdir), tag
+
+
+# --- checks -------------------------------------------------------------------------------
+
+
+def check_version(version: str, previous: Package | None, changes: Diff | None) -> None:
+    """Refuse a version that is not greater than the previous or understates the changes."""
+    try:
+        parse_version(version)
+    except ValueError as exc:
+        raise ReleaseError(str(exc)) from None
+    if previous is None or changes is None:
+        return
+    if changes.missing:
+        raise ReleaseError(
+            "ids of the previous release are missing: " + ", ".join(changes.missing)
+            + ". Ids are never deleted: restore the records and withdraw them instead"
+        )
+    old = previous.version
+    if not old:
+        raise ReleaseError("the previous package has no version in its datapackage.json")
+    given = bump_of(old, version)
+    if given == "none":
+        raise ReleaseError(f"version {version} is not greater than the previous release {old}")
+    if BUMPS.index(given) < BUMPS.index(changes.bump):
+        raise ReleaseError(
+            f"version {version} is a {given} release, but the changes since {old} need a "
+            f"{changes.bump} release: use {next_version(old, changes.bump)} "
+            f"(see `reported-claims diff` for what changed)"
+        )
+
+
+# --- writing ------------------------------------------------------------------------------
+
+
+def read_version(repo: Path) -> str:
+    """The data version written in the checkout's ``_version.py``."""
+    text = (repo / VERSION_FILE).read_text(encoding="utf-8")
+    m = re.search(r'^__version__ = "([^"]*)"$', text, re.MULTILINE)
+    if not m:
+        raise ReleaseError(f"{VERSION_FILE} has no line __version__ = \"X.Y.Z\"")
+    return m.group(1)
+
+
+def write_version(repo: Path, version: str) -> None:
+    path = repo / VERSION_FILE
+    text = path.read_text(encoding="utf-8")
+    _write(path, _VERSION_LINE.sub(f'__version__ = "{version}"', text))
+
+
+def rebuild(repo: Path, version: str) -> None:
+    """Rebuild the data package of ``repo`` so that ``datapackage.json`` carries ``version``.
+
+    Until the build module lands, only the descriptor's version is restamped.
+    """
+    import json
+
+    from .schemas import dumps
+
+    path = repo / "datapackage.json"
+    if not path.is_file():
+        raise ReleaseError(f"{path} is missing: run `reported-claims build` first")
+    descriptor = json.loads(path.read_text(encoding="utf-8"))
+    descriptor["version"] = version
+    _write(path, dumps(descriptor))
+
+
+def release_date(repo: Path) -> dt.date:
+    """SOURCE_DATE_EPOCH if set, else the date of the last commit; never the clock."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if not epoch:
+        out = _git(repo, "log", "-1", "--format=%ct")
+        epoch = out.stdout.decode().strip()
+    if not epoch.isdigit():
+        raise ReleaseError("no date for the release: set SOURCE_DATE_EPOCH or run inside a git checkout")
+    return dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc).date()
+
+
+_KIND = {"claims": "claim", "sources": "source", "entities": "entity"}
+
+
+def _label(package: Package, table: str, rid: str) -> str:
+    record = package.records[table].get(rid, {})
+    text = record.get("statement") or record.get("title") or record.get("name")
+    return f"{_KIND[table]} `{rid}`" + (f": {text}" if text else "")
+
+
+def changelog_entry(version: str, date: dt.date, previous: str | None, changes: Diff | None,
+                    new: Package) -> str:
+    """The CHANGELOG section of one release, from its diff."""
+    head = f"## {version} - {date.isoformat()}\n"
+    if changes is None:
+        counts = ", ".join(f"{len(new.records[t])} {t}" for t in _KIND)
+        return f"{head}\nFirst release: {counts}.\n"
+    sections: dict[str, list[str]] = {"Added": [], "Withdrawn": [], "Corrected": [], "Schema": [],
+                                      "Metadata": []}
+    for table, t in changes.tables.items():
+        sections["Added"] += [f"- {_label(new, table, rid)}" for rid in t.added]
+        for rid in t.withdrawn:
+            reason = (new.records[table][rid].get("withdrawal") or {}).get("reason")
+            sections["Withdrawn"].append(f"- {_kind(table)} `{rid}`" + (f": {reason}" if reason else ""))
+        for rc in t.changed:
+            fields = ", ".join(sorted({re.sub(r"\[\d+\].*", "", c.path) for c in rc.changes}))
+            sections["Corrected"].append(f"- {_kind(table)} `{rc.id}`: {fields}")
+    v = changes.vocabularies
+    sections["Added"] += [f"- vocabulary term `{i}`" for i in v.added]
+    sections["Corrected"] += [f"- vocabulary term `{rc.id}`" for rc in v.changed]
+    for s in changes.schema:
+        where = f"{s.resource}.{s.field}" if s.field else s.resource
+        sections["Schema"].append(f"- `{where}`: {s.detail} ({s.bump})")
+    sections["Metadata"] += [f"- `{c.path}` changed" for c in changes.metadata]
+    body = [f"\n{changes.bump.capitalize()} release since {changes.old_version} ({previous}).\n"]
+    for title, lines in sections.items():
+        if lines:
+            body.append(f"\n### {title}\n\n" + "\n".join(lines) + "\n")
+    if changes.bump == "none":
+        body.append("\nNo changes to the data.\n")
+    return head + "".join(body)
+
+
+def _kind(table: str) -> str:
+    return _KIND[table]
+
+
+def prepend_changelog(repo: Path, version: str, entry: str) -> None:
+    """Put ``entry`` first under the heading, replacing an earlier entry of the same version."""
+    path = repo / CHANGELOG
+    text = path.read_text(encoding="utf-8") if path.exists() else CHANGELOG_HEAD
+    sections = re.split(r"(?m)^(?=## )", text)
+    head, entries = sections[0], sections[1:]
+    entries = [e for e in entries if not e.startswith(f"## {version} ")]
+    _write(path, head.rstrip("\n") + "\n\n" + entry.rstrip("\n") + "\n" + "".join(
+        "\n" + e.rstrip("\n") + "\n" for e in entries))
+
+
+def _write(path: Path, text: str) -> None:
+    """Write via a temporary file so that no half-written file is ever left behind."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+
+
+def package_files(package_dir: Path) -> list[str]:
+    """The files of a built package, relative and sorted: datapackage.json and data/."""
+    files = ["datapackage.json"]
+    data = package_dir / "data"
+    if data.is_dir():
+        files += sorted(p.relative_to(package_dir).as_posix() for p in data.rglob("*") if p.is_file())
+    return files
+
+
+def write_archive(package_dir: Path, version: str, out: Path) -> None:
+    """The release archive: one top folder, sorted entries, fixed times and modes."""
+    top = f"reported-claims-{version}"
+    tmp = out.with_name(out.name + ".tmp")
+    with zipfile.ZipFile(tmp, "w") as archive:
+        for rel in package_files(package_dir):
+            info = zipfile.ZipInfo(f"{top}/{rel}", date_time=ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = 3
+            info.external_attr = 0o100644 << 16
+            archive.writestr(info, (package_dir / rel).read_bytes(), compresslevel=9)
+    tmp.replace(out)
+
+
+def write_dist(repo: Path, version: str | None = None) -> list[str]:
+    """``dist/reported-claims-X.Y.Z.zip`` and ``dist/SHA256SUMS`` for the built package."""
+    version = version or read_version(repo)
+    try:
+        built = read_package(repo).version
+    except PackageError as exc:
+        raise ReleaseError(f"{exc}: run `reported-claims build` first") from None
+    if built != version:
+        raise ReleaseError(
+            f"datapackage.json carries version {built}, but {VERSION_FILE} says {version}: "
+            f"rebuild with `reported-claims build` (or cut the release with `reported-claims release`)"
+        )
+    dist = repo / DIST
+    dist.mkdir(exist_ok=True)
+    name = f"reported-claims-{version}.zip"
+    write_archive(repo, version, dist / name)
+    digest = hashlib.sha256((dist / name).read_bytes()).hexdigest()
+    _write(dist / "SHA256SUMS", f"{digest}  {name}\n")
+    return [f"{DIST}/{name}", f"{DIST}/SHA256SUMS"]
+
+
+def plan(repo: Path, version: str, previous: Path | None = None) -> tuple[Package | None, str | None, Diff | None]:
+    """Compare the built package with the previous release and check ``version``; write nothing."""
+    rebuild(repo, read_version(repo))
+    current = read_package(repo)
+    with tempfile.TemporaryDirectory(prefix="reported-claims-release-") as tmp:
+        prev, label = previous_package(repo, previous, Path(tmp))
+    changes = diff(prev, current) if prev is not None else None
+    check_version(version, prev, changes)
+    return prev, label, changes
+
+
+def release(repo: Path, version: str, previous: Path | None = None) -> Released:
+    """Check ``version`` against the changes since the previous release, then stamp and write it."""
+    repo = Path(repo)
+    _, label, changes = plan(repo, version, previous)
+    date = release_date(repo)
+    write_version(repo, version)
+    rebuild(repo, version)
+    new = read_package(repo)
+    prepend_changelog(repo, version, changelog_entry(version, date, label, changes, new))
+    written = [VERSION_FILE, "datapackage.json", CHANGELOG, *write_dist(repo, version)]
+    return Released(version, label, changes, written)

@@ -125,11 +125,16 @@ def codes():
 def build(repo):
     """Validate, then regenerate the schemas and build the data package.
 
+    Writes datapackage.json and data/ (CSV and JSON) after the Frictionless validator
+    has passed them; on any failure the previous package is left as it was.
+
     \b
     Example:
         reported-claims build
+        SOURCE_DATE_EPOCH=1712900000 reported-claims build --repo path/to/repo
     """
-    from . import schemas
+    from .build import BuildError
+    from .build import build as run_build
     from .validate import validate as run
 
     result = run(repo, generated=False)
@@ -137,8 +142,14 @@ def build(repo):
     if result.errors:
         click.echo(f"{len(result.errors)} error(s): nothing was written", err=True)
         sys.exit(1)
-    for rel in schemas.write(repo):
+    try:
+        built = run_build(repo, result.dataset)
+    except BuildError as exc:
+        click.echo(f"build failed: {exc}\nThe previous datapackage.json and data/ are unchanged.", err=True)
+        sys.exit(1)
+    for rel in built.schemas_written:
         click.echo(f"wrote {rel}")
+    click.echo(f"built datapackage.json: {built.resources} resources in data/")
 
 
 @main.command()

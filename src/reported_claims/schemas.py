@@ -36,9 +36,16 @@ def json_schemas() -> dict[str, str]:
     return {f"{SCHEMA_DIR}/{kind}.schema.json": dumps(json_schema(kind)) for kind in sorted(MODELS)}
 
 
+def table_schemas() -> dict[str, str]:
+    """The Table Schemas of the data package, under ``schema/tables/``."""
+    from .tables import table_schemas as generate  # imported here: tables imports this module
+
+    return generate()
+
+
 # Generators of committed files: each returns {relative path: content}. Other modules register
 # theirs (the Table Schemas) so that one check covers every generated file.
-GENERATORS: list[Callable[[], dict[str, str]]] = [json_schemas]
+GENERATORS: list[Callable[[], dict[str, str]]] = [json_schemas, table_schemas]
 
 
 def generated_files() -> dict[str, str]:

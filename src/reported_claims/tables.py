@@ -1,0 +1,577 @@
+"""The tables of the data package: their columns, keys and rows, and their Table Schemas.
+
+Each column is either taken from a model field (type, description, pattern, length, range
+and enum come from the field) or is a derived column described here. The Table Schemas under
+``schema/tables/`` are generated from these definitions and inlined in ``datapackage.json``.
+"""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+import inspect
+import textwrap
+import functools
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Callable, Iterable, Iterator, Literal, Optional, Union
+
+from pydantic.fields import FieldInfo
+
+from . import schemas
+from .models import (
+    Claim,
+    ClaimLink,
+    Claimant,
+    Derivation,
+    Entity,
+    EntityRole,
+    ExternalIds,
+    Figure,
+    Quantity,
+    Report,
+    Source,
+    Vocabulary,
+    VocabularyTerm,
+    Withdrawal,
+    date_precision,
+    period_bounds,
+)
+
+TABLE_DIR = f"{schemas.SCHEMA_DIR}/tables"
+GENERATED_NOTE = (
+    "Generated from src/reported_claims/models.py and tables.py by `reported-claims build`. DO NOT EDIT."
+)
+JOIN = "; "
+"""Separator of the convenience columns that join a list (the normalised table is the truth)."""
+
+VOCABULARIES = ("topics", "items", "roles", "statuses", "source-kinds", "entity-kinds", "attribution-kinds")
+
+
+def vocab_table(vocabulary: str) -> str:
+    return vocabulary.replace("-", "_")
+
+
+# --- columns ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    """Table Schema type: string, number, integer, boolean or date."""
+    description: str
+    constraints: dict = field(default_factory=dict)
+
+    def schema(self) -> dict:
+        out = {"name": self.name, "type": self.type, "description": self.description}
+        if self.constraints:
+            out["constraints"] = dict(self.constraints)
+        return out
+
+
+def _xsd(pattern: str) -> str:
+    """A model regex as a Table Schema pattern: anchored implicitly, no ``(?:``."""
+    return pattern.removeprefix("^").removesuffix("$").replace("(?:", "(")
+
+
+def _unwrap(annotation: Any, metadata: list, description: Optional[str]) -> tuple[Any, bool, list, Optional[str]]:
+    """The scalar type behind Optional, list and Annotated, with its collected constraints."""
+    optional = False
+    if typing.get_origin(annotation) in (Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        optional, annotation = True, args[0]
+    if typing.get_origin(annotation) is list:
+        annotation = typing.get_args(annotation)[0]
+    if typing.get_origin(annotation) is Annotated:
+        inner = FieldInfo.from_annotation(annotation)
+        metadata = metadata + list(inner.metadata)
+        description = description or inner.description
+        annotation = inner.annotation
+    return annotation, optional, metadata, description
+
+
+@functools.cache
+def docstrings(model: type) -> dict[str, str]:
+    """The attribute docstrings written under a model's fields.
+
+    ``model_fields[name].description`` prefers the description of an annotated type (every
+    ``topic: Term`` would read "A term id...") to the docstring written for the field itself.
+    """
+    tree = ast.parse(textwrap.dedent(inspect.getsource(model)))
+    body = tree.body[0].body  # type: ignore[attr-defined]
+    out = {}
+    for stmt, nxt in zip(body, body[1:]):
+        if (isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name)
+                and isinstance(nxt, ast.Expr) and isinstance(nxt.value, ast.Constant)
+                and isinstance(nxt.value.value, str)):
+            out[stmt.target.id] = inspect.cleandoc(nxt.value.value)
+    return out
+
+
+_TYPES = {str: "string", float: "number", int: "integer", bool: "boolean", dt.date: "date"}
+
+
+def col(model: type, attr: str, name: Optional[str] = None, *, description: Optional[str] = None,
+        required: Optional[bool] = None, **constraints: Any) -> Column:
+    """A column holding ``model.attr`` (or one item of it, for a list field)."""
+    info = model.model_fields[attr]
+    annotation, optional, metadata, doc = _unwrap(info.annotation, list(info.metadata), info.description)
+    out: dict[str, Any] = {}
+    if typing.get_origin(annotation) is Literal:
+        out["enum"] = list(typing.get_args(annotation))
+        ctype = "string"
+    else:
+        ctype = _TYPES[annotation]
+    for m in metadata:
+        if getattr(m, "pattern", None):
+            out["pattern"] = _xsd(m.pattern)
+        if getattr(m, "min_length", None) is not None and m.min_length > 1:
+            out["minLength"] = m.min_length
+        if getattr(m, "max_length", None) is not None:
+            out["maxLength"] = m.max_length
+        if getattr(m, "ge", None) is not None:
+            out["minimum"] = m.ge
+        if getattr(m, "le", None) is not None:
+            out["maximum"] = m.le
+    if required if required is not None else not optional:
+        out["required"] = True
+    out.update(constraints)
+    text = description or docstrings(model).get(attr) or doc
+    if not text:
+        raise ValueError(f"{model.__name__}.{attr} has no docstring to describe column {name or attr}")
+    return Column(name or attr, ctype, text, out)
+
+
+def derived(name: str, type: str, description: str, **constraints: Any) -> Column:
+    return Column(name, type, description, constraints)
+
+
+def position(of: str) -> Column:
+    return derived("position", "integer", f"0-based position of the {of} in the record's list.",
+                   required=True, minimum=0)
+
+
+def parent(name: str, model: type, what: str) -> Column:
+    return col(model, "id", name, description=f"The {what} this row belongs to.", required=True)
+
+
+PARTIAL_DATE = r"[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?"
+PERIOD_BOUNDS = (
+    derived("period_start", "date", "First day covered by `period` (derived)."),
+    derived("period_end", "date", "Last day covered by `period` (derived)."),
+)
+
+
+# --- tables -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ForeignKey:
+    fields: tuple[str, ...]
+    resource: str
+    reference: tuple[str, ...]
+
+    def schema(self) -> dict:
+        return {"fields": list(self.fields), "reference": {"resource": self.resource, "fields": list(self.reference)}}
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    title: str
+    description: str
+    columns: tuple[Column, ...]
+    primary_key: tuple[str, ...]
+    rows: Callable[["Context"], Iterable[dict]]
+    foreign_keys: tuple[ForeignKey, ...] = ()
+
+    def schema(self) -> dict:
+        return {
+            "description": GENERATED_NOTE,
+            "fields": [c.schema() for c in self.columns],
+            "missingValues": [""],
+            "primaryKey": list(self.primary_key),
+            "foreignKeys": [fk.schema() for fk in self.foreign_keys],
+        }
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+
+def fk(fields: str, resource: str, reference: str = "id") -> ForeignKey:
+    return ForeignKey(tuple(fields.split(",")), resource, tuple(reference.split(",")))
+
+
+@dataclass
+class Context:
+    """The records a build writes, sorted by id, with what several tables derive from them."""
+
+    claims: list[Claim]
+    sources: list[Source]
+    entities: list[Entity]
+    vocabularies: list[Vocabulary]
+    _roots: dict[str, list[str]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, claims: Iterable[Claim], sources: Iterable[Source], entities: Iterable[Entity],
+           vocabularies: Iterable[Vocabulary]) -> "Context":
+        key = lambda r: r.id  # noqa: E731
+        return cls(sorted(claims, key=key), sorted(sources, key=key), sorted(entities, key=key),
+                   sorted(vocabularies, key=key))
+
+    def roots(self, source_id: str) -> list[str]:
+        """The root origins of a source: ``derived_from`` followed to sources that derive from none.
+
+        Five reprints of one wire story have one origin, the wire story. A source that derives
+        from nothing is its own origin. Unknown sources and cycles (refused by validation) end
+        the walk where they are met.
+        """
+        if not self._roots:
+            by_id = {s.id: s for s in self.sources}
+            for sid in by_id:
+                found, seen, todo = set(), {sid}, [sid]
+                while todo:
+                    s = by_id.get(todo.pop())
+                    parents = [d.source for d in s.derived_from] if s else []
+                    if s is not None and not parents:
+                        found.add(s.id)
+                    for p in parents:
+                        if p not in seen:
+                            seen.add(p)
+                            todo.append(p)
+                self._roots[sid] = sorted(found) or [sid]
+        return self._roots.get(source_id, [source_id])
+
+    def claim_origins(self, claim: Claim) -> list[str]:
+        return sorted({root for r in claim.reports for root in self.roots(r.source)})
+
+    def first_reported(self, claim: Claim) -> Optional[str]:
+        """The earliest publication date of the reporting sources, by the first day it may be."""
+        by_id = {s.id: s for s in self.sources}
+        dates = [by_id[r.source].published for r in claim.reports if r.source in by_id]
+        dates = [d for d in dates if d]
+        return min(dates, key=lambda d: (period_bounds(d), -len(d))) if dates else None
+
+
+def _claims(ctx: Context) -> Iterator[dict]:
+    for c in ctx.claims:
+        start, end = period_bounds(c.period) if c.period else (None, None)
+        w = c.withdrawal
+        origins = ctx.claim_origins(c)
+        yield {
+            "id": c.id, "statement": c.statement, "topic": c.topic, "items": JOIN.join(c.items),
+            "period": c.period, "period_start": start, "period_end": end, "status": c.status,
+            "withdrawal_date": w and w.date, "withdrawal_reason": w and w.reason,
+            "withdrawal_replaced_by": w and w.replaced_by, "notes": c.notes,
+            "report_count": len(c.reports), "source_count": len({r.source for r in c.reports}),
+            "origin_count": len(origins), "origins": JOIN.join(origins),
+            "first_reported": ctx.first_reported(c),
+        }
+
+
+def _claim_reports(ctx: Context) -> Iterator[dict]:
+    for c in ctx.claims:
+        for i, r in enumerate(c.reports):
+            yield {"claim_id": c.id, "source_id": r.source, "position": i, "quote": r.quote,
+                   "attributed_to": r.attributed_to, "terms": JOIN.join(r.terms), "note": r.note}
+
+
+def _claim_report_figures(ctx: Context) -> Iterator[dict]:
+    for c in ctx.claims:
+        for r in c.reports:
+            for i, f in enumerate(r.figures):
+                yield {"claim_id": c.id, "source_id": r.source, "position": i, "quantity_id": f.quantity,
+                       "text": f.text, "value": f.value, "unit": f.unit, "hedge": f.hedge}
+
+
+def _claim_report_terms(ctx: Context) -> Iterator[dict]:
+    for c in ctx.claims:
+        for r in c.reports:
+            for i, t in enumerate(r.terms):
+                yield {"claim_id": c.id, "source_id": r.source, "position": i, "term": t}
+
+
+def _claim_claimants(ctx: Context) -> Iterator[dict]:
+    for c in ctx.claims:
+        for i, x in enumerate(c.claimants):
+            yield {"claim_id": c.id, "position": i, "entity_id": x.entity, "attribution": x.attribution,
+                   "description": x.description, "via": x.via}
+
+
+def _claim_entities(ctx: Context) -> Iterator[dict]:
+    for c in ctx.claims:
+        for i, e in enumerate(c.entities):
+            yield {"claim_id": c.id, "position": i, "entity_id": e.entity, "role": e.role}
+
+
+def _claim_items(ctx: Context) -> Iterator[dict]:
+    for c in ctx.claims:
+        for i, item in enumerate(c.items):
+            yield {"claim_id": c.id, "position": i, "item": item}
+
+
+def figures_disagree(claim: Claim, quantity: Quantity) -> bool:
+    """Whether any report gives this quantity with another value, unit or hedge."""
+    return any(
+        (f.value, f.unit, f.hedge) != (quantity.value, quantity.unit, quantity.hedge)
+        for r in claim.reports for f in r.figures if f.quantity == quantity.id
+    )
+
+
+def _quantities(ctx: Context) -> Iterator[dict]:
+    for c in ctx.claims:
+        for i, q in enumerate(c.quantities):
+            start, end = period_bounds(q.period) if q.period else (None, None)
+            yield {"claim_id": c.id, "id": q.id, "position": i, "measure": q.measure, "value": q.value,
+                   "unit": q.unit, "share_of": q.share_of, "hedge": q.hedge, "period": q.period,
+                   "period_start": start, "period_end": end,
+                   "figure_count": sum(f.quantity == q.id for r in c.reports for f in r.figures),
+                   "figures_disagree": figures_disagree(c, q)}
+
+
+def _claim_links(ctx: Context) -> Iterator[dict]:
+    for c in ctx.claims:
+        for i, link in enumerate(c.links):
+            yield {"claim_id": c.id, "position": i, "type": link.type, "target_id": link.claim, "note": link.note}
+
+
+def _sources(ctx: Context) -> Iterator[dict]:
+    for s in ctx.sources:
+        roots = ctx.roots(s.id)
+        yield {"id": s.id, "kind": s.kind, "title": s.title, "publisher": s.publisher, "url": s.url,
+               "published": s.published, "published_precision": date_precision(s.published),
+               "authors": JOIN.join(s.authors), "language": s.language, "text_sha256": s.text_sha256,
+               "notes": s.notes, "origin_count": len(roots), "origins": JOIN.join(roots)}
+
+
+ATTRIBUTES_TO = "attributes-to"
+
+
+def _source_lineage(ctx: Context) -> Iterator[dict]:
+    for s in ctx.sources:
+        edges = [(d.source, d.relation, d.note) for d in s.derived_from]
+        edges += [(t, ATTRIBUTES_TO, None) for t in s.attributes_to]
+        for i, (target, relation, note) in enumerate(edges):
+            yield {"source_id": s.id, "position": i, "target_id": target, "relation": relation, "note": note}
+
+
+def _source_authors(ctx: Context) -> Iterator[dict]:
+    for s in ctx.sources:
+        for i, a in enumerate(s.authors):
+            yield {"source_id": s.id, "position": i, "author": a}
+
+
+def _entities(ctx: Context) -> Iterator[dict]:
+    for e in ctx.entities:
+        ids = e.ids or ExternalIds()
+        yield {"id": e.id, "name": e.name, "kind": e.kind, "country": e.country, "part_of": e.part_of,
+               "wikidata": ids.wikidata, "lei": ids.lei, "opensanctions": ids.opensanctions,
+               "website": ids.website, "description": e.description, "aliases": JOIN.join(e.aliases)}
+
+
+def _entity_aliases(ctx: Context) -> Iterator[dict]:
+    for e in ctx.entities:
+        for i, a in enumerate(e.aliases):
+            yield {"entity_id": e.id, "position": i, "alias": a}
+
+
+def _terms(vocabulary: str) -> Callable[[Context], Iterator[dict]]:
+    def rows(ctx: Context) -> Iterator[dict]:
+        for v in ctx.vocabularies:
+            if v.id == vocabulary:
+                for i, t in enumerate(v.terms):
+                    yield {"id": t.id, "position": i, "label": t.label, "description": t.description,
+                           "deprecated": t.deprecated}
+    return rows
+
+
+CLAIM_ID = ("claim_id",)
+REPORT_KEY = ("claim_id", "source_id")
+
+
+def _tables() -> list[Table]:
+    claim_fk = fk("claim_id", "claims")
+    report_fk = fk("claim_id,source_id", "claim_reports", "claim_id,source_id")
+    out = [
+        Table("claims", "Claims", "One row per claim, with counts and origins derived from its reports.", (
+            col(Claim, "id", unique=True),
+            col(Claim, "statement"),
+            col(Claim, "topic"),
+            derived("items", "string", f"The claim's items joined with `{JOIN}` (convenience; see claim_items)."),
+            col(Claim, "period"),
+            *PERIOD_BOUNDS,
+            col(Claim, "status"),
+            col(Withdrawal, "date", "withdrawal_date", required=False),
+            col(Withdrawal, "reason", "withdrawal_reason", required=False),
+            col(Withdrawal, "replaced_by", "withdrawal_replaced_by"),
+            col(Claim, "notes"),
+            derived("report_count", "integer", "Number of reports (sources carrying the claim).",
+                    required=True, minimum=1),
+            derived("source_count", "integer", "Number of distinct reporting sources.", required=True, minimum=1),
+            derived("origin_count", "integer",
+                    "Number of distinct origins of the reporting sources: `derived_from` is followed to the "
+                    "sources that derive from none, so five reprints of one wire story count once.",
+                    required=True, minimum=1),
+            derived("origins", "string", f"The origins (source ids) joined with `{JOIN}`.", required=True),
+            derived("first_reported", "string",
+                    "Earliest publication date among the reporting sources (`YYYY`, `YYYY-MM` or `YYYY-MM-DD`); "
+                    "empty when none is dated.", pattern=PARTIAL_DATE),
+        ), ("id",), _claims, (
+            fk("topic", "topics"), fk("status", "statuses"), fk("withdrawal_replaced_by", "claims"),
+        )),
+        Table("claim_reports", "Reports", "One row per report: a source carrying a claim, with its quote.", (
+            parent("claim_id", Claim, "claim"),
+            col(Report, "source", "source_id"),
+            position("report"),
+            col(Report, "quote"),
+            col(Report, "attributed_to"),
+            derived("terms", "string", f"The report's terms joined with `{JOIN}` (convenience; see claim_report_terms)."),
+            col(Report, "note"),
+        ), REPORT_KEY, _claim_reports, (claim_fk, fk("source_id", "sources"))),
+        Table("claim_report_figures", "Figures", "One row per figure as a report gave it.", (
+            parent("claim_id", Claim, "claim"),
+            col(Report, "source", "source_id"),
+            position("figure"),
+            col(Figure, "quantity", "quantity_id"),
+            col(Figure, "text"),
+            col(Figure, "value"),
+            col(Figure, "unit"),
+            col(Figure, "hedge"),
+        ), REPORT_KEY + ("position",), _claim_report_figures, (
+            report_fk, fk("claim_id,quantity_id", "quantities", "claim_id,id"),
+        )),
+        Table("claim_report_terms", "Report terms", "One row per term a report uses for the items or parties.", (
+            parent("claim_id", Claim, "claim"),
+            col(Report, "source", "source_id"),
+            position("term"),
+            col(Report, "terms", "term"),
+        ), REPORT_KEY + ("position",), _claim_report_terms, (report_fk,)),
+        Table("claim_claimants", "Claimants", "One row per claimant of a claim.", (
+            parent("claim_id", Claim, "claim"),
+            position("claimant"),
+            col(Claimant, "entity", "entity_id"),
+            col(Claimant, "attribution"),
+            col(Claimant, "description"),
+            col(Claimant, "via"),
+        ), CLAIM_ID + ("position",), _claim_claimants, (
+            claim_fk, fk("entity_id", "entities"), fk("attribution", "attribution_kinds"), fk("via", "sources"),
+        )),
+        Table("claim_entities", "Claim entities", "One row per entity a claim is about, with its role.", (
+            parent("claim_id", Claim, "claim"),
+            position("entity"),
+            col(EntityRole, "entity", "entity_id"),
+            col(EntityRole, "role"),
+        ), CLAIM_ID + ("position",), _claim_entities, (claim_fk, fk("entity_id", "entities"), fk("role", "roles"))),
+        Table("claim_items", "Claim items", "One row per item (good or technology) a claim is about.", (
+            parent("claim_id", Claim, "claim"),
+            position("item"),
+            col(Claim, "items", "item"),
+        ), CLAIM_ID + ("position",), _claim_items, (claim_fk, fk("item", "items"))),
+        Table("quantities", "Quantities", "One row per figure a claim states, normalised.", (
+            parent("claim_id", Claim, "claim"),
+            col(Quantity, "id"),
+            position("quantity"),
+            col(Quantity, "measure"),
+            col(Quantity, "value"),
+            col(Quantity, "unit"),
+            col(Quantity, "share_of"),
+            col(Quantity, "hedge"),
+            col(Quantity, "period", description="What time the figure is about (ISO 8601 year, quarter, month, "
+                                                 "day or `START/END` interval)."),
+            *PERIOD_BOUNDS,
+            derived("figure_count", "integer", "Number of report figures that give this quantity.",
+                    required=True, minimum=0),
+            derived("figures_disagree", "boolean",
+                    "True when a report gives this quantity with another value, unit or hedge.", required=True),
+        ), CLAIM_ID + ("id",), _quantities, (claim_fk,)),
+        Table("claim_links", "Claim links", "One row per typed link from a claim to another.", (
+            parent("claim_id", Claim, "claim"),
+            position("link"),
+            col(ClaimLink, "type"),
+            col(ClaimLink, "claim", "target_id"),
+            col(ClaimLink, "note"),
+        ), CLAIM_ID + ("position",), _claim_links, (claim_fk, fk("target_id", "claims"))),
+        Table("sources", "Sources", "One row per source, with its root origins.", (
+            col(Source, "id", unique=True),
+            col(Source, "kind"),
+            col(Source, "title"),
+            col(Source, "publisher"),
+            col(Source, "url"),
+            col(Source, "published", pattern=PARTIAL_DATE),
+            derived("published_precision", "string", "How precise `published` is.", required=True,
+                    enum=["day", "month", "year", "unknown"]),
+            derived("authors", "string", f"The authors joined with `{JOIN}` (convenience; see source_authors)."),
+            col(Source, "language"),
+            col(Source, "text_sha256"),
+            col(Source, "notes"),
+            derived("origin_count", "integer", "Number of root origins: sources reached by following "
+                    "`derived_from` to sources that derive from none (itself when it derives from none).",
+                    required=True, minimum=1),
+            derived("origins", "string", f"The root origins (source ids) joined with `{JOIN}`.", required=True),
+        ), ("id",), _sources, (fk("kind", "source_kinds"), fk("publisher", "entities"))),
+        Table("source_lineage", "Source lineage",
+              "One row per `derived_from` edge (with its relation) and per `attributes_to` edge "
+              f"(relation `{ATTRIBUTES_TO}`).", (
+            parent("source_id", Source, "source"),
+            position("edge (derived_from first, then attributes_to)"),
+            col(Derivation, "source", "target_id", description="The source derived from or attributed to."),
+            col(Derivation, "relation", enum=list(typing.get_args(Derivation.model_fields["relation"].annotation))
+                + [ATTRIBUTES_TO],
+                description="How: `reprint`, `rewrite`, `summary`, `translation`, `excerpt` (derived_from), "
+                            f"or `{ATTRIBUTES_TO}` (attributes_to)."),
+            col(Derivation, "note"),
+        ), ("source_id", "position"), _source_lineage, (fk("source_id", "sources"), fk("target_id", "sources"))),
+        Table("source_authors", "Source authors", "One row per credited author of a source.", (
+            parent("source_id", Source, "source"),
+            position("author"),
+            col(Source, "authors", "author"),
+        ), ("source_id", "position"), _source_authors, (fk("source_id", "sources"),)),
+        Table("entities", "Entities", "One row per entity: governments, agencies, companies, people...", (
+            col(Entity, "id", unique=True),
+            col(Entity, "name"),
+            col(Entity, "kind"),
+            col(Entity, "country"),
+            col(Entity, "part_of"),
+            col(ExternalIds, "wikidata"),
+            col(ExternalIds, "lei"),
+            col(ExternalIds, "opensanctions"),
+            col(ExternalIds, "website"),
+            col(Entity, "description"),
+            derived("aliases", "string", f"The aliases joined with `{JOIN}` (convenience; see entity_aliases)."),
+        ), ("id",), _entities, (fk("kind", "entity_kinds"), fk("part_of", "entities"))),
+        Table("entity_aliases", "Entity aliases", "One row per alias of an entity.", (
+            parent("entity_id", Entity, "entity"),
+            position("alias"),
+            col(Entity, "aliases", "alias"),
+        ), ("entity_id", "position"), _entity_aliases, (fk("entity_id", "entities"),)),
+    ]
+    for vocabulary in VOCABULARIES:
+        out.append(Table(vocab_table(vocabulary), vocabulary, f"The terms of the `{vocabulary}` vocabulary.", (
+            col(VocabularyTerm, "id", unique=True),
+            position("term"),
+            col(VocabularyTerm, "label"),
+            col(VocabularyTerm, "description"),
+            col(VocabularyTerm, "deprecated"),
+        ), ("id",), _terms(vocabulary)))
+    return out
+
+
+@functools.cache
+def tables() -> tuple[Table, ...]:
+    """Every table, in package order (built on first use: nothing is computed at import)."""
+    return tuple(_tables())
+
+
+def table(name: str) -> Table:
+    for t in tables():
+        if t.name == name:
+            return t
+    raise KeyError(f"no table {name!r}")
+
+
+def table_schemas() -> dict[str, str]:
+    """Relative path -> content of each table's generated Table Schema."""
+    return {f"{TABLE_DIR}/{t.name}.json": schemas.dumps(t.schema()) for t in tables()}

@@ -1,0 +1,254 @@
+"""`reported-claims build`: the data package every tool reads as it is."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from build_helpers import build_copy, cli, copy_records, leftovers, snapshot
+
+from reported_claims import build, schemas, tables
+from reported_claims.models import Claim, Entity, Source, Vocabulary
+from reported_claims.records import load
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    return build_copy(tmp_path_factory.mktemp("built") / "repo")
+
+
+def descriptor(root: Path) -> dict:
+    return json.loads((root / "datapackage.json").read_text(encoding="utf-8"))
+
+
+def test_package_validates_with_frictionless(built):
+    import frictionless
+
+    report = frictionless.Package(str(built / "datapackage.json")).validate()
+    assert report.valid, report.flatten(["type", "note"])
+    done = subprocess.run([str(Path(sys.executable).with_name("frictionless")), "validate", "datapackage.json"],
+                          cwd=built, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout[-3000:]
+
+
+def test_descriptor(built):
+    desc = descriptor(built)
+    assert desc["$schema"] == "https://datapackage.org/profiles/2.0/datapackage.json"
+    assert desc["name"] == "reported-claims"
+    assert desc["version"] == build.__version__
+    assert desc["created"] == "2024-04-12T05:33:20Z"  # SOURCE_DATE_EPOCH, never the clock
+    assert desc["licenses"][0]["name"] == "CC-BY-4.0"
+    assert desc["contributors"][0]["roles"]
+    names = [r["name"] for r in desc["resources"]]
+    assert names[:14] == ["claims", "claim_reports", "claim_report_figures", "claim_report_terms",
+                          "claim_claimants", "claim_entities", "claim_items", "quantities", "claim_links",
+                          "sources", "source_lineage", "source_authors", "entities", "entity_aliases"]
+    for r in desc["resources"]:
+        assert r["hash"].startswith("sha256:") and r["bytes"] == (built / r["path"]).stat().st_size
+        if r["type"] == "table":
+            assert r["schema"] == json.loads((built / "schema" / "tables" / f"{r['name']}.json").read_text())
+            assert r["schema"]["primaryKey"]
+
+
+def test_csv_layout(built):
+    for path in sorted((built / "data").glob("*.csv")):
+        raw = path.read_bytes()
+        assert not raw.startswith(b"\xef\xbb\xbf"), path
+        assert b"\r" not in raw, path  # \n line ends; quotes keep no CR either
+        assert raw.endswith(b"\n")
+    with open(built / "data" / "quantities.csv", encoding="utf-8", newline="") as f:
+        for row in csv.DictReader(f):
+            assert not row["value"].endswith(".0")
+
+
+def test_pandas_and_duckdb_read_every_csv(built):
+    import duckdb
+    import pandas as pd
+
+    dataset, _ = load(built)
+    expected = {
+        "claims": len(dataset.claims), "sources": len(dataset.sources), "entities": len(dataset.entities),
+        "claim_reports": sum(len(c.reports) for c in dataset.claims.values()),
+        "claim_claimants": sum(len(c.claimants) for c in dataset.claims.values()),
+        "quantities": sum(len(c.quantities) for c in dataset.claims.values()),
+        "entity_aliases": sum(len(e.aliases) for e in dataset.entities.values()),
+        "source_lineage": sum(len(s.derived_from) + len(s.attributes_to) for s in dataset.sources.values()),
+        "topics": len(dataset.vocabularies["topics"].terms),
+    }
+    con = duckdb.connect()
+    for t in tables.tables():
+        path = built / "data" / f"{t.name}.csv"
+        frame = pd.read_csv(path, keep_default_na=False, dtype=str)
+        assert list(frame.columns) == t.names
+        count = con.execute("select count(*) from read_csv(?, header=true, all_varchar=true)", [str(path)]).fetchone()[0]
+        assert count == len(frame), t.name
+        if t.name in expected:
+            assert len(frame) == expected[t.name], t.name
+
+
+def test_json_is_exactly_the_models(built):
+    dataset, _ = load(built)
+    for name, model, records in [("claims", Claim, dataset.claims), ("sources", Source, dataset.sources),
+                                 ("entities", Entity, dataset.entities), ("vocabularies", Vocabulary, dataset.vocabularies)]:
+        text = (built / "data" / f"{name}.json").read_text(encoding="utf-8")
+        items = json.loads(text)
+        assert [i["id"] for i in items] == sorted(records)
+        assert [model.model_validate(i) for i in items] == [records[k] for k in sorted(records)]
+        assert text == json.dumps(items, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def test_two_builds_are_byte_identical(built, tmp_path):
+    first = snapshot(built)
+    again = cli("build", repo=built)
+    assert again.returncode == 0, again.stderr
+    assert snapshot(built) == first
+    other = build_copy(tmp_path / "other")
+    assert snapshot(other) == first
+    assert leftovers(built) == []
+
+
+def test_generated_table_schemas_are_checked(built, tmp_path):
+    root = build_copy(tmp_path / "repo")
+    assert cli("validate", repo=root).returncode == 0
+    path = root / "schema" / "tables" / "claims.json"
+    path.write_text(path.read_text().replace("Stable id", "Edited by hand"), encoding="utf-8")
+    done = cli("validate", repo=root)
+    assert done.returncode == 1
+    assert "schema/tables/claims.json:1:1: (file): is stale" in done.stdout and "[stale-generated]" in done.stdout
+
+
+def test_refused_build_writes_nothing(tmp_path):
+    root = copy_records(tmp_path / "repo")
+    bad = root / "records" / "claims" / "clm-broken.yaml"
+    bad.write_text("id: clm-broken\nstatement: =cmd|' /C calc'!A0\n", encoding="utf-8")
+    done = cli("build", repo=root)
+    assert done.returncode == 1
+    assert "clm-broken.yaml" in done.stdout and "nothing was written" in done.stderr
+    assert not (root / "datapackage.json").exists() and not (root / "data").exists()
+    assert not (root / "schema").exists()
+
+
+def test_created_is_omitted_without_git_or_epoch(tmp_path):
+    copy_records(tmp_path / "repo")
+    done = cli("build", repo=tmp_path / "repo", env={"SOURCE_DATE_EPOCH": ""})
+    if done.returncode != 0:
+        pytest.skip("the records under records/ do not validate right now")
+    assert "created" not in descriptor(tmp_path / "repo")
+
+
+def test_created_is_the_last_commit_touching_records(tmp_path):
+    root = copy_records(tmp_path / "repo")
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.org"]
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    subprocess.run([*git, "-C", str(root), "add", "records"], check=True)
+    subprocess.run([*git, "-C", str(root), "commit", "-q", "-m", "records"], check=True,
+                   env={"GIT_COMMITTER_DATE": "2024-04-12T10:00:00Z", "PATH": "/usr/bin:/bin"})
+    done = cli("build", repo=root, env={"SOURCE_DATE_EPOCH": ""})
+    if done.returncode != 0:
+        pytest.skip("the records under records/ do not validate right now")
+    assert descriptor(root)["created"] == "2024-04-12T10:00:00Z"
+
+
+def test_csv_writer_refuses_formula_cells(tmp_path):
+    root = tmp_path / "repo"
+    root.mkdir()
+    dataset, _ = load(root)
+    evil = Claim.model_construct(id="clm-x", statement="=HYPERLINK(\"x\")", topic="t", items=[], claimants=[],
+                                 entities=[], period=None, quantities=[], status="reported", withdrawal=None,
+                                 links=[], reports=[], notes=None)
+    dataset.claims["clm-x"] = evil
+    with pytest.raises(build.UnsafeCell, match="claims.statement"):
+        build.build(root, dataset)
+    assert sorted(p.name for p in root.iterdir()) == [".build.lock"]
+
+
+# --- origins: five reports from two wire-story lineages are two origins ------------------
+
+SOURCES = {
+    "src-wire-a": "kind: wire-story",
+    "src-wire-b": "kind: wire-story",
+    "src-reprint-a1": "kind: reprint\nderived_from:\n  - source: src-wire-a\n    relation: reprint",
+    "src-reprint-a2": "kind: reprint\nderived_from:\n  - source: src-wire-a\n    relation: reprint",
+    "src-rewrite-a3": "kind: news-article\nderived_from:\n  - source: src-reprint-a2\n    relation: rewrite\n"
+                      "attributes_to:\n  - src-briefing",
+    "src-reprint-b1": "kind: reprint\npublished: 2024-04\nderived_from:\n  - source: src-wire-b\n    relation: reprint",
+    "src-translation-b2": "kind: news-article\nlanguage: zh\nderived_from:\n  - source: src-wire-b\n"
+                          "    relation: translation",
+    "src-briefing": "kind: official-briefing",
+}
+
+
+def write_lineage_repo(root: Path) -> Path:
+    copy_records(root)
+    for folder in ("claims", "sources", "entities"):
+        for p in (root / "records" / folder).iterdir():
+            p.unlink()
+    (root / "records" / "entities" / "ent-someone.yaml").write_text(
+        "id: ent-someone\nname: Someone\nkind: person\n", encoding="utf-8")
+    for sid, body in SOURCES.items():
+        (root / "records" / "sources" / f"{sid}.yaml").write_text(
+            f"id: {sid}\ntitle: Story {sid}\n{body}\n"
+            + ("" if "published" in body else "published: 2024-04-12\n"), encoding="utf-8")
+    reporting = ["src-reprint-a1", "src-reprint-a2", "src-rewrite-a3", "src-reprint-b1", "src-translation-b2"]
+    reports = "".join(f"  - source: {s}\n    quote: It happened, {s} says.\n" for s in reporting)
+    (root / "records" / "claims" / "clm-it-happened.yaml").write_text(textwrap.dedent("""\
+        id: clm-it-happened
+        statement: It happened.
+        topic: diplomacy
+        claimants:
+          - entity: ent-someone
+            attribution: named-person
+        reports:
+        """) + reports, encoding="utf-8")
+    return root
+
+
+def test_origins_follow_derived_from_to_the_roots(tmp_path):
+    root = write_lineage_repo(tmp_path / "repo")
+    done = cli("build", repo=root)
+    assert done.returncode == 0, done.stdout + done.stderr
+    with open(root / "data" / "claims.csv", encoding="utf-8", newline="") as f:
+        (claim,) = list(csv.DictReader(f))
+    assert claim["report_count"] == "5"
+    assert claim["origin_count"] == "2"
+    assert claim["origins"] == "src-wire-a; src-wire-b"
+    assert claim["first_reported"] == "2024-04"  # the month may have started before the 12th
+    with open(root / "data" / "sources.csv", encoding="utf-8", newline="") as f:
+        sources = {r["id"]: r for r in csv.DictReader(f)}
+    assert sources["src-rewrite-a3"]["origins"] == "src-wire-a"  # through the reprint, not the briefing
+    assert sources["src-wire-b"]["origins"] == "src-wire-b"
+    assert sources["src-briefing"]["published_precision"] == "day"
+    with open(root / "data" / "source_lineage.csv", encoding="utf-8", newline="") as f:
+        lineage = [(r["source_id"], r["target_id"], r["relation"]) for r in csv.DictReader(f)]
+    assert ("src-rewrite-a3", "src-briefing", "attributes-to") in lineage
+    assert ("src-translation-b2", "src-wire-b", "translation") in lineage
+
+
+def test_roots_of_diamond_lineage():
+    def src(sid, *parents):
+        return Source(id=sid, kind="reprint", title=sid,
+                      derived_from=[{"source": p, "relation": "rewrite"} for p in parents])
+
+    ctx = tables.Context.of([], [src("src-w1"), src("src-w2"), src("src-mix", "src-w1", "src-w2"),
+                                 src("src-re", "src-mix", "src-w1")], [], [])
+    assert ctx.roots("src-re") == ["src-w1", "src-w2"]
+    assert ctx.roots("src-w1") == ["src-w1"]
+
+
+def test_generators_register_table_schemas():
+    generated = schemas.generated_files()
+    assert all(f"schema/tables/{t.name}.json" in generated for t in tables.tables())
+    claims = json.loads(generated["schema/tables/claims.json"])
+    assert "DO NOT EDIT" in claims["description"]
+    fields = {f["name"]: f for f in claims["fields"]}
+    assert fields["statement"]["description"] == Claim.model_fields["statement"].description
+    assert fields["id"]["constraints"]["pattern"] == "clm-[a-z0-9]+(-[a-z0-9]+)*"
+    assert "required" not in fields.get("notes", {}).get("constraints", {})
+    hedge = json.loads(generated["schema/tables/quantities.json"])["fields"]
+    assert next(f for f in hedge if f["name"] == "hedge")["constraints"]["enum"][0] == "exact"
+    assert {"fields": ["topic"], "reference": {"resource": "topics", "fields": ["id"]}} in claims["foreignKeys"]

@@ -232,5 +232,88 @@ def release(version, previous, dist_only, repo):
         click.echo(f"wrote {path}")
 
 
+
+@main.command()
+@click.argument("kind", type=click.Choice(["claim", "source", "entity"]))
+@click.option("--slug", metavar="WORDS", help="A few words for the id, e.g. 'yellen warns banks'.")
+@repo_option
+@no_traceback
+def new(kind, slug, repo):
+    """Create a record with a fresh id and placeholders, and print its path.
+
+    The id is the slug plus a random suffix, so ids made on different branches never
+    collide. `validate` flags every placeholder (code `placeholder`) until you fill it in.
+
+    \b
+    Example:
+        reported-claims new claim --slug "yellen warns chinese banks"
+        reported-claims new source --slug "ap china surges sales"
+    """
+    from .scaffold import new as create
+
+    path = create(repo, kind, slug)
+    click.echo(path.as_posix())
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option("--check", is_flag=True, help="Change nothing; list the files that are not canonical and exit 1.")
+@repo_option
+@no_traceback
+def fmt(paths, check, repo):
+    """Rewrite records in the one canonical layout (key order, quoting, no blank lines).
+
+    Never changes a value. A file that does not read or validate structurally is reported
+    and left untouched. With no PATH, formats every record under records/.
+
+    \b
+    Example:
+        reported-claims fmt
+        reported-claims fmt --check records/claims/clm-china-denies-lethal-support-to-russia.yaml
+    """
+    from .fmt import fmt as run
+
+    outcomes = run(repo, list(paths) or None, check=check)
+    print_problems([p for o in outcomes for p in o.problems])
+    bad = [o for o in outcomes if o.problems]
+    written = sum(o.written for o in outcomes)
+    if check:
+        click.echo(f"{len(bad)} of {len(outcomes)} file(s) not canonical", err=bool(bad))
+    else:
+        click.echo(f"reformatted {written} of {len(outcomes)} file(s)"
+                   + (f"; {len(bad)} left untouched because of problems" if bad else ""))
+    if bad:
+        sys.exit(1)
+
+
+@main.command("check-quotes")
+@click.option("--archive", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder of archived texts <source-id>.txt  [default: REPO/archive]")
+@repo_option
+@no_traceback
+def check_quotes(archive, repo):
+    """Check that every quote stands in the archived text of its source.
+
+    Compares after folding white space and typographic quotes and dashes; ` ... ` or `…`
+    marks an elision. Shows the closest passage when a quote is not found, and checks each
+    archive file against its source's text_sha256.
+
+    \b
+    Example:
+        reported-claims check-quotes
+        reported-claims check-quotes --archive path/to/archive
+    """
+    from .quotes import check_quotes as run
+
+    report = run(repo, archive)
+    print_problems(report.problems)
+    summary = f"{report.quotes} quote(s) checked against {report.sources} archived text(s)"
+    if report.errors:
+        click.echo(f"{summary}: {len(report.errors)} error(s)", err=True)
+        sys.exit(1)
+    warnings = len(report.problems)
+    click.echo(summary + (f", {warnings} warning(s)" if warnings else ": all found"))
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

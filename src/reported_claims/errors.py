@@ -119,4 +119,10 @@ CODES: dict[str, str] = {
     "duplicate-report": "Two reports of one claim cite the same source.",
     "near-duplicate": "A claim that closely matches another claim.",
     "stale-generated": "A generated file differs from what the models generate now.",
+    # formatting and quotes
+    "not-formatted": "A record not in the canonical layout; run `reported-claims fmt`.",
+    "quote-not-found": "A report's quote is not in the archived text of its source.",
+    "archive-hash-mismatch": "An archived text whose SHA-256 is not the source's text_sha256.",
+    "archive-hash-missing": "An archived text whose source record has no text_sha256 to pin it.",
+    "archive-missing": "A source quoted by reports that has no archived text under archive/.",
 }

@@ -15,7 +15,7 @@ from typing import Iterable, Optional
 from pydantic import ValidationError
 
 from . import yamlio
-from .errors import Problem, relpath
+from .errors import CODES, Problem, relpath
 from .models import FOLDERS, ID_PREFIX, MODELS, Claim, Entity, Record, Source, Vocabulary
 
 RECORDS = "records"
@@ -136,7 +136,7 @@ def _code(error: dict) -> str:
     etype = error["type"]
     if etype in _PYDANTIC_CODES:
         return _PYDANTIC_CODES[etype]
-    if "-" in etype:  # one of ours
+    if "-" in etype or etype in CODES:  # one of ours (`placeholder` has no hyphen)
         return etype
     if etype.endswith(("_type", "_parsing")):
         return "invalid-type"

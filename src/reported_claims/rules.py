@@ -8,6 +8,8 @@ from typing import Iterator
 from .errors import Problem
 from .models import Claim, Entity, Source, Vocabulary
 from .records import Dataset, Loaded
+from .scaffold import is_placeholder, placeholders
+from .similar import near_duplicates
 
 # (location, kind of record referred to, id)
 Ref = tuple[tuple, str, str]
@@ -67,7 +69,9 @@ def check(dataset: Dataset, files: list[Loaded]) -> list[Problem]:
         if item.record is None or not item.target:
             continue
         problems += _record_rules(dataset, item)
+    problems += [p for item in files if item.target for p in placeholders(dataset, item)]
     problems += _lineage(dataset)
+    problems += near_duplicates(dataset, files)
     return problems
 
 
@@ -106,10 +110,14 @@ def _record_rules(dataset: Dataset, item: Loaded) -> list[Problem]:
     out = []
     record, doc = item.record, item.doc
     for loc, kind, rid in references(record):
+        if is_placeholder(rid):
+            continue  # reported by placeholders()
         if not dataset.exists(kind, rid):
             out.append(doc.problem("unknown-reference", loc, f"no {kind} with id {rid!r}"))
     for loc, vocab, term in term_uses(record):
         terms = dataset.terms(vocab)
+        if is_placeholder(term):
+            continue  # reported by placeholders()
         if term not in terms:
             known = ", ".join(sorted(terms)[:12]) or "(vocabulary missing)"
             out.append(doc.problem(

@@ -1,0 +1,153 @@
+"""Quotes against the archived texts: every report's quote must stand in its source's text.
+
+The archived text of source ``src-x`` is ``archive/src-x.txt``; the source record's
+``text_sha256`` pins it. Both sides are compared after folding runs of white space to one
+space and typographic quotes, apostrophes and dashes to ASCII, so that a quote typed with
+straight quotes matches a text printed with curly ones. ``...`` between spaces, or ``…``,
+marks an elision: each part must be found, in order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+from rapidfuzz import fuzz
+
+from .errors import Problem, relpath
+from .records import Dataset, load
+
+ARCHIVE = "archive"
+_FOLD = str.maketrans({
+    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "\u00b4": "'", "`": "'",
+    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"', "\u00ab": '"', "\u00bb": '"',
+    "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2015": "-", "\u2212": "-",
+})
+_SPACE = re.compile(r"\s+")
+_ELISION = re.compile(r"(?:^|\s)\.\.\.(?:\s|$)|\u2026")
+SHOWN = 160  # characters of a passage shown in a message
+
+
+def fold(text: str) -> str:
+    """The text as compared: NFC, ASCII quotes and dashes, single spaces."""
+    return _SPACE.sub(" ", unicodedata.normalize("NFC", text).translate(_FOLD)).strip()
+
+
+def parts(quote: str) -> list[str]:
+    """The parts of a quote between its elisions, folded; empty parts dropped."""
+    return [p for p in (fold(x) for x in _ELISION.split(quote)) if p]
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= SHOWN else text[: SHOWN - 1] + "…"
+
+
+def closest(part: str, text: str) -> tuple[float, str]:
+    """The passage of ``text`` that best matches ``part``, and its score (0-100)."""
+    al = fuzz.partial_ratio_alignment(part, text)
+    if al is None:
+        return 0.0, ""
+    return al.score, text[al.dest_start: al.dest_end]
+
+
+def find(quote: str, text: str) -> Optional[str]:
+    """None when every part of ``quote`` is in the folded ``text`` in order, else why not."""
+    pieces = parts(quote)
+    pos = 0
+    for n, part in enumerate(pieces, 1):
+        at = text.find(part, pos)
+        if at >= 0:
+            pos = at + len(part)
+            continue
+        which = f"part {n} of {len(pieces)} ({_clip(part)!r})" if len(pieces) > 1 else "the quote"
+        if text.find(part) >= 0:
+            return f"{which} is in the text, but before the part preceding it; keep the parts in the source's order"
+        score, passage = closest(part, text)
+        if not passage:
+            return f"{which} is not in the archived text"
+        return f"{which} is not in the archived text; closest passage ({score:.0f}% alike): {_clip(passage)!r}"
+    return None
+
+
+@dataclass
+class Report:
+    """What check-quotes found."""
+
+    problems: list[Problem] = field(default_factory=list)
+    quotes: int = 0
+    sources: int = 0
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+
+def _archived(dataset: Dataset, sid: str, archive: Path, out: Report) -> Optional[str]:
+    """The folded archived text of a source, with hash and missing-file problems noted."""
+    source, doc = dataset.sources[sid], dataset.files[sid].doc
+    path = archive / f"{sid}.txt"
+    shown = relpath(path, dataset.root)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        out.problems.append(doc.problem(
+            "archive-missing", ("id",),
+            f"reports quote this source but {shown} does not exist; its quotes are not checked. "
+            "Save the source's text there and set text_sha256",
+            "warning",
+        ))
+        return None
+    except OSError as exc:
+        out.problems.append(doc.problem("archive-missing", ("id",), f"cannot read {shown}: {exc.strerror}"))
+        return None
+    digest = hashlib.sha256(data).hexdigest()
+    if source.text_sha256 is None:
+        out.problems.append(doc.problem(
+            "archive-hash-missing", ("id",), f"add `text_sha256: {digest}` to pin {shown}", "warning"
+        ))
+    elif source.text_sha256 != digest:
+        out.problems.append(doc.problem(
+            "archive-hash-mismatch", ("text_sha256",),
+            f"{shown} has SHA-256 {digest}, not the recorded {source.text_sha256}: "
+            "the archived text changed; restore it, or if the record is wrong correct text_sha256",
+        ))
+    try:
+        return fold(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        out.problems.append(doc.problem("archive-missing", ("id",), f"{shown} is not UTF-8 text"))
+        return None
+
+
+def check_quotes(root: Path, archive: Optional[Path] = None) -> Report:
+    """Check every quote of every report of every claim that is not withdrawn."""
+    root = Path(root)
+    archive = Path(archive) if archive is not None else root / ARCHIVE
+    dataset, _ = load(root)
+    out = Report()
+    texts: dict[str, Optional[str]] = {}
+    for claim in sorted(dataset.claims.values(), key=lambda c: c.id):
+        if claim.status == "withdrawn":
+            continue
+        doc = dataset.files[claim.id].doc
+        for i, report in enumerate(claim.reports):
+            if report.source not in dataset.sources:
+                continue  # validate reports the dangling reference
+            if report.source not in texts:
+                texts[report.source] = _archived(dataset, report.source, archive, out)
+            text = texts[report.source]
+            if text is None:
+                continue
+            out.quotes += 1
+            why = find(report.quote, text)
+            if why:
+                out.problems.append(doc.problem(
+                    "quote-not-found", ("reports", i, "quote"), f"{why} ({relpath(archive / f'{report.source}.txt', root)})"
+                ))
+    out.sources = sum(1 for t in texts.values() if t is not None)
+    out.problems.sort()
+    return out
+

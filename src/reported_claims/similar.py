@@ -1,0 +1,95 @@
+"""Near-duplicate claims: a statement and entities that closely match another claim's.
+
+Two claims are near-duplicates when their statements score at least ``STATEMENT_MIN`` with
+rapidfuzz's ``token_sort_ratio`` (words compared in sorted order, so reordered clauses still
+match) and the sets of entities they are about overlap with a Jaccard index of at least
+``ENTITIES_MIN``. Withdrawn claims are left out.
+
+The thresholds were tuned on the seed records: the closest pair of distinct seed claims
+scores 68 (token_set_ratio, which scores a statement contained in a longer one as 100, gave
+89 there and could not tell them apart); a near copy with one or two words changed scores 88
+to 95.
+
+Comparing every pair is too slow for 10,000 claims, so pairs are first blocked by the words
+of their statements (prefix filtering): words are ranked rarest first across all statements,
+and each claim is indexed under the rarest part of its words, long enough that any two
+statements sharing at least ``WORDS_MIN`` of their distinct words (Jaccard) share an indexed
+word. A near copy with a word or two changed shares 0.75 or more; common words such as
+"China" are never indexed. On 10,000 synthetic claims this takes about a second.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from typing import Iterable
+
+from rapidfuzz import fuzz, utils
+
+from .errors import Problem
+from .models import Claim
+from .records import Dataset, Loaded
+
+STATEMENT_MIN = 85.0
+ENTITIES_MIN = 0.5
+WORDS_MIN = 0.7
+
+
+def _jaccard(a: set, b: set) -> float:
+    if not a and not b:
+        return 1.0
+    return len(a & b) / len(a | b)
+
+
+def _candidate_pairs(words: dict[str, set[str]]) -> set[tuple[str, str]]:
+    """Pairs of claim ids whose statements may share ``WORDS_MIN`` of their words."""
+    df = Counter(w for ws in words.values() for w in ws)
+    index: dict[str, list[str]] = defaultdict(list)
+    for cid, ws in words.items():
+        ranked = sorted(ws, key=lambda w: (df[w], w))
+        prefix = len(ranked) - math.ceil(WORDS_MIN * len(ranked)) + 1
+        for w in ranked[:prefix]:
+            index[w].append(cid)
+    pairs = set()
+    for ids in index.values():
+        for i, a in enumerate(ids):
+            for b in ids[i + 1:]:
+                pairs.add((a, b) if a < b else (b, a))
+    return pairs
+
+
+def pairs(claims: Iterable[Claim]) -> list[tuple[str, str, float, float]]:
+    """Near-duplicate pairs among ``claims``: (id, id, statement score, entity Jaccard)."""
+    live = {c.id: c for c in claims if c.status != "withdrawn"}
+    text = {cid: utils.default_process(c.statement) for cid, c in live.items()}
+    entities = {cid: {e.entity for e in c.entities} for cid, c in live.items()}
+    found = []
+    for a, b in sorted(_candidate_pairs({cid: set(t.split()) for cid, t in text.items()})):
+        score = fuzz.token_sort_ratio(text[a], text[b], score_cutoff=STATEMENT_MIN)
+        if not score:
+            continue
+        shared = _jaccard(entities[a], entities[b])
+        if shared >= ENTITIES_MIN:
+            found.append((a, b, score, shared))
+    return found
+
+
+def near_duplicates(dataset: Dataset, files: list[Loaded]) -> list[Problem]:
+    """A ``near-duplicate`` warning on each target claim that closely matches another."""
+    targets = {
+        item.record.id: item for item in files
+        if item.target and isinstance(item.record, Claim) and dataset.files.get(item.record.id) is item
+    }
+    out = []
+    for a, b, score, shared in pairs(dataset.claims.values()):
+        for this, other in ((a, b), (b, a)):
+            if this in targets:
+                out.append(targets[this].doc.problem(
+                    "near-duplicate", ("statement",),
+                    f"closely matches {other} (statements {score:.0f}% alike, entities {shared:.0%} shared): "
+                    f"if it is the same claim, move its reports to {other} and withdraw this one "
+                    f"(status: withdrawn, withdrawal.replaced_by: {other}); if not, word the statement "
+                    "so that the difference shows",
+                    "warning",
+                ))
+    return out

@@ -45,7 +45,8 @@ def build_copy(dest: Path, **kwargs) -> Path:
     """A copy of the real records, built; skipped while the curators' records do not validate."""
     copy_records(dest)
     done = cli("validate", repo=dest)
-    if done.returncode != 0:
+    assert done.returncode in (0, 1), done.stdout + done.stderr
+    if done.returncode == 1:
         pytest.skip(f"the records under records/ do not validate right now:\n{done.stdout[-2000:]}")
     done = cli("build", repo=dest, **kwargs)
     assert done.returncode == 0, done.stdout + done.stderr

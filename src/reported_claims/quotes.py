@@ -51,7 +51,9 @@ def closest(part: str, text: str) -> tuple[float, str]:
     al = fuzz.partial_ratio_alignment(part, text)
     if al is None:
         return 0.0, ""
-    return al.score, text[al.dest_start: al.dest_end]
+    start = text.rfind(" ", 0, al.dest_start) + 1  # widen to whole words
+    end = text.find(" ", al.dest_end)
+    return al.score, text[start: end if end >= 0 else len(text)]
 
 
 def find(quote: str, text: str) -> Optional[str]:

@@ -137,20 +137,23 @@ def write_version(repo: Path, version: str) -> None:
 
 
 def rebuild(repo: Path, version: str) -> None:
-    """Rebuild the data package of ``repo`` so that ``datapackage.json`` carries ``version``.
+    """Validate the records of ``repo`` and rebuild its data package, carrying ``version``."""
+    from . import build as builder
+    from .validate import validate
 
-    Until the build module lands, only the descriptor's version is restamped.
-    """
-    import json
-
-    from .schemas import dumps
-
-    path = repo / "datapackage.json"
-    if not path.is_file():
-        raise ReleaseError(f"{path} is missing: run `reported-claims build` first")
-    descriptor = json.loads(path.read_text(encoding="utf-8"))
-    descriptor["version"] = version
-    _write(path, dumps(descriptor))
+    result = validate(repo, generated=False)
+    if result.errors:
+        raise ReleaseError(
+            f"{len(result.errors)} record error(s): run `reported-claims validate` and fix them first"
+        )
+    # The build stamps the version it imported; this process may just have written a new one.
+    imported, builder.__version__ = builder.__version__, version
+    try:
+        builder.build(repo, result.dataset)
+    except builder.BuildError as exc:
+        raise ReleaseError(f"the build failed: {exc}") from None
+    finally:
+        builder.__version__ = imported
 
 
 def release_date(repo: Path) -> dt.date:

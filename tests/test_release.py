@@ -1,0 +1,204 @@
+"""`reported-claims release`: refuses wrong versions, writes the version, CHANGELOG and dist/.
+
+Each test gets a git repository holding a copy of the real records and their built package,
+tagged v1.0.0; it changes the records as a curator would and runs the CLI in it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+from conftest import copy_repo, run_cli
+
+from reported_claims.download import download
+from reported_claims.release import rebuild
+
+EPOCH = "1714521600"  # 2024-05-01
+ENV = {"SOURCE_DATE_EPOCH": EPOCH}
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.org", *args],
+        cwd=repo, check=True, capture_output=True, text=True,
+    ).stdout
+
+
+def set_version(repo: Path, version: str) -> None:
+    path = repo / "src" / "reported_claims" / "_version.py"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f'"""The data version."""\n\n__version__ = "{version}"\n')
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    """The real records with their package built as version 1.0.0 (once per module)."""
+    template = copy_repo(tmp_path_factory.mktemp("built") / "repo")
+    set_version(template, "1.0.0")
+    rebuild(template, "1.0.0")
+    return template
+
+
+@pytest.fixture
+def repo(tmp_path, built) -> Path:
+    """A repository whose v1.0.0 tag holds a built package of version 1.0.0."""
+    repo = tmp_path / "repo"
+    shutil.copytree(built, repo)
+    assert descriptor_version(repo) == "1.0.0"
+    git(repo, "init", "-q")
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "1.0.0")
+    git(repo, "tag", "v1.0.0")
+    return repo
+
+
+def release(repo: Path, *args: str):
+    result = run_cli("release", "--repo", str(repo), *args, env=ENV)
+    return result.returncode, result.stdout.decode(), result.stderr.decode()
+
+
+def version_file(repo: Path) -> str:
+    return (repo / "src/reported_claims/_version.py").read_text()
+
+
+def descriptor_version(repo: Path) -> str:
+    return json.loads((repo / "datapackage.json").read_text())["version"]
+
+
+CLAIMS = Path("records") / "claims"
+UNREFERENCED = "clm-cavoli-russia-military-reconstituted"
+"""A claim no other record refers to, so that removing it leaves the others valid."""
+
+
+def add_claim(repo: Path) -> None:
+    text = (repo / CLAIMS / f"{UNREFERENCED}.yaml").read_text()
+    text = text.replace(f"id: {UNREFERENCED}", "id: clm-zz-new-claim", 1)
+    text = re.sub(r"(?m)^statement: .*$", "statement: A wholly different claim about zebra supply chains.", text)
+    (repo / CLAIMS / "clm-zz-new-claim.yaml").write_text(text)
+
+
+def withdraw_claim(repo: Path) -> str:
+    path = repo / CLAIMS / f"{UNREFERENCED}.yaml"
+    text = re.sub(r"(?m)^status: .*\n", "", path.read_text())
+    path.write_text(text + "status: withdrawn\nwithdrawal:\n  date: 2024-04-30\n"
+                    "  reason: A duplicate of another claim.\n")
+    return UNREFERENCED
+
+
+def test_minor_release_writes_version_changelog_and_dist(repo):
+    add_claim(repo)
+    code, out, err = release(repo, "--version", "1.1.0")
+    assert code == 0, err
+    assert "released 1.1.0 (minor changes since v1.0.0)" in out
+    assert '__version__ = "1.1.0"' in version_file(repo)
+    assert descriptor_version(repo) == "1.1.0"
+    changelog = (repo / "CHANGELOG.md").read_text()
+    assert changelog.startswith("# Changelog\n")
+    assert "## 1.1.0 - 2024-05-01\n" in changelog
+    assert "### Added\n\n- claim `clm-zz-new-claim`" in changelog
+    zip_path = repo / "dist" / "reported-claims-1.1.0.zip"
+    sums = (repo / "dist" / "SHA256SUMS").read_text()
+    assert sums == f"{hashlib.sha256(zip_path.read_bytes()).hexdigest()}  reported-claims-1.1.0.zip\n"
+    names = zipfile.ZipFile(zip_path).namelist()
+    assert names[0] == "reported-claims-1.1.0/datapackage.json"
+    assert names == sorted(names[:1]) + sorted(names[1:])
+    assert all(n.startswith("reported-claims-1.1.0/") for n in names)
+
+
+def test_withdrawal_is_a_patch_release(repo):
+    cid = withdraw_claim(repo)
+    code, out, err = release(repo, "--version", "1.0.1")
+    assert code == 0, err
+    changelog = (repo / "CHANGELOG.md").read_text()
+    assert f"### Withdrawn\n\n- claim `{cid}`: A duplicate of another claim." in changelog
+
+
+def test_understated_bump_is_refused_and_nothing_written(repo):
+    add_claim(repo)
+    before = version_file(repo)
+    code, _, err = release(repo, "--version", "1.0.1")
+    assert code == 1
+    assert "is a patch release, but the changes since 1.0.0 need a minor release: use 1.1.0" in err
+    assert version_file(repo) == before
+    assert descriptor_version(repo) == "1.0.0"
+    assert not (repo / "CHANGELOG.md").exists()
+    assert not (repo / "dist").exists()
+
+
+@pytest.mark.parametrize("version", ["1.0.0", "0.9.0", "1.1"])
+def test_version_not_greater_or_malformed_is_refused(repo, version):
+    add_claim(repo)
+    code, _, err = release(repo, "--version", version)
+    assert code == 1
+    assert "release refused" in err
+
+
+def test_vanished_id_is_refused(repo):
+    (repo / CLAIMS / f"{UNREFERENCED}.yaml").unlink()
+    code, _, err = release(repo, "--version", "2.0.0")
+    assert code == 1
+    assert "missing" in err and "withdraw" in err
+
+
+def test_latest_tag_is_the_previous_release(repo):
+    add_claim(repo)
+    assert release(repo, "--version", "1.1.0")[0] == 0
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "1.1.0")
+    git(repo, "tag", "v1.1.0")
+    withdraw_claim(repo)
+    code, out, err = release(repo, "--version", "1.1.1")
+    assert code == 0, err
+    assert "patch changes since v1.1.0" in out
+    changelog = (repo / "CHANGELOG.md").read_text()
+    assert changelog.index("## 1.1.1 - ") < changelog.index("## 1.1.0 - ")
+
+
+def test_previous_can_be_a_release_zip(repo, tmp_path):
+    assert run_cli("release", "--repo", str(repo), "--dist-only", env=ENV).returncode == 0
+    previous = tmp_path / "previous.zip"
+    (repo / "dist" / "reported-claims-1.0.0.zip").rename(previous)
+    git(repo, "tag", "-d", "v1.0.0")
+    add_claim(repo)
+    code, _, err = release(repo, "--version", "1.0.1", "--previous", str(previous))
+    assert code == 1 and "need a minor release" in err
+    code, out, err = release(repo, "--version", "1.1.0", "--previous", str(previous))
+    assert code == 0, err
+
+
+def test_first_release_without_tags(repo):
+    git(repo, "tag", "-d", "v1.0.0")
+    set_version(repo, "0.1.0")
+    code, out, err = release(repo, "--version", "1.0.0")
+    assert code == 0, err
+    assert "first release" in out
+    assert "First release: " in (repo / "CHANGELOG.md").read_text()
+
+
+def test_dist_only_is_byte_identical_and_downloadable(repo, tmp_path):
+    code, out, err = release(repo, "--dist-only")
+    assert code == 0, err
+    first = (repo / "dist" / "reported-claims-1.0.0.zip").read_bytes()
+    (repo / "dist" / "reported-claims-1.0.0.zip").unlink()
+    assert release(repo, "--dist-only")[0] == 0
+    assert (repo / "dist" / "reported-claims-1.0.0.zip").read_bytes() == first
+    # laid out as a GitHub release: {base}/v1.0.0/<assets>; download() verifies and extracts it
+    (tmp_path / "releases").mkdir()
+    (repo / "dist").rename(tmp_path / "releases" / "v1.0.0")
+    got = download("1.0.0", base_url=(tmp_path / "releases").as_uri(), cache_dir=tmp_path / "cache")
+    assert json.loads((got / "datapackage.json").read_text())["version"] == "1.0.0"
+    assert (got / "data" / "claims.json").read_bytes() == (repo / "data" / "claims.json").read_bytes()
+
+
+def test_dist_only_refuses_a_stale_package(repo):
+    set_version(repo, "1.2.0")
+    code, _, err = release(repo, "--dist-only")
+    assert code == 1
+    assert "datapackage.json carries version 1.0.0" in err

@@ -115,7 +115,7 @@ def test_import_loads_nothing():
         "assert 'pydantic' not in sys.modules\n"
         "assert callable(reported_claims.load)\n"
         "assert callable(reported_claims.download)\n"
-        "assert reported_claims.download.DEFAULT_BASE_URL\n"
+        "from reported_claims import fetch\nassert fetch.DEFAULT_BASE_URL\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
     with pytest.raises(AttributeError, match="no attribute 'nope'"):

@@ -1,4 +1,4 @@
-"""Tests for reported_claims.download against a real HTTP server on 127.0.0.1."""
+"""Tests for reported_claims.download() against a real HTTP server on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from reported_claims import download as dl
-from reported_claims.download import MARKER, DownloadError, download
+from reported_claims import fetch as dl
+from reported_claims.fetch import MARKER, DownloadError, download
 
 VERSION = "1.2.3"
 TOP = f"reported-claims-{VERSION}"

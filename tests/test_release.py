@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from conftest import copy_repo, run_cli
 
-from reported_claims.download import download
+from reported_claims.fetch import download
 from reported_claims.release import rebuild
 
 EPOCH = "1714521600"  # 2024-05-01

@@ -222,6 +222,10 @@ class Context:
         return cls(sorted(claims, key=key), sorted(sources, key=key), sorted(entities, key=key),
                    sorted(vocabularies, key=key))
 
+    @functools.cached_property
+    def source_index(self) -> dict[str, Source]:
+        return {s.id: s for s in self.sources}
+
     def roots(self, source_id: str) -> list[str]:
         """The root origins of a source: ``derived_from`` followed to sources that derive from none.
 
@@ -230,7 +234,7 @@ class Context:
         the walk where they are met.
         """
         if not self._roots:
-            by_id = {s.id: s for s in self.sources}
+            by_id = self.source_index
             for sid in by_id:
                 found, seen, todo = set(), {sid}, [sid]
                 while todo:
@@ -250,7 +254,7 @@ class Context:
 
     def first_reported(self, claim: Claim) -> Optional[str]:
         """The earliest publication date of the reporting sources, by the first day it may be."""
-        by_id = {s.id: s for s in self.sources}
+        by_id = self.source_index
         dates = [by_id[r.source].published for r in claim.reports if r.source in by_id]
         dates = [d for d in dates if d]
         return min(dates, key=lambda d: (period_bounds(d), -len(d))) if dates else None

@@ -302,22 +302,23 @@ def build(root: Path, dataset: Dataset) -> Built:
     """Build the package of ``dataset`` into ``root``; raise BuildError and change nothing on failure."""
     root = Path(root)
     ctx = context(dataset)
-    with locked(root):
-        recover(root)
-        staging = root / STAGING
-        try:
-            staging.mkdir()
-            desc = write_package(ctx, staging, created(root))
-            _fault("staged")
-            problems = check(staging)
-            if problems:
-                raise BuildError("the built package does not validate:\n  " + "\n  ".join(problems))
-            _fault("validated")
-            written = schemas.write(root)
-            _swap(root)
-        except OSError as exc:
-            raise BuildError(f"cannot write the package: {exc}") from exc
-        finally:
-            if not (root / OLD).exists():
-                _remove(staging)
+    try:
+        with locked(root):
+            recover(root)
+            staging = root / STAGING
+            try:
+                staging.mkdir()
+                desc = write_package(ctx, staging, created(root))
+                _fault("staged")
+                problems = check(staging)
+                if problems:
+                    raise BuildError("the built package does not validate:\n  " + "\n  ".join(problems))
+                _fault("validated")
+                written = schemas.write(root)
+                _swap(root)
+            finally:
+                if not (root / OLD).exists():
+                    _remove(staging)
+    except OSError as exc:
+        raise BuildError(f"cannot write the package: {exc}") from exc
     return Built(root, len(desc["resources"]), written)

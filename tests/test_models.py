@@ -58,3 +58,39 @@ def test_committed_json_schema_is_current(kind):
     committed = json.loads((REPO / "schema" / f"{kind}.schema.json").read_text())
     assert committed == json_schema(kind)
     assert "DO NOT EDIT" in committed["$comment"]
+
+
+class _EditorLoader(yaml.SafeLoader):
+    """Reads YAML as editors and check-jsonschema do: types resolved, dates kept as text."""
+
+
+_EditorLoader.yaml_implicit_resolvers = {
+    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
+    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+@pytest.mark.parametrize("folder,kind", [("claims", "claim"), ("sources", "source"), ("entities", "entity"), ("vocabularies", "vocabulary")])
+def test_records_pass_their_json_schema_as_other_tools_read_them(folder, kind):
+    """The editor schema agrees with the validator on every real record (canonical layout)."""
+    import jsonschema
+
+    schema = json.loads((REPO / "schema" / f"{kind}.schema.json").read_text())
+    validator = jsonschema.Draft202012Validator(schema)
+    paths = sorted((REPO / "records" / folder).glob("*.yaml"))
+    assert paths
+    for path in paths:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_EditorLoader)
+        errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(data)]
+        assert not errors, f"{path.name}: {errors[:3]}"
+
+
+def test_json_schema_rejects_what_the_validator_rejects():
+    import jsonschema
+
+    schema = json.loads((REPO / "schema" / "entity.schema.json").read_text())
+    validator = jsonschema.Draft202012Validator(schema)
+    assert not list(validator.iter_errors({"id": "ent-x", "name": "X", "kind": "company"}))
+    bad = {"id": "ENT-X", "name": "X", "kind": "company", "nickname": "x"}
+    messages = " ".join(e.message for e in validator.iter_errors(bad))
+    assert "ENT-X" in messages and "nickname" in messages

@@ -3,8 +3,9 @@
 The layout: the editor's schema line first; keys in the order the model declares its fields,
 at every level; block style with two-space indents, list items indented under their key;
 no blank lines and no other comments; one line per value, never wrapped; a value quoted only
-when our reader would otherwise read it differently (or YAML 1.1 tools would see a boolean),
-preferring double quotes, then single quotes, then escapes.
+when our reader would otherwise read it differently, or when other YAML tools would see a
+boolean, number or null in a text field (``period: '2023'``), preferring double quotes, then
+single quotes, then escapes.
 
 Lists keep their order: the data package records each list's order (its ``position``
 columns), authors are listed in credit order and aliases most common first, so an order is
@@ -23,6 +24,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Optional
 
+import yaml
+
 from . import yamlio
 from .errors import Problem
 from .models import MODELS, Record
@@ -32,6 +35,12 @@ from .scaffold import schema_line
 INDENT = 2
 # Plain scalars that YAML 1.1 readers (PyYAML's safe_load, many editors) take for booleans.
 _BOOL_11 = re.compile(r"^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$")
+# Plain scalars that YAML 1.2 core-schema readers (editors, check-jsonschema) take for numbers
+# or null: a text field holding one is quoted, so that those tools see a string as we do.
+_TYPED_12 = re.compile(
+    r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+|[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+    r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)|null|Null|NULL|~)$"
+)
 _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r", "\x00": "\\0"}
 
 
@@ -63,12 +72,24 @@ def _escaped(value: str) -> str:
     return '"' + "".join(out) + '"'
 
 
-def scalar(value: Optional[str]) -> str:
-    """The one way a scalar is written: plain if it reads back, else quoted."""
+def looks_typed(value: str) -> bool:
+    """Whether other YAML readers would take this plain scalar for a boolean, number or null."""
+    if _BOOL_11.match(value) or _TYPED_12.match(value):
+        return True
+    tag = yaml.resolver.Resolver().resolve(yaml.ScalarNode, value, (True, False))
+    return tag not in ("tag:yaml.org,2002:str", "tag:yaml.org,2002:timestamp")
+
+
+def scalar(value: Optional[str], numeric: bool = False) -> str:
+    """The one way a scalar is written: plain if it reads back, else quoted.
+
+    A number in a numeric field stays plain; the same characters in a text field are quoted,
+    so that every YAML reader sees text there (``period: '2023'``).
+    """
     if value is None:
         return "null"
     candidates = []
-    if value and not _BOOL_11.match(value):
+    if value and (numeric or not looks_typed(value)):
         candidates.append(value)
     if '"' not in value and "\\" not in value:
         candidates.append(f'"{value}"')
@@ -95,6 +116,18 @@ def _submodel(model: Optional[type], key: str) -> Optional[type]:
     return None
 
 
+def _numeric(model: Optional[type], key: str) -> bool:
+    """Whether field ``key`` of ``model`` holds a number."""
+    info = getattr(model, "model_fields", {}).get(key)
+    todo = [info.annotation] if info else []
+    while todo:
+        a = todo.pop()
+        if a in (int, float):
+            return True
+        todo.extend(getattr(a, "__args__", ()))
+    return False
+
+
 def _ordered(mapping: dict, model: Optional[type]) -> list[str]:
     declared = list(getattr(model, "model_fields", {}))
     known = [k for k in declared if k in mapping]
@@ -114,7 +147,7 @@ def _mapping(mapping: dict, model: Optional[type], indent: int) -> list[str]:
             lines.append(f"{pad}{scalar(key)}:")
             lines += _sequence(value, sub, indent + INDENT)
         else:
-            lines.append(f"{pad}{scalar(key)}: {_leaf(value)}")
+            lines.append(f"{pad}{scalar(key)}: {_leaf(value, _numeric(model, key))}")
     return lines
 
 
@@ -132,12 +165,12 @@ def _sequence(items: list, model: Optional[type], indent: int) -> list[str]:
     return lines
 
 
-def _leaf(value: Any) -> str:
+def _leaf(value: Any, numeric: bool = False) -> str:
     if isinstance(value, dict):
         return "{}"
     if isinstance(value, list):
         return "[]"
-    return scalar(value)
+    return scalar(value, numeric)
 
 
 def layout(data: dict, kind: str) -> str:

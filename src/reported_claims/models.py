@@ -87,7 +87,7 @@ def _check_text(value: str) -> str:
         )
     if not unicodedata.is_normalized("NFC", value):
         raise PydanticCustomError(
-            "not-nfc", "text is not in Unicode normal form C; normalise it (e.g. `reported-claims fmt`)"
+            "not-nfc", "text is not in Unicode normal form C (a letter and a separate accent?); retype it or normalise it to NFC"
         )
     if value.startswith(PLACEHOLDER):
         raise PydanticCustomError("placeholder", "placeholder not filled in: {value}", {"value": value[:60]})

@@ -8,7 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 EPOCH = "1712900000"
@@ -42,12 +41,8 @@ def snapshot(root: Path) -> dict[str, bytes]:
 
 
 def build_copy(dest: Path, **kwargs) -> Path:
-    """A copy of the real records, built; skipped while the curators' records do not validate."""
+    """A copy of the real records, built."""
     copy_records(dest)
-    done = cli("validate", repo=dest)
-    assert done.returncode in (0, 1), done.stdout + done.stderr
-    if done.returncode == 1:
-        pytest.skip(f"the records under records/ do not validate right now:\n{done.stdout[-2000:]}")
     done = cli("build", repo=dest, **kwargs)
     assert done.returncode == 0, done.stdout + done.stderr
     return dest

@@ -118,9 +118,29 @@ def context(dataset: Dataset) -> Context:
                       dataset.vocabularies.values())
 
 
-def created(root: Path) -> Optional[str]:
-    """``SOURCE_DATE_EPOCH``, else the time of the last commit touching records/; never the clock."""
+def _fingerprint(desc: dict) -> tuple:
+    """What the data of a descriptor is: its version and each resource's name and hash."""
+    return desc.get("version"), tuple((r.get("name"), r.get("hash")) for r in desc.get("resources", []))
+
+
+def created(root: Path, resources: Optional[list[dict]] = None) -> Optional[str]:
+    """When this data was created, never from the clock.
+
+    ``SOURCE_DATE_EPOCH`` when set. Else, when the published package already holds exactly this
+    data (same version, same resource hashes), its ``created``: so a build from a fresh clone
+    reproduces the committed ``datapackage.json`` byte for byte, although the commit that
+    added the data came after the build that wrote it. Else the time of the last commit that
+    touched records/.
+    """
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if not epoch and resources is not None:
+        try:
+            previous = json.loads((Path(root) / PACKAGE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            previous = {}
+        if (isinstance(previous, dict) and isinstance(previous.get("created"), str)
+                and _fingerprint(previous) == _fingerprint({"version": __version__, "resources": resources})):
+            return previous["created"]
     if not epoch:
         try:
             done = subprocess.run(["git", "log", "-1", "--format=%ct", "--", "records"], cwd=root,
@@ -170,8 +190,11 @@ def descriptor(resources: list[dict], created_at: Optional[str]) -> dict:
     return out
 
 
-def write_package(ctx: Context, folder: Path, created_at: Optional[str] = None) -> dict:
-    """Write ``datapackage.json`` and ``data/`` into ``folder``; return the descriptor."""
+def write_package(ctx: Context, folder: Path, root: Optional[Path] = None) -> dict:
+    """Write ``datapackage.json`` and ``data/`` into ``folder``; return the descriptor.
+
+    ``root`` is the repository whose history and published package give ``created``.
+    """
     (folder / DATA).mkdir(parents=True, exist_ok=True)
     vocabularies = {v.id.replace("-", "_"): v for v in ctx.vocabularies}
     resources = []
@@ -193,7 +216,7 @@ def write_package(ctx: Context, folder: Path, created_at: Optional[str] = None) 
                  "jsonSchema": json_schema(kind)}
         entry.update(_file(folder, f"{DATA}/{PLURAL[kind]}.json", json_text(records)))
         resources.append(entry)
-    desc = descriptor(resources, created_at)
+    desc = descriptor(resources, created(root, resources) if root is not None else None)
     _file(folder, PACKAGE, schemas.dumps(desc))
     return desc
 
@@ -308,7 +331,7 @@ def build(root: Path, dataset: Dataset) -> Built:
             staging = root / STAGING
             try:
                 staging.mkdir()
-                desc = write_package(ctx, staging, created(root))
+                desc = write_package(ctx, staging, root)
                 _fault("staged")
                 problems = check(staging)
                 if problems:

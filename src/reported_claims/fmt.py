@@ -28,7 +28,7 @@ import yaml
 
 from . import yamlio
 from .errors import Problem
-from .models import MODELS, Record
+from .models import MODELS, field_model
 from .records import Loaded, expand, load_file, record_files
 from .scaffold import schema_line
 
@@ -104,18 +104,6 @@ def scalar(value: Optional[str], numeric: bool = False) -> str:
     return candidate
 
 
-def _submodel(model: Optional[type], key: str) -> Optional[type]:
-    """The record model of field ``key`` of ``model`` (through lists and Optional), if any."""
-    info = getattr(model, "model_fields", {}).get(key)
-    todo = [info.annotation] if info else []
-    while todo:
-        a = todo.pop()
-        if isinstance(a, type) and issubclass(a, Record):
-            return a
-        todo.extend(getattr(a, "__args__", ()))
-    return None
-
-
 def _numeric(model: Optional[type], key: str) -> bool:
     """Whether field ``key`` of ``model`` holds a number."""
     info = getattr(model, "model_fields", {}).get(key)
@@ -139,7 +127,7 @@ def _mapping(mapping: dict, model: Optional[type], indent: int) -> list[str]:
     pad = " " * indent
     for key in _ordered(mapping, model):
         value = mapping[key]
-        sub = _submodel(model, key)
+        sub = field_model(model, key)
         if isinstance(value, dict) and value:
             lines.append(f"{pad}{scalar(key)}:")
             lines += _mapping(value, sub, indent + INDENT)

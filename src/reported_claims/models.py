@@ -538,6 +538,18 @@ class Claim(Record):
         return self
 
 
+def field_model(model: Optional[type], name: str) -> Optional[type[Record]]:
+    """The record model held by field ``name`` of ``model`` (through lists and Optional), if any."""
+    info = getattr(model, "model_fields", {}).get(name)
+    todo = [info.annotation] if info else []
+    while todo:
+        a = todo.pop()
+        if isinstance(a, type) and issubclass(a, Record):
+            return a
+        todo.extend(getattr(a, "__args__", ()))
+    return None
+
+
 MODELS: dict[str, type[Record]] = {
     "claim": Claim,
     "source": Source,

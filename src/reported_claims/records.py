@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from . import yamlio
 from .errors import CODES, Problem, relpath
-from .models import FOLDERS, ID_PREFIX, MODELS, Claim, Entity, Record, Source, Vocabulary
+from .models import FOLDERS, ID_PREFIX, MODELS, Claim, Entity, Record, Source, Vocabulary, field_model
 
 RECORDS = "records"
 
@@ -168,23 +168,10 @@ def _fields_at(model: type[Record], loc: tuple) -> list[str]:
     for part in loc:
         if isinstance(part, int):
             continue
-        info = current.model_fields.get(part) if hasattr(current, "model_fields") else None
-        if info is None:
-            return []
-        current = _inner_model(info.annotation)
+        current = field_model(current, part)
         if current is None:
             return []
-    return list(current.model_fields) if hasattr(current, "model_fields") else []
-
-
-def _inner_model(annotation: object) -> Optional[type]:
-    todo = [annotation]
-    while todo:
-        a = todo.pop()
-        if isinstance(a, type) and issubclass(a, Record):
-            return a
-        todo.extend(getattr(a, "__args__", ()))
-    return None
+    return list(current.model_fields)
 
 
 def validate_record(doc: yamlio.Document, kind: str) -> tuple[Optional[Record], list[Problem]]:

@@ -47,9 +47,10 @@ def test_descriptor(built):
     assert desc["licenses"][0]["name"] == "CC-BY-4.0"
     assert desc["contributors"][0]["roles"]
     names = [r["name"] for r in desc["resources"]]
-    assert names[:14] == ["claims", "claim_reports", "claim_report_figures", "claim_report_terms",
-                          "claim_claimants", "claim_entities", "claim_items", "quantities", "claim_links",
-                          "sources", "source_lineage", "source_authors", "entities", "entity_aliases"]
+    assert names[:15] == ["claims", "claim_reports", "claim_report_figures", "claim_report_terms",
+                          "claim_report_lineage", "claim_claimants", "claim_entities", "claim_items",
+                          "quantities", "claim_links", "sources", "source_lineage", "source_authors",
+                          "entities", "entity_aliases"]
     for r in desc["resources"]:
         assert r["hash"].startswith("sha256:") and r["bytes"] == (built / r["path"]).stat().st_size
         if r["type"] == "table":
@@ -238,6 +239,30 @@ def test_roots_of_diamond_lineage():
                                  src("src-re", "src-mix", "src-w1")], [], [])
     assert ctx.roots("src-re") == ["src-w1", "src-w2"]
     assert ctx.roots("src-w1") == ["src-w1"]
+
+
+def test_report_lineage_overrides_the_source_lineage():
+    """An article mixing a wire story with its own background: only the borrowed passage
+    shares the wire story's origin; the article's own passages are an origin of their own."""
+    def src(sid, *parents):
+        return Source(id=sid, kind="news-article", title=sid,
+                      derived_from=[{"source": p, "relation": "reprint"} for p in parents])
+
+    def claim(cid, *reports):
+        return Claim(id=cid, statement=cid, topic="t", claimants=[{"entity": "ent-x", "attribution": "a",
+                                                                  "via": "src-briefing"}],
+                     reports=[{"source": s, "quote": "q", "derived_from": list(d)} for s, *d in reports])
+
+    ctx = tables.Context.of(
+        [claim("clm-borrowed", ("src-wire",), ("src-mix", "src-wire"), ("src-reprint",)),
+         claim("clm-own", ("src-mix",))],
+        [src("src-wire"), src("src-mix"), src("src-reprint", "src-wire"), src("src-briefing")], [], [])
+    rows = {r["id"]: r for r in tables.table("claims").rows(ctx)}
+    assert (rows["clm-borrowed"]["origin_count"], rows["clm-borrowed"]["origins"]) == (1, "src-wire")
+    assert (rows["clm-own"]["origin_count"], rows["clm-own"]["origins"]) == (1, "src-mix")
+    assert rows["clm-own"]["primary_sources"] == "src-briefing"
+    lineage = list(tables.table("claim_report_lineage").rows(ctx))
+    assert lineage == [{"claim_id": "clm-borrowed", "source_id": "src-mix", "position": 0, "target_id": "src-wire"}]
 
 
 def test_generators_register_table_schemas():

@@ -64,6 +64,7 @@ def claims(draw):
     sources = draw(st.lists(slug, min_size=1, max_size=4, unique=True))
     reports = [dict(source=f"src-{s}", quote=draw(text), attributed_to=draw(maybe(line)), note=draw(maybe(text)),
                     terms=draw(st.lists(line, max_size=3)),
+                    derived_from=draw(st.lists(slug.map("src-{}".format), max_size=2)),
                     figures=[dict(quantity=draw(st.sampled_from(qids)), text=draw(line), value=draw(amount),
                                   unit=draw(unit), hedge=draw(hedge))
                              for _ in range(draw(st.integers(0, 2) if qids else st.just(0)))])

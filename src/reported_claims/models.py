@@ -449,6 +449,10 @@ class Report(Record):
     """The passage that carries the claim, copied exactly from the source; `...` marks an elision."""
     attributed_to: Optional[Line] = None
     """Whom the source attributes the claim to, in its own words."""
+    derived_from: list[SourceId] = []
+    """The sources this passage was taken from, for a source that derives only in part from
+    others (an article mixing a wire story with reporting of its own). The claim's origins then
+    follow these instead of the source's own `derived_from`."""
     figures: list[Figure] = []
     """The figures as this source gave them, when they differ in wording or value from others."""
     terms: list[Line] = []

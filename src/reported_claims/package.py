@@ -114,6 +114,7 @@ def _claims(rows: dict[str, list[dict]]) -> list[Claim]:
     reports = _group(rows["claim_reports"], "claim_id")
     figures = _group(rows["claim_report_figures"], "claim_id", "source_id")
     terms = _group(rows["claim_report_terms"], "claim_id", "source_id")
+    lineage = _group(rows["claim_report_lineage"], "claim_id", "source_id")
     claimants = _group(rows["claim_claimants"], "claim_id")
     entities = _group(rows["claim_entities"], "claim_id")
     items = _group(rows["claim_items"], "claim_id")
@@ -138,6 +139,7 @@ def _claims(rows: dict[str, list[dict]]) -> list[Claim]:
             links=[ClaimLink(claim=r["target_id"], **_some(r, "type", "note")) for r in links[cid]],
             reports=[Report(
                 source=r["source_id"], **_some(r, "quote", "attributed_to", "note"),
+                derived_from=[d["target_id"] for d in lineage[(row["id"], r["source_id"])]],
                 figures=[Figure(quantity=f["quantity_id"], **_some(f, "text", "value", "unit", "hedge"))
                          for f in figures[(row["id"], r["source_id"])]],
                 terms=[t["term"] for t in terms[(row["id"], r["source_id"])]],

@@ -32,6 +32,8 @@ def references(record) -> Iterator[Ref]:
             yield ("links", i, "claim"), "claim", link.claim
         for i, r in enumerate(record.reports):
             yield ("reports", i, "source"), "source", r.source
+            for j, d in enumerate(r.derived_from):
+                yield ("reports", i, "derived_from", j), "source", d
     elif isinstance(record, Source):
         if record.publisher:
             yield ("publisher",), "entity", record.publisher
@@ -132,6 +134,12 @@ def _record_rules(dataset: Dataset, item: Loaded) -> list[Problem]:
                 out.append(doc.problem("self-link", ("links", i, "claim"), "a claim cannot link to itself"))
         seen: dict[str, int] = {}
         for i, r in enumerate(record.reports):
+            if r.source in r.derived_from:
+                j = r.derived_from.index(r.source)
+                out.append(doc.problem(
+                    "lineage-cycle", ("reports", i, "derived_from", j),
+                    f"a passage of {r.source} cannot derive from {r.source} itself",
+                ))
             if r.source in seen:
                 out.append(doc.problem(
                     "duplicate-report", ("reports", i, "source"),

@@ -249,8 +249,16 @@ class Context:
                 self._roots[sid] = sorted(found) or [sid]
         return self._roots.get(source_id, [source_id])
 
+    def report_origins(self, report: Report) -> list[str]:
+        """The origins of one report: its passage's own lineage when given, else its source's."""
+        return sorted({root for s in (report.derived_from or [report.source]) for root in self.roots(s)})
+
     def claim_origins(self, claim: Claim) -> list[str]:
-        return sorted({root for r in claim.reports for root in self.roots(r.source)})
+        return sorted({root for r in claim.reports for root in self.report_origins(r)})
+
+    def primary_sources(self, claim: Claim) -> list[str]:
+        """The primary sources the claimants made the claim in (their ``via``)."""
+        return sorted({c.via for c in claim.claimants if c.via})
 
     def first_reported(self, claim: Claim) -> Optional[str]:
         """The earliest publication date of the reporting sources, by the first day it may be."""
@@ -272,6 +280,7 @@ def _claims(ctx: Context) -> Iterator[dict]:
             "withdrawal_replaced_by": w and w.replaced_by, "notes": c.notes,
             "report_count": len(c.reports), "source_count": len({r.source for r in c.reports}),
             "origin_count": len(origins), "origins": JOIN.join(origins),
+            "primary_sources": JOIN.join(ctx.primary_sources(c)),
             "first_reported": ctx.first_reported(c),
         }
 
@@ -280,7 +289,15 @@ def _claim_reports(ctx: Context) -> Iterator[dict]:
     for c in ctx.claims:
         for i, r in enumerate(c.reports):
             yield {"claim_id": c.id, "source_id": r.source, "position": i, "quote": r.quote,
-                   "attributed_to": r.attributed_to, "terms": JOIN.join(r.terms), "note": r.note}
+                   "attributed_to": r.attributed_to, "terms": JOIN.join(r.terms), "note": r.note,
+                   "origins": JOIN.join(ctx.report_origins(r))}
+
+
+def _claim_report_lineage(ctx: Context) -> Iterator[dict]:
+    for c in ctx.claims:
+        for r in c.reports:
+            for i, d in enumerate(r.derived_from):
+                yield {"claim_id": c.id, "source_id": r.source, "position": i, "target_id": d}
 
 
 def _claim_report_figures(ctx: Context) -> Iterator[dict]:
@@ -420,6 +437,9 @@ def _tables() -> list[Table]:
                     "sources that derive from none, so five reprints of one wire story count once.",
                     required=True, minimum=1),
             derived("origins", "string", f"The origins (source ids) joined with `{JOIN}`.", required=True),
+            derived("primary_sources", "string",
+                    f"The primary sources the claimants made the claim in (their `via`), joined with `{JOIN}`: "
+                    "one briefing behind many articles shows here as one id."),
             derived("first_reported", "string",
                     "Earliest publication date among the reporting sources (`YYYY`, `YYYY-MM` or `YYYY-MM-DD`); "
                     "empty when none is dated.", pattern=PARTIAL_DATE),
@@ -434,6 +454,9 @@ def _tables() -> list[Table]:
             col(Report, "attributed_to"),
             derived("terms", "string", f"The report's terms joined with `{JOIN}` (convenience; see claim_report_terms)."),
             col(Report, "note"),
+            derived("origins", "string",
+                    f"The report's origins joined with `{JOIN}`: the roots of its passage's `derived_from` "
+                    "(see claim_report_lineage), else of its source's.", required=True),
         ), REPORT_KEY, _claim_reports, (claim_fk, fk("source_id", "sources"))),
         Table("claim_report_figures", "Figures", "One row per figure as a report gave it.", (
             parent("claim_id", Claim, "claim"),
@@ -453,6 +476,13 @@ def _tables() -> list[Table]:
             position("term"),
             col(Report, "terms", "term"),
         ), REPORT_KEY + ("position",), _claim_report_terms, (report_fk,)),
+        Table("claim_report_lineage", "Report lineage",
+              "One row per source a report's passage was taken from (`reports[].derived_from`).", (
+            parent("claim_id", Claim, "claim"),
+            col(Report, "source", "source_id"),
+            position("source in the report's derived_from"),
+            col(Report, "derived_from", "target_id", description="The source the passage was taken from."),
+        ), REPORT_KEY + ("position",), _claim_report_lineage, (report_fk, fk("target_id", "sources"))),
         Table("claim_claimants", "Claimants", "One row per claimant of a claim.", (
             parent("claim_id", Claim, "claim"),
             position("claimant"),

@@ -167,3 +167,11 @@ def test_every_code_is_documented():
     for _, path in ALL:
         used.update(code for _, code in header(path)[1])
     assert used <= set(CODES), used - set(CODES)
+
+
+def test_outside_a_repository_says_so(tmp_path):
+    for command in ("validate", "build"):
+        result = run_cli(command, cwd=tmp_path)
+        assert result.returncode == 1
+        assert "no records/ folder in" in result.stderr.decode() and "--repo" in result.stderr.decode()
+        assert not list(tmp_path.iterdir())

@@ -46,6 +46,17 @@ def no_traceback(f):
     return wrapper
 
 
+def require_records(repo: Path) -> None:
+    """Stop with a clear message when ``repo`` is not a repository of records."""
+    if not (repo / "records").is_dir():
+        click.echo(
+            f"reported-claims: no records/ folder in {repo.resolve()}; run this in the repository "
+            "or pass --repo DIR",
+            err=True,
+        )
+        sys.exit(1)
+
+
 def print_problems(problems) -> None:
     github = os.environ.get("GITHUB_ACTIONS") == "true"
     for p in problems:
@@ -84,6 +95,8 @@ def validate(paths, repo, strict):
     """
     from .validate import validate as run
 
+    if not paths:
+        require_records(repo)
     result = run(repo, list(paths) if paths else None, strict=strict)
     print_problems(result.problems)
     targets = [f for f in result.files if f.target]
@@ -137,6 +150,7 @@ def build(repo):
     from .build import build as run_build
     from .validate import validate as run
 
+    require_records(repo)
     result = run(repo, generated=False)
     print_problems(result.problems)
     if result.errors:

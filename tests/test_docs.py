@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import re
 import shlex
 
@@ -98,3 +100,35 @@ def test_issue_forms_and_pull_request_template():
     template = (REPO / ".github" / "PULL_REQUEST_TEMPLATE.md").read_text()
     for command in ("validate --strict", "fmt --check", "check-quotes"):
         assert f"reported-claims {command}" in template
+
+
+README = (REPO / "README.md").read_text(encoding="utf-8")
+
+
+def test_readme_quick_start_and_commands():
+    assert "./scripts/build" in README and "./scripts/test" in README
+    used = command_lines(README)
+    assert used
+    for args in used:
+        if args and not args[0].startswith("-"):
+            assert args[0] in main.commands, args
+            help_text = CliRunner().invoke(main, [args[0], "--help"]).output
+            for option in (a.split("=")[0] for a in args if a.startswith("--")):
+                assert option in help_text, (args, option)
+
+
+def test_readme_python_example_runs():
+    block = re.search(r"```python\n(.*?)```", README, re.S).group(1)
+    code = block + (
+        "\nassert len(claims) > 0 and claims.get('clm-no-such-claim') is None"
+        "\nassert claim.reports and sources and entities\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+def test_readme_duckdb_example_runs():
+    duckdb = pytest.importorskip("duckdb")
+    sql = re.search(r"```sql\n(.*?)```", README, re.S).group(1)
+    rows = duckdb.connect().execute(sql.replace("'data/", f"'{REPO}/data/")).fetchall()
+    assert rows and all(row[3] >= 1 for row in rows)

@@ -274,9 +274,20 @@ def _remove(path: Path) -> None:
 @contextlib.contextmanager
 def locked(root: Path) -> Iterator[None]:
     """Hold the repository's build lock (one build at a time; others wait)."""
-    import fcntl
-
     with open(root / LOCK, "a") as f:
+        try:
+            import fcntl
+        except ImportError:  # Windows: msvcrt locks a byte range and retries for 10 s
+            import msvcrt
+
+            f.seek(0)
+            msvcrt.locking(f.fileno(), msvcrt.LK_LOCK, 1)
+            try:
+                yield
+            finally:
+                f.seek(0)
+                msvcrt.locking(f.fileno(), msvcrt.LK_UNLCK, 1)
+            return
         fcntl.flock(f, fcntl.LOCK_EX)
         try:
             yield

@@ -197,3 +197,35 @@ def test_versions():
     for bad in ("1.2", "v1.2.3", "01.2.3", "1.2.3-rc1"):
         with pytest.raises(ValueError):
             parse_version(bad)
+
+
+def test_empty_new_field_is_not_a_record_change(old_new, tmp_path):
+    """A field the schema adds, left empty in every record, is a schema change only."""
+    base, new = old_new
+    old = tmp_path / "old"
+    shutil.copytree(base, old)
+
+    def drop_empty_links(rows):
+        for row in rows:
+            if row.get("links") == []:
+                del row["links"]
+
+    edit_records(old, "claims", drop_empty_links)
+    assert "links" not in json.loads((old / "data" / "claims.json").read_text())[0]
+    code, out, _ = diff(old, new)
+    assert code == 0
+    assert "changed clm-" not in out
+
+
+def test_long_text_change_shows_where_it_differs(old_new):
+    old, new = old_new
+    tail = " and a clause that pushes the difference far past the first hundred characters of the text."
+
+    def edit(rows):
+        claim = first_claim(rows)
+        claim["statement"] = claim["statement"] + tail
+    edit_records(new, "claims", edit)
+    code, out, _ = diff(old, new)
+    line = next(l for l in out.splitlines() if l.strip().startswith("statement:"))
+    before, after = line.split(" -> ")
+    assert after.startswith("...") and "and a clause that pushes" in after

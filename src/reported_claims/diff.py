@@ -190,9 +190,15 @@ def _diff_table(old: dict[str, dict], new: dict[str, dict]) -> TableDiff:
             else:
                 a, b = flatten(old[rid]), flatten(new[rid])
                 changes = [FieldChange(p, a.get(p), b.get(p)) for p in sorted(a.keys() | b.keys())
-                           if a.get(p) != b.get(p)]
-                result.changed.append(RecordChange(rid, changes))
+                           if a.get(p) != b.get(p) and not (_blank(a.get(p)) and _blank(b.get(p)))]
+                if changes:  # else only a field the schema added, empty: reported as a schema change
+                    result.changed.append(RecordChange(rid, changes))
     return result
+
+
+def _blank(value: Any) -> bool:
+    """Absent, null and empty mean the same: no value."""
+    return value is None or value == [] or value == {}
 
 
 def _diff_vocabularies(old: dict, new: dict) -> TableDiff:
@@ -340,6 +346,16 @@ def _short(value: Any, width: int = 100) -> str:
     return text if len(text) <= width else text[: width - 3] + "..."
 
 
+def _change(old: Any, new: Any, width: int = 100) -> str:
+    """``old -> new``; two long texts are shown from just before where they first differ."""
+    if isinstance(old, str) and isinstance(new, str) and max(len(old), len(new)) > width:
+        start = next((i for i, (x, y) in enumerate(zip(old, new)) if x != y), min(len(old), len(new)))
+        start = max(0, start - 20)
+        if start:
+            old, new = "..." + old[start:], "..." + new[start:]
+    return f"{_short(old, width)} -> {_short(new, width)}"
+
+
 def format_report(d: Diff) -> str:
     """The human-readable report; its last line is the bump alone."""
     lines = [f"comparing {d.old_version or '(no version)'} -> {d.new_version or '(no version)'}"]
@@ -354,7 +370,7 @@ def format_report(d: Diff) -> str:
         for rc in t.changed:
             lines.append(f"{table}: changed {rc.id}")
             for c in rc.changes:
-                lines.append(f"    {c.path}: {_short(c.old)} -> {_short(c.new)}")
+                lines.append(f"    {c.path}: {_change(c.old, c.new)}")
     for s in d.schema:
         where = f"{s.resource}.{s.field}" if s.field else s.resource
         lines.append(f"schema: {where}: {s.detail} ({s.bump})")

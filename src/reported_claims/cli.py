@@ -246,6 +246,38 @@ def release(version, previous, dist_only, repo):
         click.echo(f"wrote {path}")
 
 
+@main.command()
+@click.argument("fmt", metavar="FORMAT", type=click.Choice(["parquet", "sqlite"]))
+@click.option("--out", type=click.Path(path_type=Path),
+              help="Where to write: a folder for parquet [default: reported-claims-parquet], "
+                   "a file for sqlite [default: reported-claims.db].")
+@click.option("--package", type=click.Path(file_okay=False, path_type=Path),
+              help="A built package folder (datapackage.json and data/). Default: the repository's.")
+@repo_option
+@no_traceback
+def export(fmt, out, package, repo):
+    """Write the data package's tables as Parquet files or an SQLite database.
+
+    parquet (needs the `parquet` extra: pyarrow) writes OUT/<table>.parquet for every CSV
+    table and OUT/datapackage.json describing them. sqlite writes one database with typed
+    columns, primary and foreign keys, and Datasette's metadata.json beside it.
+
+    \b
+    Example:
+        reported-claims export sqlite && datasette reported-claims.db --metadata metadata.json
+        reported-claims export parquet --out parquet
+    """
+    from .export import ExportError
+    from .export import export as run
+
+    try:
+        written = run(fmt, package if package is not None else repo, out)
+    except ExportError as exc:
+        click.echo(f"export failed: {exc}", err=True)
+        sys.exit(1)
+    for path in written:
+        click.echo(f"wrote {path}")
+
 
 @main.command()
 @click.argument("kind", type=click.Choice(["claim", "source", "entity"]))

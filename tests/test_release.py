@@ -7,9 +7,11 @@ tagged v1.0.0; it changes the records as a curator would and runs the CLI in it.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import re
 import shutil
+import sqlite3
 import subprocess
 import zipfile
 from pathlib import Path
@@ -105,7 +107,7 @@ def test_minor_release_writes_version_changelog_and_dist(repo):
     assert "### Added\n\n- claim `clm-zz-new-claim`" in changelog
     zip_path = repo / "dist" / "reported-claims-1.1.0.zip"
     sums = (repo / "dist" / "SHA256SUMS").read_text()
-    assert sums == f"{hashlib.sha256(zip_path.read_bytes()).hexdigest()}  reported-claims-1.1.0.zip\n"
+    assert f"{hashlib.sha256(zip_path.read_bytes()).hexdigest()}  reported-claims-1.1.0.zip\n" in sums
     names = zipfile.ZipFile(zip_path).namelist()
     assert names[0] == "reported-claims-1.1.0/datapackage.json"
     assert names == sorted(names[:1]) + sorted(names[1:])
@@ -202,3 +204,24 @@ def test_dist_only_refuses_a_stale_package(repo):
     code, _, err = release(repo, "--dist-only")
     assert code == 1
     assert "datapackage.json carries version 1.0.0" in err
+
+
+def test_dist_holds_sqlite_and_parquet_copies_byte_identical_and_summed(repo):
+    assert release(repo, "--dist-only")[0] == 0
+    dist = repo / "dist"
+    assets = ["reported-claims-1.0.0-parquet.zip", "reported-claims-1.0.0.db", "reported-claims-1.0.0.zip"]
+    if importlib.util.find_spec("pyarrow") is None:
+        assets.remove("reported-claims-1.0.0-parquet.zip")
+    sums = (dist / "SHA256SUMS").read_text()
+    assert sums == "".join(f"{hashlib.sha256((dist / a).read_bytes()).hexdigest()}  {a}\n" for a in assets)
+    first = {a: (dist / a).read_bytes() for a in assets}
+    for a in assets:
+        (dist / a).unlink()
+    assert release(repo, "--dist-only")[0] == 0
+    assert {a: (dist / a).read_bytes() for a in assets} == first
+    with sqlite3.connect(dist / "reported-claims-1.0.0.db") as db:
+        assert db.execute("SELECT count(*) FROM claims").fetchone()[0] > 0
+    if "reported-claims-1.0.0-parquet.zip" in assets:
+        names = zipfile.ZipFile(dist / "reported-claims-1.0.0-parquet.zip").namelist()
+        assert names[0] == "reported-claims-1.0.0-parquet/datapackage.json"
+        assert names[1:] == sorted(names[1:]) and "reported-claims-1.0.0-parquet/claims.parquet" in names

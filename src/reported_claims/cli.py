@@ -218,8 +218,9 @@ def release(version, previous, dist_only, repo):
 
     Refuses a version that is not greater than the previous release, or a smaller bump than
     the changes need (see `reported-claims diff`). Writes src/reported_claims/_version.py,
-    datapackage.json, the CHANGELOG.md entry, and dist/reported-claims-X.Y.Z.zip with
-    dist/SHA256SUMS.
+    datapackage.json, the CHANGELOG.md entry, and dist/reported-claims-X.Y.Z.zip, the same
+    tables as reported-claims-X.Y.Z.db (SQLite) and, with pyarrow installed,
+    reported-claims-X.Y.Z-parquet.zip, with dist/SHA256SUMS.
 
     \b
     Example:

@@ -242,10 +242,15 @@ def package_files(package_dir: Path) -> list[str]:
 
 def write_archive(package_dir: Path, version: str, out: Path) -> None:
     """The release archive: one top folder, sorted entries, fixed times and modes."""
-    top = f"reported-claims-{version}"
+    write_zip(package_dir, package_files(package_dir), f"reported-claims-{version}", out)
+
+
+def write_zip(package_dir: Path, files: list[str], top: str, out: Path) -> None:
+    """A zip of ``files`` (relative to ``package_dir``, in that order) under ``top/``, with fixed
+    times and modes, so that the same files give the same bytes."""
     tmp = out.with_name(out.name + ".tmp")
     with zipfile.ZipFile(tmp, "w") as archive:
-        for rel in package_files(package_dir):
+        for rel in files:
             info = zipfile.ZipInfo(f"{top}/{rel}", date_time=ZIP_TIME)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.create_system = 3
@@ -255,7 +260,7 @@ def write_archive(package_dir: Path, version: str, out: Path) -> None:
 
 
 def write_dist(repo: Path, version: str | None = None) -> list[str]:
-    """``dist/reported-claims-X.Y.Z.zip`` and ``dist/SHA256SUMS`` for the built package."""
+    """``dist/reported-claims-X.Y.Z.zip``, the SQLite and Parquet copies and ``dist/SHA256SUMS``."""
     version = version or read_version(repo)
     try:
         built = read_package(repo).version
@@ -270,9 +275,32 @@ def write_dist(repo: Path, version: str | None = None) -> list[str]:
     dist.mkdir(exist_ok=True)
     name = f"reported-claims-{version}.zip"
     write_archive(repo, version, dist / name)
-    digest = hashlib.sha256((dist / name).read_bytes()).hexdigest()
-    _write(dist / "SHA256SUMS", f"{digest}  {name}\n")
-    return [f"{DIST}/{name}", f"{DIST}/SHA256SUMS"]
+    assets = [name, *write_other_formats(repo, version, dist)]
+    sums = "".join(f"{hashlib.sha256((dist / a).read_bytes()).hexdigest()}  {a}\n" for a in sorted(assets))
+    _write(dist / "SHA256SUMS", sums)
+    return [f"{DIST}/{a}" for a in assets] + [f"{DIST}/SHA256SUMS"]
+
+
+def write_other_formats(repo: Path, version: str, dist: Path) -> list[str]:
+    """``reported-claims-X.Y.Z.db`` (SQLite) and, when pyarrow is installed,
+    ``reported-claims-X.Y.Z-parquet.zip``; the names written, in ``dist``."""
+    from . import export
+
+    db = f"reported-claims-{version}.db"
+    parquet = f"reported-claims-{version}-parquet.zip"
+    try:
+        export.write_sqlite(repo, dist / db, metadata=False)
+        with tempfile.TemporaryDirectory(prefix="reported-claims-parquet-") as tmp:
+            try:
+                files = export.write_parquet(repo, Path(tmp))
+            except export.MissingExtra:
+                return [db]
+            names = [p.name for p in files]
+            rels = [export.PACKAGE] + sorted(n for n in names if n != export.PACKAGE)
+            write_zip(Path(tmp), rels, f"reported-claims-{version}-parquet", dist / parquet)
+    except export.ExportError as exc:
+        raise ReleaseError(f"cannot write the other formats: {exc}") from None
+    return [db, parquet]
 
 
 def plan(repo: Path, version: str, previous: Path | None = None) -> tuple[Package | None, str | None, Diff | None]:

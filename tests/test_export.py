@@ -1,0 +1,196 @@
+"""`reported-claims export`: the built package as an SQLite database and as Parquet files.
+
+Each test runs the CLI as a subprocess on a copy of the repository's built package.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, run_cli
+
+DESCRIPTOR = json.loads((REPO / "datapackage.json").read_text(encoding="utf-8"))
+TABLES = {r["name"]: r for r in DESCRIPTOR["resources"] if r["format"] == "csv"}
+
+
+def csv_rows(name: str) -> int:
+    with open(REPO / TABLES[name]["path"], encoding="utf-8", newline="") as f:
+        return sum(1 for _ in csv.DictReader(f))
+
+
+@pytest.fixture(scope="module")
+def package(tmp_path_factory) -> Path:
+    """A copy of the repository's built package: datapackage.json and data/."""
+    dest = tmp_path_factory.mktemp("package")
+    shutil.copy(REPO / "datapackage.json", dest / "datapackage.json")
+    shutil.copytree(REPO / "data", dest / "data")
+    return dest
+
+
+def export(fmt: str, package: Path, out: Path) -> subprocess.CompletedProcess:
+    done = run_cli("export", fmt, "--package", str(package), "--out", str(out))
+    assert done.returncode == 0, done.stderr.decode()
+    return done
+
+
+# --- SQLite -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def database(package, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("sqlite") / "reported-claims.db"
+    done = export("sqlite", package, out)
+    assert f"wrote {out}" in done.stdout.decode()
+    return out
+
+
+@pytest.fixture
+def db(database):
+    con = sqlite3.connect(database)
+    yield con
+    con.close()
+
+
+def test_sqlite_has_every_table_with_the_rows_of_its_csv(db):
+    names = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert names == set(TABLES)
+    for name in TABLES:
+        assert db.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0] == csv_rows(name), name
+
+
+def test_sqlite_declares_primary_and_foreign_keys_and_they_hold(db):
+    for name, resource in TABLES.items():
+        schema = resource["schema"]
+        info = db.execute(f'PRAGMA table_info("{name}")').fetchall()
+        key = [row[1] for row in sorted(info, key=lambda r: r[5]) if row[5]]
+        assert key == schema["primaryKey"], name
+        declared = {(row[2], row[3], row[4]) for row in db.execute(f'PRAGMA foreign_key_list("{name}")')}
+        wanted = {(fk["reference"]["resource"], a, b) for fk in schema.get("foreignKeys", [])
+                  for a, b in zip(fk["fields"], fk["reference"]["fields"])}
+        assert declared == wanted, name
+    assert db.execute("PRAGMA foreign_key_check").fetchall() == []
+    indexed = {r[0] for r in db.execute("SELECT tbl_name FROM sqlite_master WHERE type = 'index' AND name LIKE 'idx_%'")}
+    assert {"claim_reports", "claim_claimants", "sources"} <= indexed
+
+
+def test_sqlite_columns_are_typed(db):
+    types = {(r[0], r[1]) for r in db.execute("SELECT DISTINCT typeof(value), typeof(position) FROM quantities")}
+    assert types == {("real", "integer")}
+    assert db.execute("SELECT DISTINCT typeof(figures_disagree) FROM quantities").fetchall() == [("integer",)]
+    assert db.execute("SELECT count(*) FROM quantities WHERE figures_disagree NOT IN (0, 1)").fetchone()[0] == 0
+    dates = db.execute("SELECT period_start FROM claims WHERE period_start IS NOT NULL").fetchall()
+    assert dates and all(len(d) == 10 and d[4] == "-" for (d,) in dates)
+    declared = {r[1]: r[2] for r in db.execute("PRAGMA table_info(quantities)")}
+    assert declared["value"] == "REAL" and declared["position"] == "INTEGER" and declared["unit"] == "TEXT"
+
+
+def test_sqlite_metadata_for_datasette(database):
+    meta = json.loads((database.parent / "metadata.json").read_text(encoding="utf-8"))
+    assert meta["title"] == DESCRIPTOR["title"]
+    assert meta["license"] == "CC-BY-4.0" and meta["license_url"].startswith("https://creativecommons.org/")
+    assert meta["source_url"] == DESCRIPTOR["homepage"]
+    tables = meta["databases"]["reported-claims"]["tables"]
+    assert set(tables) == set(TABLES)
+    assert tables["claims"]["description"] == TABLES["claims"]["description"]
+    assert tables["claims"]["columns"]["statement"].startswith("The claim in one neutral sentence")
+
+
+def test_sqlite_export_is_byte_identical_and_overwrites_only_a_database(package, database, tmp_path):
+    again = tmp_path / "again.db"
+    export("sqlite", package, again)
+    assert again.read_bytes() == database.read_bytes()
+    export("sqlite", package, again)  # an existing database is replaced
+    assert again.read_bytes() == database.read_bytes()
+    notes = tmp_path / "notes.db"
+    notes.write_text("not a database")
+    done = run_cli("export", "sqlite", "--package", str(package), "--out", str(notes))
+    assert done.returncode == 1
+    assert b"not an SQLite database; refusing to overwrite it" in done.stderr
+    assert notes.read_text() == "not a database"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["again.db", "metadata.json", "notes.db"]
+
+
+def test_export_without_a_package_says_what_to_do(tmp_path):
+    done = run_cli("export", "sqlite", "--package", str(tmp_path), "--out", str(tmp_path / "x.db"))
+    assert done.returncode == 1
+    assert b"no datapackage.json" in done.stderr and b"reported-claims build" in done.stderr
+    assert b"Traceback" not in done.stderr
+
+
+# --- Parquet ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def parquet(package, tmp_path_factory) -> Path:
+    pytest.importorskip("pyarrow", reason="pyarrow is not installed (the `parquet` extra)")
+    out = tmp_path_factory.mktemp("parquet") / "out"
+    export("parquet", package, out)
+    return out
+
+
+def test_parquet_rows_and_types_match_the_table_schemas(parquet):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    types = {"integer": pa.int64(), "number": pa.float64(), "boolean": pa.bool_(), "date": pa.date32(),
+             "string": pa.string()}
+    for name, resource in TABLES.items():
+        table = pq.read_table(parquet / f"{name}.parquet")
+        assert table.num_rows == csv_rows(name), name
+        fields = resource["schema"]["fields"]
+        assert table.schema.names == [f["name"] for f in fields]
+        for f in fields:
+            got = table.schema.field(f["name"])
+            assert got.type == types[f["type"]], (name, f["name"])
+            assert got.nullable == (not f.get("constraints", {}).get("required", False)), (name, f["name"])
+            assert got.metadata[b"description"].decode() == f["description"]
+    quantities = pq.read_table(parquet / "quantities.parquet").to_pylist()
+    assert all(isinstance(q["value"], float) for q in quantities)
+
+
+def test_parquet_descriptor_describes_the_files(parquet):
+    desc = json.loads((parquet / "datapackage.json").read_text(encoding="utf-8"))
+    for key in ("name", "version", "licenses", "created"):
+        assert desc[key] == DESCRIPTOR[key], key
+    assert [r["name"] for r in desc["resources"]] == list(TABLES)
+    for resource in desc["resources"]:
+        data = (parquet / resource["path"]).read_bytes()
+        assert resource["format"] == "parquet" and resource["mediatype"] == "application/vnd.apache.parquet"
+        assert resource["hash"] == "sha256:" + hashlib.sha256(data).hexdigest()
+        assert resource["bytes"] == len(data)
+        assert resource["schema"] == TABLES[resource["name"]]["schema"]
+
+
+def test_parquet_export_is_byte_identical(package, parquet, tmp_path):
+    export("parquet", package, tmp_path / "again")
+    first = {p.name: p.read_bytes() for p in sorted(parquet.iterdir())}
+    assert {p.name: p.read_bytes() for p in sorted((tmp_path / "again").iterdir())} == first
+
+
+def test_parquet_refuses_to_overwrite_another_package(package):
+    done = run_cli("export", "parquet", "--package", str(package), "--out", str(package))
+    assert done.returncode == 1
+    assert b"describes another data package" in done.stderr
+    assert (package / "datapackage.json").read_bytes() == (REPO / "datapackage.json").read_bytes()
+
+
+def test_parquet_without_pyarrow_names_the_extra(package, tmp_path):
+    blocked = "import sys; sys.modules['pyarrow'] = None; from reported_claims.cli import main; main()"
+    env = {k: v for k, v in os.environ.items() if k != "GITHUB_ACTIONS"}
+    done = subprocess.run(
+        [sys.executable, "-c", blocked, "export", "parquet", "--package", str(package), "--out", str(tmp_path / "p")],
+        capture_output=True, text=True, env=env, timeout=60,
+    )
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == ["export failed: Parquet needs pyarrow: pip install 'reported-claims[parquet]'"]
+    assert not (tmp_path / "p").exists()

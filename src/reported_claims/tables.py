@@ -293,26 +293,20 @@ def _claim_reports(ctx: Context) -> Iterator[dict]:
                    "origins": JOIN.join(ctx.report_origins(r))}
 
 
-def _claim_report_lineage(ctx: Context) -> Iterator[dict]:
-    for c in ctx.claims:
-        for r in c.reports:
-            for i, d in enumerate(r.derived_from):
-                yield {"claim_id": c.id, "source_id": r.source, "position": i, "target_id": d}
+def _report_rows(attr: str, row: Callable[[Any], dict]) -> Callable[[Context], Iterator[dict]]:
+    """The rows of a table holding one list of each report, keyed by claim, source and position."""
+    def rows(ctx: Context) -> Iterator[dict]:
+        for c in ctx.claims:
+            for r in c.reports:
+                for i, item in enumerate(getattr(r, attr)):
+                    yield {"claim_id": c.id, "source_id": r.source, "position": i, **row(item)}
+    return rows
 
 
-def _claim_report_figures(ctx: Context) -> Iterator[dict]:
-    for c in ctx.claims:
-        for r in c.reports:
-            for i, f in enumerate(r.figures):
-                yield {"claim_id": c.id, "source_id": r.source, "position": i, "quantity_id": f.quantity,
-                       "text": f.text, "value": f.value, "unit": f.unit, "hedge": f.hedge}
-
-
-def _claim_report_terms(ctx: Context) -> Iterator[dict]:
-    for c in ctx.claims:
-        for r in c.reports:
-            for i, t in enumerate(r.terms):
-                yield {"claim_id": c.id, "source_id": r.source, "position": i, "term": t}
+_claim_report_lineage = _report_rows("derived_from", lambda d: {"target_id": d})
+_claim_report_figures = _report_rows("figures", lambda f: {
+    "quantity_id": f.quantity, "text": f.text, "value": f.value, "unit": f.unit, "hedge": f.hedge})
+_claim_report_terms = _report_rows("terms", lambda t: {"term": t})
 
 
 def _claim_claimants(ctx: Context) -> Iterator[dict]:

@@ -143,3 +143,33 @@ def test_scalars_stay_strings(value):
     assert doc.data["name"] == value
     plain = doc.data["plain"]
     assert plain is None or isinstance(plain, str)
+
+
+def test_build_with_hostile_records_changes_no_published_file(tmp_path):
+    """Every hostile fixture at once: build refuses with each file's error and writes nothing."""
+    import shutil
+
+    from conftest import FIXTURES, REPO, copy_repo
+    from test_validate import header
+
+    repo = copy_repo(tmp_path / "repo")
+    shutil.copytree(REPO / "data", repo / "data")
+    shutil.copy2(REPO / "datapackage.json", repo / "datapackage.json")
+    before = {p.relative_to(repo): p.read_bytes() for p in [repo / "datapackage.json", *(repo / "data").rglob("*")] if p.is_file()}
+    targets = []
+    for path in sorted((FIXTURES / "hostile").glob("*.yaml")):
+        target, expected = header(path)
+        (repo / target).write_bytes(path.read_bytes())
+        targets.append((target, expected))
+    start = time.monotonic()
+    result = run_cli("build", cwd=repo, timeout=60)
+    assert time.monotonic() - start < 30
+    assert result.returncode == 1
+    out = result.stdout.decode()
+    for target, expected in targets:
+        for line, code in expected:
+            assert f"{target}:{line}:" in out and f"[{code}]" in out, (target, line, code)
+    assert b"Traceback" not in result.stderr
+    after = {p.relative_to(repo): p.read_bytes() for p in [repo / "datapackage.json", *(repo / "data").rglob("*")] if p.is_file()}
+    assert after == before
+    assert not (repo / "data.old").exists() and not list(repo.glob(".tmp-build*"))

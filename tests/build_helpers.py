@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 
-REPO = Path(__file__).resolve().parent.parent
+from conftest import REPO
 EPOCH = "1712900000"
 
 

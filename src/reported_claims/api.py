@@ -107,31 +107,28 @@ def data_path() -> Path:
     )
 
 
-def read_json(package_dir: Path, table: str) -> list[dict]:
-    """The records of one table of a built package (``data/<table>.json``), as plain dicts."""
-    return json.loads((Path(package_dir) / "data" / f"{table}.json").read_text(encoding="utf-8"))
+def _load(table: str, kind: str) -> Collection:
+    from .package import read_kind
 
-
-def _load(table: str, model: type[R], kind: str) -> Collection[R]:
-    return Collection((model.model_validate(obj) for obj in read_json(data_path(), table)), kind)
+    return Collection(read_kind(data_path(), table), kind)
 
 
 @functools.cache
 def load() -> Collection[Claim]:
     """Every claim, withdrawn ones included (their ``status`` is ``"withdrawn"``), by id."""
-    return _load("claims", Claim, "claim")
+    return _load("claims", "claim")
 
 
 @functools.cache
 def load_sources() -> Collection[Source]:
     """Every source, by id."""
-    return _load("sources", Source, "source")
+    return _load("sources", "source")
 
 
 @functools.cache
 def load_entities() -> Collection[Entity]:
     """Every entity, by id."""
-    return _load("entities", Entity, "entity")
+    return _load("entities", "entity")
 
 
 def _descriptor() -> dict:

@@ -205,6 +205,16 @@ def _open(url: str, timeout: float):
         raise DownloadError(f"cannot download {url}: {exc}") from exc
 
 
+def _bounded(read, limit: int, too_big: str):
+    """The chunks ``read`` gives until it is exhausted; DownloadError(too_big) past ``limit`` bytes."""
+    total = 0
+    while chunk := read(_CHUNK):
+        total += len(chunk)
+        if total > limit:
+            raise DownloadError(too_big)
+        yield chunk
+
+
 def _stream(url: str, timeout: float, limit: int, sink) -> tuple[int, str]:
     """Copy ``url`` into ``sink(chunk)``; return (byte count, sha256 hex)."""
     digest = hashlib.sha256()
@@ -220,15 +230,9 @@ def _stream(url: str, timeout: float, limit: int, sink) -> tuple[int, str]:
                     f"refusing to download it."
                 )
         try:
-            while True:
-                chunk = response.read(_CHUNK)
-                if not chunk:
-                    break
+            too_big = f"{url} is over the {limit}-byte limit; refusing to download it."
+            for chunk in _bounded(response.read, limit, too_big):
                 received += len(chunk)
-                if received > limit:
-                    raise DownloadError(
-                        f"{url} is over the {limit}-byte limit; refusing to download it."
-                    )
                 digest.update(chunk)
                 sink(chunk)
         except (OSError, http.client.HTTPException) as exc:
@@ -378,16 +382,10 @@ def _extract(archive: Path, staging: Path, *, top: str, url: str) -> None:
                 raise DownloadError(f"refusing to extract {url}: {info.filename!r} escapes.")
             try:
                 with zf.open(info) as src, open(target, "xb") as dst:
-                    while True:
-                        chunk = src.read(_CHUNK)
-                        if not chunk:
-                            break
+                    too_big = (f"refusing to extract {url}: it expands to more than "
+                               f"{MAX_EXTRACTED_BYTES} bytes.")
+                    for chunk in _bounded(src.read, MAX_EXTRACTED_BYTES - written, too_big):
                         written += len(chunk)
-                        if written > MAX_EXTRACTED_BYTES:
-                            raise DownloadError(
-                                f"refusing to extract {url}: it expands to more than "
-                                f"{MAX_EXTRACTED_BYTES} bytes."
-                            )
                         dst.write(chunk)
             except DownloadError:
                 raise

@@ -44,14 +44,15 @@ def _paths(package_dir: Path) -> dict[str, Path]:
     return {r["name"]: Path(package_dir) / r["path"] for r in _descriptor(package_dir)["resources"]}
 
 
+def read_kind(package_dir: Path, kind: str) -> list:
+    """The records of one kind (``claims``, ``sources``...) from ``data/<kind>.json``, validated."""
+    data = json.loads((Path(package_dir) / "data" / f"{kind}.json").read_text(encoding="utf-8"))
+    return [KINDS[kind].model_validate(item) for item in data]
+
+
 def read_json(package_dir: Path) -> dict[str, list]:
     """The records of a package, from its JSON resources (``data/<kind>.json``)."""
-    paths = _paths(package_dir)
-    out = {}
-    for kind, model in KINDS.items():
-        data = json.loads(paths[f"{kind}-json"].read_text(encoding="utf-8"))
-        out[kind] = [model.model_validate(item) for item in data]
-    return out
+    return {kind: read_kind(package_dir, kind) for kind in KINDS}
 
 
 def read(package_dir: Path) -> Dataset:

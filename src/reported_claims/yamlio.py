@@ -243,6 +243,14 @@ def parse(text: str, shown: str) -> Document:
     except yaml.MarkedYAMLError as exc:
         mk = exc.problem_mark or exc.context_mark
         what = str(exc.problem or exc.context or "invalid YAML")
+        if "nesting depth" in what:
+            # libyaml (PyYAML >= 6.0.2) bounds flow nesting itself, while scanning ahead of the
+            # events that our own bound counts: either way the record nests too deep.
+            doc.problems.append(Problem(
+                shown, (mk.line + 1) if mk else 1, (mk.column + 1) if mk else 1, "too-deep", "",
+                f"nesting deeper than {MAX_DEPTH} levels",
+            ))
+            return doc
         if exc.context and exc.context_mark:
             cm = exc.context_mark
             what = f"{what} ({exc.context} at line {cm.line + 1}, column {cm.column + 1})"

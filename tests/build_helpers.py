@@ -18,7 +18,7 @@ def cli(*args: str, repo: Path, env: dict | None = None, timeout: float = 120) -
     full = {k: v for k, v in os.environ.items() if k not in ("GITHUB_ACTIONS", "REPORTED_CLAIMS_BUILD_FAULT")}
     full["SOURCE_DATE_EPOCH"] = EPOCH
     full.update(env or {})
-    return subprocess.run([sys.executable, "-m", "reported_claims.cli", *args, "--repo", str(repo)],
+    return subprocess.run([sys.executable, "-m", "reported_claims", *args, "--repo", str(repo)],
                           env=full, capture_output=True, text=True, timeout=timeout)
 
 

@@ -17,7 +17,7 @@ from typing import Callable
 
 from conftest import REPO
 
-from reported_claims.records import load
+from reported_claims.repo.load import load
 
 
 def dumps(value) -> str:

@@ -12,8 +12,8 @@ from conftest import REPO
 from packages import edit_records, make_package
 
 import reported_claims
-from reported_claims import api
-from reported_claims.models import Claim
+from reported_claims.client import api
+from reported_claims.model.records import Claim
 
 
 @pytest.fixture(scope="module")
@@ -109,11 +109,11 @@ def test_version_matches_the_package():
 def test_import_loads_nothing():
     code = (
         "import sys, reported_claims\n"
-        "assert 'reported_claims.api' not in sys.modules\n"
+        "assert 'reported_claims.client.api' not in sys.modules\n"
         "assert 'pydantic' not in sys.modules\n"
         "assert callable(reported_claims.load)\n"
         "assert callable(reported_claims.download)\n"
-        "from reported_claims import fetch\nassert fetch.DEFAULT_BASE_URL\n"
+        "from reported_claims.client import fetch\nassert fetch.DEFAULT_BASE_URL\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
     with pytest.raises(AttributeError, match="no attribute 'nope'"):

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from build_helpers import REPO, build_copy, cli, copy_records, leftovers, snapshot
 
-from reported_claims import build, schemas, tables
-from reported_claims.models import Claim, Entity, Source, Vocabulary
-from reported_claims.records import load
+from reported_claims.package import build, schemas, tables
+from reported_claims.model.records import Claim, Entity, Source, Vocabulary
+from reported_claims.repo.load import load
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ import sys
 import pytest
 from build_helpers import build_copy, cli, leftovers, snapshot
 
-from reported_claims import build
+from reported_claims.package import build
 
 PRE_COMMIT = ["staged", "validated", "moved-old", "swapped"]
 
@@ -75,7 +75,7 @@ def test_full_disk_changes_nothing(old_build):
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
     env = {k: v for k, v in os.environ.items() if k != build.FAULT_ENV}
-    done = subprocess.run([sys.executable, "-m", "reported_claims.cli", "build", "--repo", str(root)],
+    done = subprocess.run([sys.executable, "-m", "reported_claims", "build", "--repo", str(root)],
                           env={**env, "SOURCE_DATE_EPOCH": "1712900000"}, preexec_fn=small_files,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 1, done.stdout + done.stderr
@@ -119,7 +119,7 @@ def test_concurrent_builds_wait_for_each_other(old_build, tmp_path):
     root, _, after = old_build
     env = {k: v for k, v in os.environ.items() if k != build.FAULT_ENV}
     env.update({"SOURCE_DATE_EPOCH": "1712900000", build.FAULT_ENV: "staged:sleep"})
-    command = [sys.executable, "-m", "reported_claims.cli", "build", "--repo", str(root)]
+    command = [sys.executable, "-m", "reported_claims", "build", "--repo", str(root)]
     procs = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for _ in range(2)]
     results = [p.communicate(timeout=120) for p in procs]

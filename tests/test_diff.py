@@ -13,8 +13,8 @@ import pytest
 from conftest import run_cli
 from packages import edit_descriptor, edit_records, field, make_package, resource, restamp
 
-from reported_claims.diff import bump_of, next_version, parse_version
-from reported_claims.release import write_archive
+from reported_claims.package.diff import bump_of, next_version, parse_version
+from reported_claims.package.release import write_archive
 
 
 @pytest.fixture(scope="module")

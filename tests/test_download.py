@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from reported_claims import fetch as dl
-from reported_claims.fetch import MARKER, DownloadError, download
+from reported_claims.client import fetch as dl
+from reported_claims.client.fetch import MARKER, DownloadError, download
 
 VERSION = "1.2.3"
 TOP = f"reported-claims-{VERSION}"

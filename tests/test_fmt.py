@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import copy_repo, run_cli
-from reported_claims import yamlio
-from reported_claims.fmt import scalar
+from reported_claims.repo import reader
+from reported_claims.repo.fmt import scalar
 
 EPOCH = {"SOURCE_DATE_EPOCH": "1712900000"}
 
@@ -28,7 +28,7 @@ def texts(repo: Path) -> dict[str, str]:
 
 
 def data(path: Path):
-    doc = yamlio.read(path)
+    doc = reader.read(path)
     assert not doc.problems, doc.problems
     return doc.data
 
@@ -102,8 +102,8 @@ def test_fmt_repairs_mangled_records_and_the_build_is_byte_identical(tmp_path, c
 
 def test_fmt_never_changes_data_and_is_idempotent(tmp_path, canonical):
     repo = copy_repo(tmp_path)
-    before = {rel: yamlio.parse(text, rel).data for rel, text in texts(repo).items()}
-    after = {rel: yamlio.parse(text, rel).data for rel, text in canonical.items()}
+    before = {rel: reader.parse(text, rel).data for rel, text in texts(repo).items()}
+    after = {rel: reader.parse(text, rel).data for rel, text in canonical.items()}
     assert after == before
     for rel, text in canonical.items():
         assert text.startswith("# yaml-language-server: $schema=../../schema/"), rel
@@ -118,13 +118,13 @@ def test_fmt_never_changes_data_and_is_idempotent(tmp_path, canonical):
 def test_key_order_follows_the_model(tmp_path, canonical):
     claim = next(t for rel, t in canonical.items() if rel.startswith("records/claims/") and "figures:" in t)
     keys = [line.split(":")[0] for line in claim.splitlines() if line and line[0].isalpha()]
-    from reported_claims.models import Claim
+    from reported_claims.model.records import Claim
     assert keys == [k for k in Claim.model_fields if k in keys]
     report_keys = [line.strip().lstrip("- ").split(":")[0] for line in claim.splitlines()
                    if line.startswith(("  - source:", "    quote:", "    attributed_to:", "    figures:", "    terms:",
                                        "    note:"))]
     first = report_keys[: report_keys.index("source", 1)] if report_keys.count("source") > 1 else report_keys
-    from reported_claims.models import Report
+    from reported_claims.model.records import Report
     assert first == [k for k in Report.model_fields if k in first]
 
 
@@ -159,8 +159,8 @@ TRICKY = ["yes", "No", "null", "~", "", " lead", "trail ", "a: b", "#x", "a #b",
 
 @pytest.mark.parametrize("value", TRICKY)
 def test_scalars_read_back_exactly(value):
-    assert yamlio.parse(f"k: {scalar(value)}\n", "t").data == {"k": value}
-    assert yamlio.parse(f"k:\n  - {scalar(value)}\n", "t").data == {"k": [value]}
+    assert reader.parse(f"k: {scalar(value)}\n", "t").data == {"k": value}
+    assert reader.parse(f"k:\n  - {scalar(value)}\n", "t").data == {"k": [value]}
 
 
 def test_quoting_is_minimal():
@@ -174,7 +174,7 @@ def test_quoting_is_minimal():
 @settings(max_examples=300, deadline=None)
 @given(st.text(st.characters(blacklist_categories=("Cs",)), max_size=40))
 def test_any_text_reads_back_exactly(value):
-    assert yamlio.parse(f"k: {scalar(value)}\n", "t").data == {"k": value}
+    assert reader.parse(f"k: {scalar(value)}\n", "t").data == {"k": value}
 
 
 def test_comments_other_than_the_schema_line_go(tmp_path):

@@ -15,13 +15,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import run_cli
-from reported_claims import yamlio
-from reported_claims.errors import CODES, Problem
-from reported_claims.models import MODELS
-from reported_claims.records import validate_record
+from reported_claims.repo import reader
+from reported_claims.problems import CODES, Problem
+from reported_claims.model.kinds import MODELS
+from reported_claims.repo.load import validate_record
 
 
-def check_document(doc: yamlio.Document) -> None:
+def check_document(doc: reader.Document) -> None:
     for p in doc.problems:
         assert isinstance(p, Problem)
         assert p.code in CODES
@@ -37,7 +37,7 @@ def write_record(repo, name: str, data: bytes):
 
 
 def test_file_too_large_is_refused_before_reading(repo_copy):
-    body = b"id: ent-hostile-large\nname: Large\nkind: company\ndescription: " + b"x" * (yamlio.MAX_BYTES + 10) + b"\n"
+    body = b"id: ent-hostile-large\nname: Large\nkind: company\ndescription: " + b"x" * (reader.MAX_BYTES + 10) + b"\n"
     target = write_record(repo_copy, "ent-hostile-large.yaml", body)
     result = run_cli("validate", target, cwd=repo_copy)
     assert result.returncode == 1
@@ -88,11 +88,11 @@ def test_unreadable_paths(repo_copy):
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.binary(max_size=400))
 def test_arbitrary_bytes_never_raise(data):
-    text, problems = yamlio.decode(data, "x.yaml")
+    text, problems = reader.decode(data, "x.yaml")
     if text is None:
         assert problems and all(p.code in CODES for p in problems)
         return
-    doc = yamlio.parse(text, "x.yaml")
+    doc = reader.parse(text, "x.yaml")
     check_document(doc)
 
 
@@ -102,7 +102,7 @@ YAMLISH = st.text(alphabet=string.printable + "“”’…é中\u202e\u200b", m
 @settings(max_examples=300, deadline=None)
 @given(YAMLISH)
 def test_arbitrary_text_never_raises(text):
-    doc = yamlio.parse(text, "x.yaml")
+    doc = reader.parse(text, "x.yaml")
     check_document(doc)
     if doc.data is not None:
         for kind in MODELS:
@@ -127,7 +127,7 @@ shaped = st.recursive(
 @given(st.dictionaries(st.sampled_from(["id", "name", "kind", "statement", "topic", "claimants", "reports", "quantities", "aliases", "terms"]), shaped, max_size=8))
 def test_arbitrary_yaml_shaped_records_never_raise(data):
     text = yaml.safe_dump(data, allow_unicode=True)
-    doc = yamlio.parse(text, "x.yaml")
+    doc = reader.parse(text, "x.yaml")
     check_document(doc)
     for kind in MODELS:
         record, problems = validate_record(doc, kind)
@@ -140,7 +140,7 @@ def test_arbitrary_yaml_shaped_records_never_raise(data):
 @settings(max_examples=100, deadline=None)
 @given(st.text(alphabet="NOYESyesnoOnOff01e3.nan-:~", min_size=1, max_size=12))
 def test_scalars_stay_strings(value):
-    doc = yamlio.parse(f"id: ent-x\nname: '{value}'\nplain: {value}\n", "x.yaml")
+    doc = reader.parse(f"id: ent-x\nname: '{value}'\nplain: {value}\n", "x.yaml")
     if doc.problems:
         return
     assert doc.data["name"] == value

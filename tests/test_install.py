@@ -55,7 +55,7 @@ def test_installed_wheel_loads_the_bundled_data(installed, tmp_path):
     script = textwrap.dedent(f"""
         import json, sys
         import reported_claims
-        assert "reported_claims.api" not in sys.modules
+        assert "reported_claims.client.api" not in sys.modules
         cs = reported_claims.load()
         first = cs[0]
         assert cs.get(first.id) is first and cs[first.id] is first

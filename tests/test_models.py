@@ -8,7 +8,9 @@ import pytest
 import yaml
 
 from conftest import REPO
-from reported_claims.models import MODELS, Record, period_bounds
+from reported_claims.model.kinds import MODELS
+from reported_claims.model.records import Record
+from reported_claims.model.types import period_bounds
 
 
 def all_models():
@@ -53,7 +55,7 @@ def test_period_bounds(text, first, last):
 
 @pytest.mark.parametrize("kind", sorted(MODELS))
 def test_committed_json_schema_is_current(kind):
-    from reported_claims.schemas import json_schema
+    from reported_claims.package.schemas import json_schema
 
     committed = json.loads((REPO / "schema" / f"{kind}.schema.json").read_text())
     assert committed == json_schema(kind)

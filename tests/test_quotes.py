@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from conftest import run_cli
-from reported_claims import yamlio
-from reported_claims.quotes import find, fold
+from reported_claims.repo import reader
+from reported_claims.check.quotes import find, fold
 
 
 def check(repo: Path, *args: str, env: dict | None = None):
@@ -18,16 +18,16 @@ def check(repo: Path, *args: str, env: dict | None = None):
     return done.returncode, done.stdout.decode(), done.stderr.decode()
 
 
-def archived_claim(repo: Path) -> tuple[Path, yamlio.Document]:
+def archived_claim(repo: Path) -> tuple[Path, reader.Document]:
     """A real claim whose first report quotes a source with an archived text."""
     for path in sorted((repo / "records" / "claims").glob("*.yaml")):
-        doc = yamlio.read(path)
+        doc = reader.read(path)
         if (repo / "archive" / f"{doc.data['reports'][0]['source']}.txt").is_file():
             return path, doc
     raise AssertionError("no claim quotes an archived source")
 
 
-def set_quote(path: Path, doc: yamlio.Document, quote: str) -> int:
+def set_quote(path: Path, doc: reader.Document, quote: str) -> int:
     """Replace the first report's quote on its own line; return that line."""
     line = doc.mark(("reports", 0, "quote")).line
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
@@ -86,7 +86,7 @@ def test_archive_hash_mismatch_is_an_error_and_missing_archive_a_warning(repo_co
     archive.write_text(archive.read_text() + "\nAn added line.\n")
     code, out, _ = check(repo_copy)
     assert code == 1
-    source = yamlio.read(repo_copy / "records" / "sources" / f"{sid}.yaml")
+    source = reader.read(repo_copy / "records" / "sources" / f"{sid}.yaml")
     line = source.mark(("text_sha256",)).line
     assert re.search(rf"^records/sources/{sid}\.yaml:{line}:1: text_sha256: .* \[archive-hash-mismatch\]$", out, re.M), out
 

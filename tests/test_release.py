@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 from conftest import copy_repo, run_cli
 
-from reported_claims.fetch import download
-from reported_claims.release import rebuild
+from reported_claims.client.fetch import download
+from reported_claims.package.release import rebuild
 
 EPOCH = "1714521600"  # 2024-05-01
 ENV = {"SOURCE_DATE_EPOCH": EPOCH}

@@ -10,16 +10,11 @@ from build_helpers import build_copy
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reported_claims import package
-from reported_claims.build import write_package
-from reported_claims.models import (
-    Claim,
-    Entity,
-    Source,
-    Vocabulary,
-)
-from reported_claims.records import load
-from reported_claims.tables import VOCABULARIES, Context
+from reported_claims.package import read as package
+from reported_claims.package.build import write_package
+from reported_claims.model.records import Claim, Entity, Source, Vocabulary
+from reported_claims.repo.load import load
+from reported_claims.package.tables import VOCABULARIES, Context
 
 
 def by_kind(dataset) -> dict[str, list]:
@@ -139,7 +134,7 @@ def test_generated_records_round_trip(claim_list, source_list, entity_list, voca
 
 @pytest.mark.parametrize("value", [0.0, 90.0, 0.1, 1e-7, 123456789.125, 2.5e20, 1e300])
 def test_amounts_keep_their_value_and_integers_lose_the_point(value):
-    from reported_claims.build import cell
+    from reported_claims.package.build import cell
 
     written = cell(value, "x")
     assert float(written) == value

@@ -10,12 +10,13 @@ from types import SimpleNamespace
 import pytest
 
 from conftest import run_cli
-from reported_claims import similar, yamlio
-from reported_claims.fmt import layout
+from reported_claims.check import similar
+from reported_claims.repo import reader
+from reported_claims.repo.fmt import layout
 
 
 def claims(repo: Path) -> dict[str, dict]:
-    return {p.stem: yamlio.read(p).data for p in sorted((repo / "records" / "claims").glob("*.yaml"))}
+    return {p.stem: reader.read(p).data for p in sorted((repo / "records" / "claims").glob("*.yaml"))}
 
 
 def add_claim(repo: Path, data: dict) -> Path:

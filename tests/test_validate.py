@@ -107,10 +107,10 @@ def test_valid_fixtures_alone_exit_zero(tmp_path):
 
 
 def test_yaml_11_values_stay_strings():
-    from reported_claims import yamlio
-    from reported_claims.models import Entity
+    from reported_claims.repo import reader
+    from reported_claims.model.records import Entity
 
-    doc = yamlio.read(FIXTURES / "valid" / "yaml11-strings.yaml")
+    doc = reader.read(FIXTURES / "valid" / "yaml11-strings.yaml")
     entity = Entity.model_validate(doc.data)
     assert entity.name == "NO"
     assert entity.country == "NO"
@@ -157,7 +157,7 @@ def test_stale_generated_schema_is_an_error(repo_copy):
 
 
 def test_every_code_is_documented():
-    from reported_claims.errors import CODES
+    from reported_claims.problems import CODES
 
     result = run_cli("codes")
     assert result.returncode == 0

@@ -8,7 +8,7 @@
 Nothing is read at import: the data is loaded on first use (see ``reported_claims.api``).
 """
 
-from ._version import __version__
+from reported_claims._version import __version__
 
 _API = ("Collection", "data_path", "load", "load_entities", "load_sources", "to_pandas", "to_polars")
 
@@ -17,11 +17,11 @@ __all__ = ["__version__", "download", "DownloadError", *_API]
 
 def __getattr__(name: str):
     if name in _API:
-        from . import api
+        from reported_claims.client import api
 
         return getattr(api, name)
     if name in ("download", "DownloadError"):
-        from . import fetch
+        from reported_claims.client import fetch
 
         return getattr(fetch, name)
     raise AttributeError(f"module 'reported_claims' has no attribute {name!r}")

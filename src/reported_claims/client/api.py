@@ -14,7 +14,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Generic, TypeVar, Union, overload
 
-from .models import Claim, Entity, Record, Source
+from reported_claims.model.records import Claim, Entity, Record, Source
 
 R = TypeVar("R", bound=Record)
 
@@ -98,7 +98,7 @@ def data_path() -> Path:
     bundled = resources.files("reported_claims") / _BUNDLED
     if bundled.joinpath(_DESCRIPTOR).is_file():
         return Path(str(bundled))
-    checkout = Path(__file__).resolve().parents[2]
+    checkout = Path(__file__).resolve().parents[3]  # src/reported_claims/client/api.py
     if (checkout / _DESCRIPTOR).is_file() and (checkout / "pyproject.toml").is_file():
         return checkout
     raise FileNotFoundError(
@@ -108,7 +108,7 @@ def data_path() -> Path:
 
 
 def _load(table: str, kind: str) -> Collection:
-    from .package import read_kind
+    from reported_claims.package.read import read_kind
 
     return Collection(read_kind(data_path(), table), kind)
 

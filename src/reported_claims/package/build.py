@@ -24,11 +24,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator, Optional
 
-from . import schemas
-from ._version import __version__
-from .models import FORMULA_START, MODELS
-from .records import Dataset
-from .tables import Context, Table, tables
+from reported_claims.package import schemas
+from reported_claims._version import __version__
+from reported_claims.model.types import FORMULA_START
+from reported_claims.model.kinds import MODELS
+from reported_claims.repo.load import Dataset
+from reported_claims.package.tables import Context, Table, tables
 
 PACKAGE = "datapackage.json"
 DATA = "data"

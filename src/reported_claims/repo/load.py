@@ -14,9 +14,10 @@ from typing import Iterable, Optional
 
 from pydantic import ValidationError
 
-from . import yamlio
-from .errors import CODES, Problem, relpath
-from .models import FOLDERS, ID_PREFIX, MODELS, Claim, Entity, Record, Source, Vocabulary, field_model
+from reported_claims.repo import reader
+from reported_claims.problems import CODES, Problem, relpath
+from reported_claims.model.kinds import FOLDERS, ID_PREFIX, MODELS
+from reported_claims.model.records import Claim, Entity, Record, Source, Vocabulary, field_model
 
 RECORDS = "records"
 
@@ -28,7 +29,7 @@ class Loaded:
     path: Path
     shown: str
     kind: Optional[str]
-    doc: yamlio.Document
+    doc: reader.Document
     record: Optional[Record] = None
     target: bool = True
     """Whether problems in this file are reported (False for context records)."""
@@ -174,7 +175,7 @@ def _fields_at(model: type[Record], loc: tuple) -> list[str]:
     return list(current.model_fields)
 
 
-def validate_record(doc: yamlio.Document, kind: str) -> tuple[Optional[Record], list[Problem]]:
+def validate_record(doc: reader.Document, kind: str) -> tuple[Optional[Record], list[Problem]]:
     model = MODELS[kind]
     try:
         return model.model_validate(doc.data), []
@@ -195,7 +196,7 @@ def validate_record(doc: yamlio.Document, kind: str) -> tuple[Optional[Record], 
 
 def load_file(path: Path, root: Path) -> Loaded:
     shown = relpath(path, root)
-    doc = yamlio.read(path, shown)
+    doc = reader.read(path, shown)
     kind = None
     if doc.data is not None:
         kind = kind_of(path, doc.data)

@@ -13,7 +13,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any, Optional
 
-from .models import (
+from reported_claims.model.records import (
     Claim,
     ClaimLink,
     Claimant,
@@ -29,8 +29,8 @@ from .models import (
     VocabularyTerm,
     Withdrawal,
 )
-from .records import Dataset
-from .tables import ATTRIBUTES_TO, VOCABULARIES, Table, tables, vocab_table
+from reported_claims.repo.load import Dataset
+from reported_claims.package.tables import ATTRIBUTES_TO, VOCABULARIES, Table, tables, vocab_table
 
 KINDS = {"claims": Claim, "sources": Source, "entities": Entity, "vocabularies": Vocabulary}
 PACKAGE = "datapackage.json"

@@ -18,8 +18,8 @@ from typing import Optional
 
 from rapidfuzz import fuzz
 
-from .errors import Problem, relpath
-from .records import Dataset, load
+from reported_claims.problems import Problem, relpath
+from reported_claims.repo.load import Dataset, load
 
 ARCHIVE = "archive"
 _FOLD = str.maketrans({

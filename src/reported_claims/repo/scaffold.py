@@ -13,9 +13,10 @@ import unicodedata
 from pathlib import Path
 from typing import Optional
 
-from .errors import Problem
-from .models import ID_MAX, ID_PREFIX, PLACEHOLDER
-from .records import RECORDS, Dataset, Loaded
+from reported_claims.problems import Problem
+from reported_claims.model.types import ID_MAX, PLACEHOLDER
+from reported_claims.model.kinds import ID_PREFIX
+from reported_claims.repo.load import RECORDS, Dataset, Loaded
 
 FOLDER = {"claim": "claims", "source": "sources", "entity": "entities"}
 SUFFIX_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"  # no l, o, 0, 1: easy to read and type

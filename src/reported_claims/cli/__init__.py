@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from . import __version__
+from reported_claims import __version__
 
 
 def repo_option(f):
@@ -93,7 +93,7 @@ def validate(paths, repo, strict):
         reported-claims validate
         reported-claims validate records/claims/clm-china-share-russian-microelectronics-2023.yaml
     """
-    from .validate import validate as run
+    from reported_claims.check.validate import validate as run
 
     if not paths:
         require_records(repo)
@@ -125,7 +125,7 @@ def codes():
     Example:
         reported-claims codes
     """
-    from .errors import CODES
+    from reported_claims.problems import CODES
 
     width = max(map(len, CODES))
     for code, text in CODES.items():
@@ -146,9 +146,9 @@ def build(repo):
         reported-claims build
         SOURCE_DATE_EPOCH=1712900000 reported-claims build --repo path/to/repo
     """
-    from .build import BuildError
-    from .build import build as run_build
-    from .validate import validate as run
+    from reported_claims.package.build import BuildError
+    from reported_claims.package.build import build as run_build
+    from reported_claims.check.validate import validate as run
 
     require_records(repo)
     result = run(repo, generated=False)
@@ -184,7 +184,7 @@ def diff(old, new, as_json):
     """
     import json
 
-    from . import diff as differ
+    from reported_claims.package import diff as differ
 
     try:
         result = differ.diff(differ.read_package(old), differ.read_package(new))
@@ -227,8 +227,8 @@ def release(version, previous, dist_only, repo):
         reported-claims release --version 1.1.0
         reported-claims release --dist-only
     """
-    from . import release as rel
-    from .diff import PackageError
+    from reported_claims.package import release as rel
+    from reported_claims.package.diff import PackageError
 
     try:
         if dist_only:
@@ -268,8 +268,8 @@ def export(fmt, out, package, repo):
         reported-claims export sqlite && datasette reported-claims.db --metadata metadata.json
         reported-claims export parquet --out parquet
     """
-    from .export import ExportError
-    from .export import export as run
+    from reported_claims.package.export import ExportError
+    from reported_claims.package.export import export as run
 
     try:
         written = run(fmt, package if package is not None else repo, out)
@@ -296,7 +296,7 @@ def new(kind, slug, repo):
         reported-claims new claim --slug "yellen warns chinese banks"
         reported-claims new source --slug "ap china surges sales"
     """
-    from .scaffold import new as create
+    from reported_claims.repo.scaffold import new as create
 
     path = create(repo, kind, slug)
     click.echo(path.as_posix())
@@ -318,7 +318,7 @@ def fmt(paths, check, repo):
         reported-claims fmt
         reported-claims fmt --check records/claims/clm-china-denies-lethal-support-to-russia.yaml
     """
-    from .fmt import fmt as run
+    from reported_claims.repo.fmt import fmt as run
 
     outcomes = run(repo, list(paths) or None, check=check)
     print_problems([p for o in outcomes for p in o.problems])
@@ -350,7 +350,7 @@ def check_quotes(archive, repo):
         reported-claims check-quotes
         reported-claims check-quotes --archive path/to/archive
     """
-    from .quotes import check_quotes as run
+    from reported_claims.check.quotes import check_quotes as run
 
     report = run(repo, archive)
     print_problems(report.problems)
@@ -361,6 +361,3 @@ def check_quotes(archive, repo):
     warnings = len(report.problems)
     click.echo(summary + (f", {warnings} warning(s)" if warnings else ": all found"))
 
-
-if __name__ == "__main__":  # pragma: no cover
-    main()

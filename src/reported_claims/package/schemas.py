@@ -10,8 +10,8 @@ import json
 from pathlib import Path
 from typing import Callable
 
-from .errors import Problem
-from .models import MODELS
+from reported_claims.problems import Problem
+from reported_claims.model.kinds import MODELS
 
 SCHEMA_DIR = "schema"
 GENERATED_NOTE = "Generated from src/reported_claims/models.py by `reported-claims build`. DO NOT EDIT."
@@ -38,7 +38,9 @@ def json_schemas() -> dict[str, str]:
 
 def table_schemas() -> dict[str, str]:
     """The Table Schemas of the data package, under ``schema/tables/``."""
-    from .tables import table_schemas as generate  # imported here: tables imports this module
+    from reported_claims.package.tables import (
+        table_schemas as generate  # imported here: tables imports this module,
+    )
 
     return generate()
 

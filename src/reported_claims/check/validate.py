@@ -6,9 +6,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Optional
 
-from . import rules, schemas
-from .errors import Problem
-from .records import Dataset, Loaded, load
+from reported_claims.check import rules
+from reported_claims.package import schemas
+from reported_claims.problems import Problem
+from reported_claims.repo.load import Dataset, Loaded, load
 
 
 @dataclass

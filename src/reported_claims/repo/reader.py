@@ -20,7 +20,7 @@ from typing import Any, Optional
 
 import yaml
 
-from .errors import Problem
+from reported_claims.problems import Problem
 
 try:
     _Loader = yaml.CSafeLoader

@@ -26,11 +26,12 @@ from typing import Any, Iterable, Optional
 
 import yaml
 
-from . import yamlio
-from .errors import Problem
-from .models import MODELS, field_model
-from .records import Loaded, expand, load_file, record_files
-from .scaffold import schema_line
+from reported_claims.repo import reader
+from reported_claims.problems import Problem
+from reported_claims.model.kinds import MODELS
+from reported_claims.model.records import field_model
+from reported_claims.repo.load import Loaded, expand, load_file, record_files
+from reported_claims.repo.scaffold import schema_line
 
 INDENT = 2
 # Plain scalars that YAML 1.1 readers (PyYAML's safe_load, many editors) take for booleans.
@@ -52,7 +53,7 @@ class FormatError(Exception):
 def _reads_back(candidate: str, value: str) -> bool:
     """Whether ``candidate`` reads back as ``value`` both as a mapping value and as a list item."""
     for text, want in ((f"k: {candidate}\n", {"k": value}), (f"k:\n  - {candidate}\n", {"k": [value]})):
-        doc = yamlio.parse(text, "")
+        doc = reader.parse(text, "")
         if doc.problems or doc.data != want:
             return False
     return True
@@ -164,7 +165,7 @@ def _leaf(value: Any, numeric: bool = False) -> str:
 def layout(data: dict, kind: str) -> str:
     """The canonical text of a record's data (as the reader gives it)."""
     text = schema_line(kind) + "\n".join(_mapping(data, MODELS[kind], 0)) + "\n"
-    back = yamlio.parse(text, "")
+    back = reader.parse(text, "")
     if back.problems or back.data != data:
         raise FormatError("the canonical layout does not read back to the same data")
     return text

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
-from . import schemas
+from reported_claims.package import schemas
 
 PACKAGE = "datapackage.json"
 DEFAULT_SQLITE = Path("reported-claims.db")

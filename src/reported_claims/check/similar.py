@@ -26,9 +26,9 @@ from typing import Iterable
 
 from rapidfuzz import fuzz, utils
 
-from .errors import Problem
-from .models import Claim
-from .records import Dataset, Loaded
+from reported_claims.problems import Problem
+from reported_claims.model.records import Claim
+from reported_claims.repo.load import Dataset, Loaded
 
 STATEMENT_MIN = 85.0
 ENTITIES_MIN = 0.5

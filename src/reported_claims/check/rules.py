@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Iterator
 
-from .errors import Problem
-from .models import Claim, Entity, Source, Vocabulary
-from .records import Dataset, Loaded
-from .scaffold import is_placeholder, placeholders
-from .similar import near_duplicates
+from reported_claims.problems import Problem
+from reported_claims.model.records import Claim, Entity, Source, Vocabulary
+from reported_claims.repo.load import Dataset, Loaded
+from reported_claims.repo.scaffold import is_placeholder, placeholders
+from reported_claims.check.similar import near_duplicates
 
 # (location, kind of record referred to, id)
 Ref = tuple[tuple, str, str]

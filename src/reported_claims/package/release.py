@@ -19,7 +19,17 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .diff import BUMPS, Diff, Package, PackageError, bump_of, diff, next_version, parse_version, read_package
+from reported_claims.package.diff import (
+    BUMPS,
+    Diff,
+    Package,
+    PackageError,
+    bump_of,
+    diff,
+    next_version,
+    parse_version,
+    read_package,
+)
 
 VERSION_FILE = "src/reported_claims/_version.py"
 CHANGELOG = "CHANGELOG.md"
@@ -138,8 +148,8 @@ def write_version(repo: Path, version: str) -> None:
 
 def rebuild(repo: Path, version: str) -> None:
     """Validate the records of ``repo`` and rebuild its data package, carrying ``version``."""
-    from . import build as builder
-    from .validate import validate
+    from reported_claims.package import build as builder
+    from reported_claims.check.validate import validate
 
     result = validate(repo, generated=False)
     if result.errors:
@@ -284,7 +294,7 @@ def write_dist(repo: Path, version: str | None = None) -> list[str]:
 def write_other_formats(repo: Path, version: str, dist: Path) -> list[str]:
     """``reported-claims-X.Y.Z.db`` (SQLite) and, when pyarrow is installed,
     ``reported-claims-X.Y.Z-parquet.zip``; the names written, in ``dist``."""
-    from . import export
+    from reported_claims.package import export
 
     db = f"reported-claims-{version}.db"
     parquet = f"reported-claims-{version}-parquet.zip"

@@ -19,8 +19,8 @@ from typing import Annotated, Any, Callable, Iterable, Iterator, Literal, Option
 
 from pydantic.fields import FieldInfo
 
-from . import schemas
-from .models import (
+from reported_claims.package import schemas
+from reported_claims.model.records import (
     Claim,
     ClaimLink,
     Claimant,
@@ -35,9 +35,8 @@ from .models import (
     Vocabulary,
     VocabularyTerm,
     Withdrawal,
-    date_precision,
-    period_bounds,
 )
+from reported_claims.model.types import date_precision, period_bounds
 
 TABLE_DIR = f"{schemas.SCHEMA_DIR}/tables"
 GENERATED_NOTE = (

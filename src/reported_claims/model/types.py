@@ -1,0 +1,209 @@
+"""The value types of the records: ids, texts, URLs, partial dates and periods.
+
+Each is an annotated type whose constraints and validators pydantic applies wherever a model
+field uses it; the reference types (``ClaimId``, ``SourceId``, ``EntityId``) and ``Term`` are
+also what ``model.graph`` reads to find every reference and vocabulary use of a record.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from typing import Annotated, Literal, Optional
+
+from pydantic import AfterValidator, Field
+from pydantic_core import PydanticCustomError
+
+# --- identifiers -------------------------------------------------------------------------
+
+SLUG = r"[a-z0-9]+(?:-[a-z0-9]+)*"
+ID_MAX = 80
+
+ClaimId = Annotated[
+    str,
+    Field(pattern=rf"^clm-{SLUG}$", max_length=ID_MAX, description="A claim id: `clm-` and a lower-case slug."),
+]
+SourceId = Annotated[
+    str,
+    Field(pattern=rf"^src-{SLUG}$", max_length=ID_MAX, description="A source id: `src-` and a lower-case slug."),
+]
+EntityId = Annotated[
+    str,
+    Field(pattern=rf"^ent-{SLUG}$", max_length=ID_MAX, description="An entity id: `ent-` and a lower-case slug."),
+]
+Term = Annotated[
+    str,
+    Field(
+        pattern=rf"^{SLUG}$",
+        max_length=ID_MAX,
+        description="A term id from one of the vocabularies in `records/vocabularies/`.",
+    ),
+]
+
+# --- text ----------------------------------------------------------------------------------
+
+# Characters that can make text display differently from what it contains (Trojan Source):
+# bidirectional embeddings, overrides and isolates, zero-width characters and the BOM.
+INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u00ad]")
+CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+# A cell starting with one of these is run as a formula by spreadsheets (CSV injection).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+PLACEHOLDER = "TODO"
+
+
+def _check_text(value: str) -> str:
+    if not value.strip():
+        raise PydanticCustomError("blank-text", "text is empty; write the value or remove the field")
+    if value.startswith(FORMULA_START):
+        raise PydanticCustomError(
+            "formula-prefix",
+            "text starts with {char}, which spreadsheets run as a formula; reword the start",
+            {"char": repr(value[0])},
+        )
+    if value != value.strip():
+        raise PydanticCustomError(
+            "surrounding-whitespace", "text starts or ends with white space; remove it"
+        )
+    if m := CONTROL.search(value):
+        raise PydanticCustomError(
+            "control-character",
+            "control character U+{cp} at offset {offset}; remove it",
+            {"cp": f"{ord(m.group()):04X}", "offset": m.start()},
+        )
+    if m := INVISIBLE.search(value):
+        raise PydanticCustomError(
+            "invisible-character",
+            "invisible or bidirectional character U+{cp} at offset {offset}; remove it",
+            {"cp": f"{ord(m.group()):04X}", "offset": m.start()},
+        )
+    if not unicodedata.is_normalized("NFC", value):
+        raise PydanticCustomError(
+            "not-nfc", "text is not in Unicode normal form C (a letter and a separate accent?); retype it or normalise it to NFC"
+        )
+    if value.startswith(PLACEHOLDER):
+        raise PydanticCustomError("placeholder", "placeholder not filled in: {value}", {"value": value[:60]})
+    return value
+
+
+Text = Annotated[str, Field(min_length=1, max_length=10_000), AfterValidator(_check_text)]
+"""Free text: one line or more, NFC, no control, invisible or bidi characters, no formula start."""
+
+Line = Annotated[str, Field(min_length=1, max_length=1_000), AfterValidator(_check_text)]
+
+
+def _check_past(value: dt.date) -> dt.date:
+    if value > dt.date.today():
+        raise PydanticCustomError("future-date", "date {date} is in the future", {"date": value.isoformat()})
+    return value
+
+
+PastDate = Annotated[dt.date, AfterValidator(_check_past)]
+
+
+def _check_url(value: str) -> str:
+    if not re.match(r"^https?://[^\s/$.?#][^\s]*$", value, re.IGNORECASE):
+        raise PydanticCustomError("invalid-url", "not an http(s) URL: {value}", {"value": value[:80]})
+    _check_text(value)
+    return value
+
+
+Url = Annotated[str, Field(max_length=2_000), AfterValidator(_check_url)]
+
+# --- partial dates and periods -------------------------------------------------------------
+
+Precision = Literal["day", "month", "year", "unknown"]
+
+_PARTIAL = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+_QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
+
+
+def _month_end(year: int, month: int) -> dt.date:
+    nxt = dt.date(year + (month == 12), month % 12 + 1, 1)
+    return nxt - dt.timedelta(days=1)
+
+
+def _bounds(text: str) -> tuple[dt.date, dt.date]:
+    """First and last day of a year, quarter, month or day written in ISO 8601."""
+    if m := _QUARTER.match(text):
+        year, q = int(m.group(1)), int(m.group(2))
+        return dt.date(year, 3 * q - 2, 1), _month_end(year, 3 * q)
+    m = _PARTIAL.match(text)
+    if not m:
+        raise PydanticCustomError(
+            "invalid-period",
+            "{value} is not YYYY, YYYY-Qn, YYYY-MM or YYYY-MM-DD",
+            {"value": repr(text[:40])},
+        )
+    year, month, day = (int(g) if g else None for g in m.groups())
+    try:
+        if month is None:
+            return dt.date(year, 1, 1), dt.date(year, 12, 31)
+        if day is None:
+            return dt.date(year, month, 1), _month_end(year, month)
+        d = dt.date(year, month, day)
+    except ValueError as exc:
+        raise PydanticCustomError(
+            "invalid-date", "{value} is not a real date: {why}", {"value": repr(text), "why": str(exc)}
+        ) from None
+    return d, d
+
+
+def period_bounds(period: str) -> tuple[dt.date, dt.date]:
+    """The first and last day covered by a period (``2023``, ``2023-Q4``, ``2021/2022``...)."""
+    start, _, end = period.partition("/")
+    first = _bounds(start)[0]
+    last = _bounds(end or start)[1]
+    return first, last
+
+
+def _check_period(value: str) -> str:
+    start, sep, end = value.partition("/")
+    if sep and not end:
+        raise PydanticCustomError("invalid-period", "period {value} has no end after '/'", {"value": repr(value)})
+    first, last = period_bounds(value)
+    if sep and _bounds(end)[0] < _bounds(start)[0]:
+        raise PydanticCustomError(
+            "period-order", "period {value} ends before it starts", {"value": repr(value)}
+        )
+    _check_past(first)
+    return value
+
+
+Period = Annotated[
+    str,
+    Field(
+        max_length=40,
+        description="What time the claim is about: `YYYY`, `YYYY-Qn`, `YYYY-MM`, `YYYY-MM-DD`, "
+        "or a range `START/END` of those (ISO 8601 interval).",
+        examples=["2023", "2023-Q4", "2021/2022", "2024-04-01/2024-04-30"],
+    ),
+    AfterValidator(_check_period),
+]
+
+
+def _check_partial_date(value: str) -> str:
+    if not _PARTIAL.match(value):
+        raise PydanticCustomError(
+            "invalid-date", "{value} is not YYYY, YYYY-MM or YYYY-MM-DD", {"value": repr(value[:40])}
+        )
+    _check_past(_bounds(value)[0])
+    return value
+
+
+PartialDate = Annotated[
+    str,
+    Field(
+        max_length=10,
+        description="A date as precise as it is known: `YYYY-MM-DD`, `YYYY-MM` or `YYYY`.",
+        examples=["2024-04-12", "2024-04", "2024"],
+    ),
+    AfterValidator(_check_partial_date),
+]
+
+
+def date_precision(value: Optional[str]) -> Precision:
+    """How precise a partial date is: day, month, year, or unknown when there is none."""
+    if not value:
+        return "unknown"
+    return {4: "year", 7: "month", 10: "day"}[len(value)]

@@ -3,65 +3,13 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Iterator
 
 from reported_claims.problems import Problem
-from reported_claims.model.records import Claim, Entity, Source, Vocabulary
+from reported_claims.model.graph import cycles, lineage_edges, references, term_uses
+from reported_claims.model.records import Claim, Vocabulary
 from reported_claims.repo.load import Dataset, Loaded
 from reported_claims.repo.scaffold import is_placeholder, placeholders
 from reported_claims.check.similar import near_duplicates
-
-# (location, kind of record referred to, id)
-Ref = tuple[tuple, str, str]
-# (location, vocabulary, term)
-TermUse = tuple[tuple, str, str]
-
-
-def references(record) -> Iterator[Ref]:
-    """Every reference a record makes to another record."""
-    if isinstance(record, Claim):
-        for i, c in enumerate(record.claimants):
-            yield ("claimants", i, "entity"), "entity", c.entity
-            if c.via:
-                yield ("claimants", i, "via"), "source", c.via
-        for i, e in enumerate(record.entities):
-            yield ("entities", i, "entity"), "entity", e.entity
-        if record.withdrawal and record.withdrawal.replaced_by:
-            yield ("withdrawal", "replaced_by"), "claim", record.withdrawal.replaced_by
-        for i, link in enumerate(record.links):
-            yield ("links", i, "claim"), "claim", link.claim
-        for i, r in enumerate(record.reports):
-            yield ("reports", i, "source"), "source", r.source
-            for j, d in enumerate(r.derived_from):
-                yield ("reports", i, "derived_from", j), "source", d
-    elif isinstance(record, Source):
-        if record.publisher:
-            yield ("publisher",), "entity", record.publisher
-        for i, d in enumerate(record.derived_from):
-            yield ("derived_from", i, "source"), "source", d.source
-        for i, s in enumerate(record.attributes_to):
-            yield ("attributes_to", i), "source", s
-    elif isinstance(record, Entity):
-        if record.part_of:
-            yield ("part_of",), "entity", record.part_of
-
-
-def term_uses(record) -> Iterator[TermUse]:
-    """Every vocabulary term a record uses."""
-    if isinstance(record, Claim):
-        yield ("topic",), "topics", record.topic
-        for i, item in enumerate(record.items):
-            yield ("items", i), "items", item
-        for i, c in enumerate(record.claimants):
-            yield ("claimants", i, "attribution"), "attribution-kinds", c.attribution
-        for i, e in enumerate(record.entities):
-            yield ("entities", i, "role"), "roles", e.role
-        yield ("status",), "statuses", record.status
-    elif isinstance(record, Source):
-        yield ("kind",), "source-kinds", record.kind
-    elif isinstance(record, Entity):
-        yield ("kind",), "entity-kinds", record.kind
-
 
 def check(dataset: Dataset, files: list[Loaded]) -> list[Problem]:
     """Problems across records, for the target files."""
@@ -155,63 +103,14 @@ def _record_rules(dataset: Dataset, item: Loaded) -> list[Problem]:
     return out
 
 
-def lineage_edges(source: Source) -> Iterator[tuple[tuple, str]]:
-    for i, d in enumerate(source.derived_from):
-        yield ("derived_from", i, "source"), d.source
-    for i, s in enumerate(source.attributes_to):
-        yield ("attributes_to", i), s
-
-
 def _lineage(dataset: Dataset) -> list[Problem]:
-    """Cycles in ``derived_from`` and ``attributes_to``, found with Tarjan's algorithm."""
-    graph = {
-        sid: [t for _, t in lineage_edges(s) if t in dataset.sources] for sid, s in dataset.sources.items()
-    }
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    on_stack: set[str] = set()
-    stack: list[str] = []
-    components: list[list[str]] = []
-    counter = 0
-    for start in sorted(graph):
-        if start in index:
-            continue
-        work = [(start, 0)]
-        while work:
-            node, i = work.pop()
-            if i == 0:
-                index[node] = low[node] = counter
-                counter += 1
-                stack.append(node)
-                on_stack.add(node)
-            edges = graph[node]
-            if i < len(edges):
-                work.append((node, i + 1))
-                nxt = edges[i]
-                if nxt not in index:
-                    work.append((nxt, 0))
-                elif nxt in on_stack:
-                    low[node] = min(low[node], index[nxt])
-                continue
-            if low[node] == index[node]:
-                comp = []
-                while True:
-                    w = stack.pop()
-                    on_stack.discard(w)
-                    comp.append(w)
-                    if w == node:
-                        break
-                components.append(comp)
-            if work:
-                parent = work[-1][0]
-                low[parent] = min(low[parent], low[node])
+    """Cycles in ``derived_from`` and ``attributes_to``: a source derives only from earlier ones."""
+    graph = {sid: [t for _, t in lineage_edges(s)] for sid, s in dataset.sources.items()}
     out = []
-    for comp in components:
+    for comp in cycles(graph):
         members = set(comp)
-        if len(comp) == 1 and comp[0] not in graph[comp[0]]:
-            continue
-        circle = " -> ".join(sorted(members))
-        for sid in sorted(members):
+        circle = " -> ".join(comp)
+        for sid in comp:
             item = dataset.files[sid]
             if not item.target:
                 continue

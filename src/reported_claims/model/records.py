@@ -6,6 +6,7 @@ from these classes; the attribute docstrings become the schemas' descriptions.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Literal, Optional
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -23,6 +24,24 @@ from reported_claims.model.types import (
     Text,
     Url,
 )
+
+# --- vocabulary terms ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InVocabulary:
+    """Marks a ``Term`` field with the vocabulary its terms come from (``model.graph`` reads it)."""
+
+    vocabulary: str
+
+
+TopicTerm = Annotated[Term, InVocabulary("topics")]
+ItemTerm = Annotated[Term, InVocabulary("items")]
+RoleTerm = Annotated[Term, InVocabulary("roles")]
+StatusTerm = Annotated[Term, InVocabulary("statuses")]
+SourceKindTerm = Annotated[Term, InVocabulary("source-kinds")]
+EntityKindTerm = Annotated[Term, InVocabulary("entity-kinds")]
+AttributionKindTerm = Annotated[Term, InVocabulary("attribution-kinds")]
 
 # --- shared base --------------------------------------------------------------------------
 
@@ -110,7 +129,7 @@ class Entity(Record):
     """The name most commonly used in English."""
     aliases: list[Line] = []
     """Other names and spellings used by sources, including names in other scripts."""
-    kind: Term
+    kind: EntityKindTerm
     """What sort of entity this is: a term of the `entity-kinds` vocabulary."""
     country: Optional[Country] = None
     """The country the entity belongs to or is based in (ISO 3166-1 alpha-2)."""
@@ -143,7 +162,7 @@ class Source(Record):
 
     id: SourceId
     """Stable id; also the file name. Never reused or deleted."""
-    kind: Term
+    kind: SourceKindTerm
     """What sort of source: a term of the `source-kinds` vocabulary."""
     title: Line
     """The title as published, or a descriptive title in [brackets] when it has none."""
@@ -186,7 +205,7 @@ class Claimant(Record):
 
     entity: EntityId
     """The claimant: a person, office, government or organisation."""
-    attribution: Term
+    attribution: AttributionKindTerm
     """How the claim is attributed: a term of the `attribution-kinds` vocabulary."""
     description: Optional[Line] = None
     """The claimant as the sources describe them, e.g. `two senior Biden administration officials`."""
@@ -199,7 +218,7 @@ class EntityRole(Record):
 
     entity: EntityId
     """The entity."""
-    role: Term
+    role: RoleTerm
     """Its role in the claim: a term of the `roles` vocabulary."""
 
 
@@ -297,9 +316,9 @@ class Claim(Record):
     """Stable id; also the file name. Never reused or deleted: withdraw instead."""
     statement: Line
     """The claim in one neutral sentence, attributing nothing and judging nothing."""
-    topic: Term
+    topic: TopicTerm
     """The main topic: a term of the `topics` vocabulary."""
-    items: list[Term] = []
+    items: list[ItemTerm] = []
     """Goods and technologies the claim is about: terms of the `items` vocabulary."""
     claimants: list[Claimant] = Field(min_length=1)
     """Who made the claim, as the sources attribute it."""
@@ -308,7 +327,7 @@ class Claim(Record):
     period: Optional[Period] = None
     quantities: list[Quantity] = []
     """The figures the claim states, normalised."""
-    status: Term = "reported"
+    status: StatusTerm = "reported"
     """Where the claim stands: a term of the `statuses` vocabulary (`withdrawn` needs `withdrawal`)."""
     withdrawal: Optional[Withdrawal] = None
     """Set when the record is withdrawn."""

@@ -3,7 +3,10 @@
 Two claims are near-duplicates when their statements score at least ``STATEMENT_MIN`` with
 rapidfuzz's ``token_sort_ratio`` (words compared in sorted order, so reordered clauses still
 match) and the sets of entities they are about overlap with a Jaccard index of at least
-``ENTITIES_MIN``. Withdrawn claims are left out.
+``ENTITIES_MIN``, or when their statements are (nearly) the same, scoring at least
+``IDENTICAL_MIN``, whatever their entities: a statement copied from another claim and tagged with
+other entities is still the same claim. Withdrawn claims are left out, and so are two claims
+linked to each other: the link says how they differ ("is not neutral" denies "is neutral").
 
 The thresholds were tuned on the seed records: the closest pair of distinct seed claims
 scores 68 (token_set_ratio, which scores a statement contained in a longer one as 100, gave
@@ -32,6 +35,7 @@ from reported_claims.repo.load import Dataset, Loaded
 
 STATEMENT_MIN = 85.0
 ENTITIES_MIN = 0.5
+IDENTICAL_MIN = 98.0
 WORDS_MIN = 0.7
 
 
@@ -63,13 +67,17 @@ def pairs(claims: Iterable[Claim]) -> list[tuple[str, str, float, float]]:
     live = {c.id: c for c in claims if c.status != "withdrawn"}
     text = {cid: utils.default_process(c.statement) for cid, c in live.items()}
     entities = {cid: {e.entity for e in c.entities} for cid, c in live.items()}
+    # A link between two claims says how they differ (one denies or is part of the other...).
+    linked = {frozenset((c.id, x.claim)) for c in live.values() for x in c.links}
     found = []
     for a, b in sorted(_candidate_pairs({cid: set(t.split()) for cid, t in text.items()})):
+        if frozenset((a, b)) in linked:
+            continue
         score = fuzz.token_sort_ratio(text[a], text[b], score_cutoff=STATEMENT_MIN)
         if not score:
             continue
         shared = _jaccard(entities[a], entities[b])
-        if shared >= ENTITIES_MIN:
+        if shared >= ENTITIES_MIN or score >= IDENTICAL_MIN:
             found.append((a, b, score, shared))
     return found
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Iterable, Optional
 
 from reported_claims.check import rules
+from reported_claims.check.coverage import coverage
 from reported_claims.package import schemas
 from reported_claims.problems import Problem
 from reported_claims.repo.load import Dataset, Loaded, load
@@ -38,12 +39,16 @@ def validate(
 ) -> Result:
     """Validate the records under ``root`` (or only ``paths``, with the rest as context).
 
-    ``strict`` turns warnings into errors; ``generated`` also checks that the committed
+    Every sentence of each archived text must be accounted for (``check.coverage``): for the
+    whole repository, or for the sources among ``paths``. ``strict`` turns warnings into errors; ``generated`` also checks that the committed
     generated files under ``schema/`` are current (only when validating the whole repository).
     """
     dataset, files = load(Path(root), paths)
     problems = [p for f in files if f.target for p in f.doc.problems]
     problems += rules.check(dataset, files)
+    targets = {f.record.id for f in files if f.target and f.record is not None}
+    ledgers = None if paths is None else [sid for sid in dataset.sources if sid in targets]
+    problems += [p for article in coverage(dataset, only=ledgers) for p in article.problems]
     if generated and paths is None and (Path(root) / schemas.SCHEMA_DIR).is_dir():
         problems += schemas.stale(Path(root))
     if strict:

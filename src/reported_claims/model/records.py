@@ -42,6 +42,7 @@ StatusTerm = Annotated[Term, InVocabulary("statuses")]
 SourceKindTerm = Annotated[Term, InVocabulary("source-kinds")]
 EntityKindTerm = Annotated[Term, InVocabulary("entity-kinds")]
 AttributionKindTerm = Annotated[Term, InVocabulary("attribution-kinds")]
+ModalityTerm = Annotated[Term, InVocabulary("modalities")]
 
 # --- shared base --------------------------------------------------------------------------
 
@@ -77,7 +78,8 @@ class VocabularyTerm(Record):
 class Vocabulary(Record):
     """A controlled vocabulary: the terms a field of the records may take."""
 
-    id: Literal["topics", "items", "roles", "statuses", "source-kinds", "entity-kinds", "attribution-kinds"]
+    id: Literal["topics", "items", "roles", "statuses", "source-kinds", "entity-kinds", "attribution-kinds",
+                "modalities"]
     """Which vocabulary this is; also the file name."""
     title: Line
     """Human-readable title of the vocabulary."""
@@ -157,6 +159,23 @@ class Derivation(Record):
     """How the derivation is known, e.g. the text matches sentence for sentence."""
 
 
+LedgerReason = Literal["navigation", "background", "opinion", "duplicate", "out-of-scope", "attribution"]
+
+
+class NotRecorded(Record):
+    """A sentence of an archived text that no report quotes, and why."""
+
+    quote: Text
+    """The sentence, copied exactly from the archived text (a heading or byline line counts as one)."""
+    reason: LedgerReason
+    """Why it is not recorded: `navigation` (title, section head, byline, credit, footer),
+    `background` (context that is not a claim of the collection), `opinion` (the writer's own view),
+    `duplicate` (repeats another sentence of the text), `out-of-scope` (a claim outside the
+    collection), `attribution` (only says who said or reported something)."""
+    note: Optional[Line] = None
+    """Anything more about the choice."""
+
+
 class Source(Record):
     """An article, official statement, testimony, call readout, report or dataset."""
 
@@ -172,6 +191,11 @@ class Source(Record):
     """Where it was published (http or https)."""
     published: Optional[PartialDate] = None
     """When it was published, as precise as known (`YYYY-MM-DD`, `YYYY-MM`, `YYYY`); omit when unknown."""
+    retrieved: Optional[PartialDate] = None
+    """When its text was retrieved for the archive, as precise as known."""
+    seen: bool
+    """Whether its text was read and archived under `archive/<id>.txt` (`true`), or it is only known
+    from what other sources say of it (`false`)."""
     authors: list[Line] = []
     """Named authors, as credited."""
     language: Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$")] = "en"
@@ -182,14 +206,38 @@ class Source(Record):
     """Primary sources that this source attributes its claims to (a briefing, a report, a readout)."""
     text_sha256: Optional[Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]] = None
     """SHA-256 of the archived text under `archive/<id>.txt`, against which quotes are checked."""
+    not_recorded: list[NotRecorded] = []
+    """The ledger of the archived text: each sentence that no report quotes, with the reason it is
+    not recorded, so that every sentence of the text is accounted for."""
     notes: Optional[Text] = None
     """Anything a reader needs to weigh the source: how it was identified, what is uncertain."""
+
+    @model_validator(mode="after")
+    def _seen(self) -> "Source":
+        if not self.seen and (self.text_sha256 or self.not_recorded or self.retrieved):
+            raise PydanticCustomError(
+                "seen-mismatch",
+                "`text_sha256`, `retrieved` and `not_recorded` are for a source whose text was seen and "
+                "archived: set `seen: true` or remove them",
+            )
+        return self
 
 
 # --- claims -------------------------------------------------------------------------------
 
 Hedge = Literal["exact", "about", "nearly", "over", "at-least", "under", "up-to"]
-LinkType = Literal["denies", "contradicts", "supports", "updates", "same-as", "responds-to"]
+LinkType = Literal["denies", "contradicts", "supports", "updates", "same-as", "responds-to", "related", "part-of"]
+Act = Literal["asserts", "estimates", "denies", "warns", "urges", "asks", "suggests", "questions", "promises"]
+ACT_STRENGTH: dict[str, int] = {
+    "questions": 0, "suggests": 1, "asks": 2, "urges": 2, "promises": 2, "warns": 2,
+    "estimates": 3, "asserts": 4, "denies": 4,
+}
+"""How strongly each act commits the speaker to the statement: a claim never states more
+strongly than its strongest report (a question reported as a question stays a question)."""
+Fit = Literal["exact", "narrower", "broader", "partial"]
+COUNTED_FITS = ("exact", "narrower")
+"""The fits of the reports that carry a claim: broader and partial ones are listed, not counted."""
+AttributionMode = Literal["explicit", "implied", "none"]
 Unit = Annotated[
     str,
     Field(
@@ -232,6 +280,8 @@ class Quantity(Record):
     value: Amount
     """The number, finite and not negative: `90` for 90 %, `900000000` for $900 million."""
     unit: Unit
+    compared_to: Optional[Line] = None
+    """For a multiple or ratio (`times`): what it compares against, e.g. `the US and Europe combined`."""
     share_of: Optional[Line] = None
     """For a percentage: the whole it is a share of."""
     hedge: Hedge = "exact"
@@ -240,6 +290,10 @@ class Quantity(Record):
 
     @model_validator(mode="after")
     def _percent(self) -> "Quantity":
+        if self.unit == "times" and self.compared_to is None:
+            raise PydanticCustomError(
+                "missing-compared-to", "a multiple (`unit: times`) needs `compared_to`: what it compares against"
+            )
         if self.unit == "percent":
             if self.value > 100:
                 raise PydanticCustomError(
@@ -264,6 +318,12 @@ class Figure(Record):
     unit: Unit
     hedge: Hedge = "exact"
     """The qualifier the source used."""
+    share_of: Optional[Line] = None
+    """The whole this source gives the share of, in its words, where it differs from the claim's."""
+    period: Optional[Period] = None
+    """The period this source gives the figure for, where it differs from the claim's."""
+    compared_to: Optional[Line] = None
+    """What this source compares a multiple against, where it differs from the claim's."""
 
 
 class Report(Record):
@@ -273,8 +333,31 @@ class Report(Record):
     """The source that carries the claim."""
     quote: Text
     """The passage that carries the claim, copied exactly from the source; `...` marks an elision."""
+    claimant: EntityId
+    """Which of the claim's claimants this report attributes the claim to (for the writer's own
+    voice, the publishing news organisation)."""
+    attribution: AttributionKindTerm
+    """The attribution as this report gives it: a term of the `attribution-kinds` vocabulary (the
+    same briefing can be `anonymous-officials` in one report and `intelligence` in another)."""
+    attribution_mode: AttributionMode
+    """How the report attributes the claim: `explicit` (in the quoted words), `implied` (only the
+    context does, see `attribution_context`), or `none` (the writer's own voice)."""
     attributed_to: Optional[Line] = None
-    """Whom the source attributes the claim to, in its own words."""
+    """Whom the source attributes the claim to, in its own words: part of `quote` when the mode is
+    `explicit`, of `attribution_context` when `implied`; none when the mode is `none`."""
+    attribution_context: Optional[Text] = None
+    """For an `implied` attribution: the sentence of the source that carries it, copied exactly."""
+    fit: Fit
+    """How the quote relates to the claim's statement: `exact`, `narrower` (it says the claim of a
+    narrower scope), `broader` (something more general) or `partial` (only part of it). Only exact
+    and narrower reports count as carrying the claim."""
+    act: Optional[Act] = None
+    """The speech act as this report gives it, when it differs from the claim's (a question
+    reported as an assertion, an estimate as a fact)."""
+    modality: Optional[ModalityTerm] = None
+    """The report's hedging of the whole claim, normalised: a term of the `modalities` vocabulary."""
+    modality_text: Optional[Line] = None
+    """The modality words as written in the quote, e.g. `are also believed`."""
     derived_from: list[SourceId] = []
     """The sources this passage was taken from, for a source that derives only in part from
     others (an article mixing a wire story with reporting of its own). The claim's origins then
@@ -286,12 +369,60 @@ class Report(Record):
     note: Optional[Text] = None
     """How this report differs from the claim or from other reports."""
 
+    @property
+    def counted(self) -> bool:
+        """Whether this report carries the claim (fit exact or narrower) and counts in its origins."""
+        return self.fit in COUNTED_FITS
+
+    @model_validator(mode="after")
+    def _attribution(self) -> "Report":
+        mode, words = self.attribution_mode, self.attributed_to
+        if mode == "explicit" and not (words and words in self.quote):
+            raise PydanticCustomError(
+                "attribution-not-in-quote",
+                "an explicit attribution stands in the quote: `attributed_to` must be words of `quote`"
+                "{got}; or set `attribution_mode: implied` with the `attribution_context` that carries it",
+                {"got": f" ({words!r} is not)" if words else " and is missing"},
+            )
+        if mode == "implied":
+            if not self.attribution_context:
+                raise PydanticCustomError(
+                    "missing-attribution-context",
+                    "an implied attribution needs `attribution_context`: the sentence that carries it",
+                )
+            if not (words and words in self.attribution_context):
+                raise PydanticCustomError(
+                    "attribution-not-in-quote",
+                    "`attributed_to` must be words of `attribution_context` for an implied attribution",
+                )
+        if mode != "implied" and self.attribution_context:
+            raise PydanticCustomError(
+                "attribution-mismatch", "`attribution_context` is only for `attribution_mode: implied`"
+            )
+        if mode == "none" and words:
+            raise PydanticCustomError(
+                "attribution-mismatch",
+                "`attribution_mode: none` (the writer's own voice) has no `attributed_to`; remove it or "
+                "set the mode to explicit or implied",
+            )
+        if (self.modality is None) != (self.modality_text is None):
+            raise PydanticCustomError(
+                "modality-mismatch", "`modality` and `modality_text` (the words as written) go together"
+            )
+        if self.modality_text and self.modality_text not in self.quote:
+            raise PydanticCustomError(
+                "modality-not-in-quote", "`modality_text` must be words of `quote`: {words!r} is not",
+                {"words": self.modality_text},
+            )
+        return self
+
 
 class ClaimLink(Record):
     """A typed link from this claim to another."""
 
     type: LinkType
-    """`denies`, `contradicts`, `supports`, `updates`, `same-as` or `responds-to`."""
+    """`denies`, `contradicts`, `supports`, `updates`, `same-as`, `responds-to`, `related` (a
+    neutral link between claims on one matter) or `part-of` (this claim is part of the other)."""
     claim: ClaimId
     """The other claim."""
     note: Optional[Text] = None
@@ -315,7 +446,11 @@ class Claim(Record):
     id: ClaimId
     """Stable id; also the file name. Never reused or deleted: withdraw instead."""
     statement: Line
-    """The claim in one neutral sentence, attributing nothing and judging nothing."""
+    """The claim in one neutral sentence, attributing nothing and judging nothing. It says no more
+    than its reports: a claim its claimant only asked or suggested is written as what was asked."""
+    act: Act
+    """The speech act of the claim as its claimant made it: `asserts`, `estimates`, `denies`,
+    `warns`, `urges`, `asks`, `suggests`, `questions` or `promises`."""
     topic: TopicTerm
     """The main topic: a term of the `topics` vocabulary."""
     items: list[ItemTerm] = []
@@ -324,6 +459,9 @@ class Claim(Record):
     """Who made the claim, as the sources attribute it."""
     entities: list[EntityRole] = []
     """The entities the claim is about, with their roles."""
+    made: Optional[PartialDate] = None
+    """When the claim was made (`YYYY-MM-DD`, `YYYY-MM` or `YYYY`), from its primary source or its
+    reports; distinct from when each report was published."""
     period: Optional[Period] = None
     quantities: list[Quantity] = []
     """The figures the claim states, normalised."""

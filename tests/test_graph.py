@@ -29,6 +29,7 @@ TEXT = """\
 id: src-new
 kind: news-article
 title: A new source
+seen: false
 reviewed_by: src-missing
 checkers:
   - ent-nobody
@@ -51,7 +52,7 @@ def test_a_new_reference_field_is_found_and_checked_without_being_listed():
     assert ("unknown-reference", "checkers[0]") in located
     assert ("unknown-term", "checked_as") in located
     line_of = {p.location: p.line for p in problems}
-    assert line_of["reviewed_by"] == 4 and line_of["checkers[0]"] == 6
+    assert line_of["reviewed_by"] == 5 and line_of["checkers[0]"] == 7
 
 
 def test_every_reference_and_term_field_of_the_models_is_in_the_graph():

@@ -61,9 +61,9 @@ def test_altered_quote_is_an_error_at_its_line_showing_the_closest_passage(repo_
     assert ": reports[0].quote: " in hit[0]
     assert "closest passage" in hit[0]
     # the closest passage is the original wording, folded
-    passage = re.search(r"closest passage \((\d+)% alike\): '(.*)'", hit[0])
+    passage = re.search(r"closest passage \((\d+)% alike\): (['\"])(.*)\2", hit[0])
     assert int(passage.group(1)) >= 80
-    assert fold(first)[:40].split()[0] in passage.group(2)
+    assert fold(first)[:40].split()[0] in passage.group(3)
 
 
 def test_typography_whitespace_and_elisions(repo_copy):

@@ -86,12 +86,30 @@ def test_finds_planted_copies_among_many_claims():
         words = rng.sample(common, 5) + rng.choices(vocab, weights, k=rng.randint(6, 18))
         rng.shuffle(words)
         items.append(SimpleNamespace(id=f"clm-{i}", status="reported", statement=" ".join(words),
-                                     entities=[SimpleNamespace(entity="ent-china")]))
+                                     entities=[SimpleNamespace(entity="ent-china")], links=[]))
     planted = []
     for i in range(0, 500, 10):
         words = items[i].statement.split()
         words[1] = "changed"
         planted.append(SimpleNamespace(id=f"clm-copy-{i}", status="reported", statement=" ".join(words),
-                                       entities=items[i].entities))
+                                       entities=items[i].entities, links=[]))
     found = similar.pairs(items + planted)
     assert {(a, b) for a, b, _, _ in found} >= {(f"clm-{i}", f"clm-copy-{i}") for i in range(0, 500, 10)}
+
+
+def test_a_statement_copied_word_for_word_is_flagged_whatever_its_entities(repo_copy):
+    original = max(claims(repo_copy).values(), key=lambda c: len(c["statement"]))
+    copy = dict(original, id="clm-word-for-word", links=[],
+                entities=[{"entity": "ent-iran", "role": "subject"}])
+    path = add_claim(repo_copy, copy)
+    done = run_cli("validate", "--strict", str(path), "--repo", str(repo_copy))
+    assert done.returncode == 1
+    assert f"closely matches {original['id']}" in done.stdout.decode()
+
+
+def test_linked_claims_are_not_near_duplicates(repo_copy):
+    original = max(claims(repo_copy).values(), key=lambda c: len(c["statement"]))
+    copy = dict(original, id="clm-word-for-word", links=[{"type": "contradicts", "claim": original["id"]}])
+    path = add_claim(repo_copy, copy)
+    done = run_cli("validate", "--strict", str(path), "--repo", str(repo_copy))
+    assert "near-duplicate" not in done.stdout.decode(), done.stdout.decode()

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Literal, Optional
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from reported_claims.model.types import (
@@ -43,6 +43,18 @@ SourceKindTerm = Annotated[Term, InVocabulary("source-kinds")]
 EntityKindTerm = Annotated[Term, InVocabulary("entity-kinds")]
 AttributionKindTerm = Annotated[Term, InVocabulary("attribution-kinds")]
 ModalityTerm = Annotated[Term, InVocabulary("modalities")]
+
+def _flag(value: object) -> bool:
+    """``true`` or ``false`` only: YAML 1.1's ``yes``, ``on`` or ``1`` are not read as booleans."""
+    if isinstance(value, bool):
+        return value
+    if value in ("true", "false"):
+        return value == "true"
+    raise PydanticCustomError("invalid-type", "{value} is not a boolean: write true or false", {"value": repr(value)})
+
+
+Flag = Annotated[bool, BeforeValidator(_flag)]
+"""A boolean written ``true`` or ``false``."""
 
 # --- shared base --------------------------------------------------------------------------
 
@@ -193,7 +205,7 @@ class Source(Record):
     """When it was published, as precise as known (`YYYY-MM-DD`, `YYYY-MM`, `YYYY`); omit when unknown."""
     retrieved: Optional[PartialDate] = None
     """When its text was retrieved for the archive, as precise as known."""
-    seen: bool
+    seen: Flag
     """Whether its text was read and archived under `archive/<id>.txt` (`true`), or it is only known
     from what other sources say of it (`false`)."""
     authors: list[Line] = []

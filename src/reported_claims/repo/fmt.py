@@ -106,12 +106,12 @@ def scalar(value: Optional[str], numeric: bool = False) -> str:
 
 
 def _numeric(model: Optional[type], key: str) -> bool:
-    """Whether field ``key`` of ``model`` holds a number."""
+    """Whether field ``key`` of ``model`` holds a number or a boolean (written plain, never quoted)."""
     info = getattr(model, "model_fields", {}).get(key)
     todo = [info.annotation] if info else []
     while todo:
         a = todo.pop()
-        if a in (int, float):
+        if a in (int, float, bool):
             return True
         todo.extend(getattr(a, "__args__", ()))
     return False

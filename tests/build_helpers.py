@@ -1,25 +1,11 @@
-"""Helpers of the data package tests: the CLI as a subprocess on copies of records."""
+"""Helpers of the data package tests: copies of the records, built, and what a build left."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
-
-from conftest import REPO
-EPOCH = "1712900000"
-
-
-def cli(*args: str, repo: Path, env: dict | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
-    """``reported-claims ARGS --repo REPO`` in a subprocess, with a fixed SOURCE_DATE_EPOCH."""
-    full = {k: v for k, v in os.environ.items() if k not in ("GITHUB_ACTIONS", "REPORTED_CLAIMS_BUILD_FAULT")}
-    full["SOURCE_DATE_EPOCH"] = EPOCH
-    full.update(env or {})
-    return subprocess.run([sys.executable, "-m", "reported_claims", *args, "--repo", str(repo)],
-                          env=full, capture_output=True, text=True, timeout=timeout)
+from conftest import REPO, run_cli
 
 
 def copy_records(dest: Path) -> Path:
@@ -43,7 +29,7 @@ def snapshot(root: Path) -> dict[str, bytes]:
 def build_copy(dest: Path, **kwargs) -> Path:
     """A copy of the real records, built."""
     copy_records(dest)
-    done = cli("build", repo=dest, **kwargs)
+    done = run_cli("build", repo=dest, text=True, **kwargs)
     assert done.returncode == 0, done.stdout + done.stderr
     return dest
 

@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
@@ -15,14 +16,28 @@ FIXTURES = REPO / "tests" / "fixtures"
 CLI = Path(sys.executable).with_name("reported-claims")
 
 
+EPOCH = "1712900000"
+"""The SOURCE_DATE_EPOCH of every command the tests run, unless a test sets its own."""
+FAULT_ENV = "REPORTED_CLAIMS_BUILD_FAULT"
+
+
 def run_cli(*args: str, cwd: Path | str = REPO, env: dict | None = None, timeout: float = 120,
-            input: bytes | None = None) -> subprocess.CompletedProcess:
-    """Run the installed console script as a user would; text output, never raises on exit code."""
-    # Output must not depend on the CI that runs the tests, unless a test asks for it.
-    full_env = {k: v for k, v in os.environ.items() if k != "GITHUB_ACTIONS"}
+            input: bytes | str | None = None, repo: Path | str | None = None, text: bool = False,
+            preexec_fn: Callable[[], None] | None = None) -> subprocess.CompletedProcess:
+    """Run the installed console script as a user would; never raises on exit code.
+
+    ``repo`` appends ``--repo REPO``; ``text`` gives str output instead of bytes. Output must
+    not depend on the machine or the CI that runs the tests, unless a test asks for it (in
+    ``env``): ``GITHUB_ACTIONS`` and the build's fault hook are not inherited and
+    ``SOURCE_DATE_EPOCH`` is ``EPOCH`` (``env={"SOURCE_DATE_EPOCH": ""}`` for the git history).
+    """
+    full_env = {k: v for k, v in os.environ.items() if k not in ("GITHUB_ACTIONS", FAULT_ENV)}
+    full_env["SOURCE_DATE_EPOCH"] = EPOCH
     full_env.update(env or {})
+    command = [str(CLI), *args] + (["--repo", str(repo)] if repo is not None else [])
     return subprocess.run(
-        [str(CLI), *args], cwd=cwd, env=full_env, capture_output=True, timeout=timeout, input=input,
+        command, cwd=cwd, env=full_env, capture_output=True, timeout=timeout, input=input, text=text,
+        preexec_fn=preexec_fn,
     )
 
 

@@ -12,8 +12,11 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from build_helpers import REPO, build_copy, cli, copy_records, leftovers, snapshot
+from build_helpers import build_copy, copy_records, leftovers, snapshot
+from conftest import REPO, run_cli
 
+from reported_claims.errors import ReportedClaimsError
+from reported_claims.model import kinds
 from reported_claims.package import build, schemas, tables
 from reported_claims.model.records import Claim, Entity, Source, Vocabulary
 from reported_claims.repo.load import load
@@ -56,6 +59,46 @@ def test_descriptor(built):
         if r["type"] == "table":
             assert r["schema"] == json.loads((built / "schema" / "tables" / f"{r['name']}.json").read_text())
             assert r["schema"]["primaryKey"]
+
+
+def test_tables_and_json_resources_follow_the_kinds_registry(built):
+    assert tables.VOCABULARIES is kinds.VOCABULARIES
+    names = [t.name for t in tables.tables()]
+    assert names[-len(kinds.VOCABULARIES):] == [tables.vocab_table(v) for v in kinds.VOCABULARIES]
+    json_resources = [(r["name"], r["path"]) for r in descriptor(built)["resources"] if r["type"] == "json"]
+    assert json_resources == [(k.json_resource, k.json_path) for k in kinds.KINDS]
+
+
+def test_check_returns_problems_at_the_file_row_and_field(built, tmp_path):
+    root = shutil.copytree(built, tmp_path / "repo")
+    assert build.check(root) == []
+    path = root / "data" / "claims.csv"
+    with open(path, encoding="utf-8", newline="") as f:
+        rows = list(csv.reader(f))
+    column = rows[0].index("report_count")
+    rows[1][column] = "many"
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        csv.writer(f, lineterminator="\n").writerows(rows)
+    claims = json.loads((root / "data" / "claims.json").read_text(encoding="utf-8"))
+    claims[0]["statement"] = 5
+    (root / "data" / "claims.json").write_text(json.dumps(claims), encoding="utf-8")
+    problems = build.check(root)
+    assert all(p.code == "package-invalid" and p.severity == "error" for p in problems)
+    cell = [p for p in problems if (p.path, p.line, p.col) == ("data/claims.csv", 2, column + 1)]
+    assert cell and cell[0].location == "report_count" and "many" in cell[0].message
+    statement = [p for p in problems if p.path == "data/claims.json" and p.location == "0/statement"]
+    assert statement and "is not of type 'string'" in statement[0].message
+    assert issubclass(build.BuildError, ReportedClaimsError) and issubclass(build.UnsafeCell, ReportedClaimsError)
+
+
+def test_the_version_is_a_parameter(tmp_path):
+    root = copy_records(tmp_path / "repo")
+    dataset, _ = load(root)
+    built = build.build(root, dataset, version="3.2.1")
+    assert descriptor(root)["version"] == "3.2.1"
+    assert built.warnings == []
+    assert build.build(root, dataset).resources == built.resources
+    assert descriptor(root)["version"] == build.__version__
 
 
 def test_csv_layout(built):
@@ -107,7 +150,7 @@ def test_json_is_exactly_the_models(built):
 
 def test_two_builds_are_byte_identical(built, tmp_path):
     first = snapshot(built)
-    again = cli("build", repo=built)
+    again = run_cli("build", repo=built, text=True)
     assert again.returncode == 0, again.stderr
     assert snapshot(built) == first
     other = build_copy(tmp_path / "other")
@@ -117,10 +160,10 @@ def test_two_builds_are_byte_identical(built, tmp_path):
 
 def test_generated_table_schemas_are_checked(built, tmp_path):
     root = build_copy(tmp_path / "repo")
-    assert cli("validate", repo=root).returncode == 0
+    assert run_cli("validate", repo=root, text=True).returncode == 0
     path = root / "schema" / "tables" / "claims.json"
     path.write_text(path.read_text().replace("Stable id", "Edited by hand"), encoding="utf-8")
-    done = cli("validate", repo=root)
+    done = run_cli("validate", repo=root, text=True)
     assert done.returncode == 1
     assert "schema/tables/claims.json:1:1: (file): is stale" in done.stdout and "[stale-generated]" in done.stdout
 
@@ -129,7 +172,7 @@ def test_refused_build_writes_nothing(tmp_path):
     root = copy_records(tmp_path / "repo")
     bad = root / "records" / "claims" / "clm-broken.yaml"
     bad.write_text("id: clm-broken\nstatement: =cmd|' /C calc'!A0\n", encoding="utf-8")
-    done = cli("build", repo=root)
+    done = run_cli("build", repo=root, text=True)
     assert done.returncode == 1
     assert "clm-broken.yaml" in done.stdout and "nothing was written" in done.stderr
     assert not (root / "datapackage.json").exists() and not (root / "data").exists()
@@ -138,7 +181,7 @@ def test_refused_build_writes_nothing(tmp_path):
 
 def test_created_is_omitted_without_git_or_epoch(tmp_path):
     copy_records(tmp_path / "repo")
-    done = cli("build", repo=tmp_path / "repo", env={"SOURCE_DATE_EPOCH": ""})
+    done = run_cli("build", repo=tmp_path / "repo", env={"SOURCE_DATE_EPOCH": ""}, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "created" not in descriptor(tmp_path / "repo")
 
@@ -150,7 +193,7 @@ def test_created_is_the_last_commit_touching_records(tmp_path):
     subprocess.run([*git, "-C", str(root), "add", "records"], check=True)
     subprocess.run([*git, "-C", str(root), "commit", "-q", "-m", "records"], check=True,
                    env={"GIT_COMMITTER_DATE": "2024-04-12T10:00:00Z", "PATH": "/usr/bin:/bin"})
-    done = cli("build", repo=root, env={"SOURCE_DATE_EPOCH": ""})
+    done = run_cli("build", repo=root, env={"SOURCE_DATE_EPOCH": ""}, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
     assert descriptor(root)["created"] == "2024-04-12T10:00:00Z"
 
@@ -211,7 +254,7 @@ def write_lineage_repo(root: Path) -> Path:
 
 def test_origins_follow_derived_from_to_the_roots(tmp_path):
     root = write_lineage_repo(tmp_path / "repo")
-    done = cli("build", repo=root)
+    done = run_cli("build", repo=root, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
     with open(root / "data" / "claims.csv", encoding="utf-8", newline="") as f:
         (claim,) = list(csv.DictReader(f))
@@ -293,18 +336,18 @@ def test_created_survives_a_commit_that_does_not_change_the_data(tmp_path):
     _git(root, "init", "-q")
     _git(root, "add", "records")
     _git(root, "commit", "-q", "-m", "records", date="2024-04-12T10:00:00Z")
-    assert cli("build", repo=root, env={"SOURCE_DATE_EPOCH": ""}).returncode == 0
+    assert run_cli("build", repo=root, env={"SOURCE_DATE_EPOCH": ""}, text=True).returncode == 0
     first = snapshot(root)
     assert json.loads(first["datapackage.json"])["created"] == "2024-04-12T10:00:00Z"
     claim = sorted((root / "records" / "claims").glob("*.yaml"))[0]
     claim.write_text(claim.read_text() + "# a comment changes no data\n")
     _git(root, "add", "-A")
     _git(root, "commit", "-q", "-m", "build and a comment", date="2024-05-01T10:00:00Z")
-    assert cli("build", repo=root, env={"SOURCE_DATE_EPOCH": ""}).returncode == 0
+    assert run_cli("build", repo=root, env={"SOURCE_DATE_EPOCH": ""}, text=True).returncode == 0
     assert snapshot(root) == first
     claim.write_text(claim.read_text().replace("\nstatement: ", "\nstatement: Reportedly, ", 1))
     _git(root, "commit", "-q", "-am", "a correction", date="2024-06-01T10:00:00Z")
-    assert cli("build", repo=root, env={"SOURCE_DATE_EPOCH": ""}).returncode == 0
+    assert run_cli("build", repo=root, env={"SOURCE_DATE_EPOCH": ""}, text=True).returncode == 0
     assert json.loads((root / "datapackage.json").read_text())["created"] == "2024-06-01T10:00:00Z"
 
 
@@ -314,7 +357,7 @@ def test_committed_package_is_current(tmp_path):
     shutil.copytree(REPO / "data", root / "data")
     shutil.copy2(REPO / "datapackage.json", root / "datapackage.json")
     committed = snapshot(root)
-    done = cli("build", repo=root, env={"SOURCE_DATE_EPOCH": ""})
+    done = run_cli("build", repo=root, env={"SOURCE_DATE_EPOCH": ""}, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
     changed = sorted(k for k in set(committed) | set(snapshot(root)) if committed.get(k) != snapshot(root).get(k))
     assert not changed, f"stale: {changed}; run ./scripts/build and commit the result"

@@ -94,6 +94,18 @@ def withdraw_claim(repo: Path) -> str:
     return UNREFERENCED
 
 
+def test_rebuild_passes_the_version_to_the_build(built, tmp_path):
+    from reported_claims.errors import ReportedClaimsError
+    from reported_claims.package import build, release
+
+    repo = shutil.copytree(built, tmp_path / "repo")
+    imported = build.__version__
+    rebuild(repo, "7.0.0")
+    assert descriptor_version(repo) == "7.0.0"
+    assert build.__version__ == imported  # passed as an argument, not swapped into the module
+    assert issubclass(release.ReleaseError, ReportedClaimsError)
+
+
 def test_minor_release_writes_version_changelog_and_dist(repo):
     add_claim(repo)
     code, out, err = release(repo, "--version", "1.1.0")

@@ -136,6 +136,8 @@ CODES: dict[str, str] = {
     "ledger-not-found": "A `not_recorded` sentence that is not in the source's archived text.",
     "near-duplicate": "A claim that closely matches another claim.",
     "stale-generated": "A generated file differs from what the models generate now.",
+    "package-invalid": "The built package fails the Frictionless validator or a JSON resource's schema; "
+                       "the build publishes nothing (a fault of the build: please report it).",
     # formatting and quotes
     "not-formatted": "A record not in the canonical layout; run `reported-claims fmt`.",
     "quote-not-found": "A report's quote is not in the archived text of its source.",

@@ -134,8 +134,9 @@ def codes():
 
 @main.command()
 @repo_option
+@click.option("--wait", type=click.FloatRange(min=0), default=60, show_default=True, help="Seconds to wait for another build to finish.")
 @no_traceback
-def build(repo):
+def build(repo, wait):
     """Validate, then regenerate the schemas and build the data package.
 
     Writes datapackage.json and data/ (CSV and JSON) after the Frictionless validator
@@ -146,7 +147,7 @@ def build(repo):
         reported-claims build
         SOURCE_DATE_EPOCH=1712900000 reported-claims build --repo path/to/repo
     """
-    from reported_claims.package.build import BuildError
+    from reported_claims.package.build import FAULT_ENV, BuildError, fault_hook
     from reported_claims.package.build import build as run_build
     from reported_claims.check.validate import validate as run
 
@@ -157,7 +158,8 @@ def build(repo):
         click.echo(f"{len(result.errors)} error(s): nothing was written", err=True)
         sys.exit(1)
     try:
-        built = run_build(repo, result.dataset)
+        built = run_build(repo, result.dataset, fault=fault_hook(os.environ.get(FAULT_ENV)), wait=wait,
+                          notify=lambda message: click.echo(message, err=True))
     except BuildError as exc:
         click.echo(f"build failed: {exc}\nThe previous datapackage.json and data/ are unchanged.", err=True)
         sys.exit(1)

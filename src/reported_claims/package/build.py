@@ -3,51 +3,58 @@
 The package is written into a staging folder next to the outputs, checked with the
 Frictionless validator (types, constraints, primary and foreign keys, hashes) and only then
 moved into place: ``data/`` by renaming (old -> ``data.old``, new -> ``data``), then
-``datapackage.json`` by ``os.replace``, which is the commit point. An exclusive lock keeps
-two builds apart, and each build first undoes or completes whatever an interrupted one left.
+``datapackage.json`` by ``os.replace``, which is the commit point: a failure before it leaves
+the previous package as it was, a failure after it (cleaning up) is only a warning. An
+exclusive lock keeps two builds apart, and each build first undoes or completes whatever an
+interrupted one left.
 """
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import datetime as dt
 import hashlib
 import io
 import json
 import os
-import shutil
 import signal
 import subprocess
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator, Optional
+from typing import Callable, Iterable, Optional
 
-from reported_claims.package import schemas
 from reported_claims._version import __version__
+from reported_claims.errors import ReportedClaimsError
+from reported_claims.model.kinds import KINDS, Kind
 from reported_claims.model.types import FORMULA_START
-from reported_claims.model.kinds import MODELS
-from reported_claims.repo.load import Dataset
+from reported_claims.package import DATA, DESCRIPTOR, schemas
 from reported_claims.package.tables import Context, Table, tables
+from reported_claims.problems import Problem
+from reported_claims.repo.load import Dataset
+from reported_claims.util import fs
 
-PACKAGE = "datapackage.json"
-DATA = "data"
 OLD = "data.old"
 STAGING = ".tmp-build-staging"
 LOCK = ".build.lock"
+WAIT = 60.0
+"""Seconds a build waits for another one to finish before it gives up."""
 HOMEPAGE = "https://github.com/reported-claims/reported-claims"
 FAULT_ENV = "REPORTED_CLAIMS_BUILD_FAULT"
-"""Test hook: ``<step>:kill``, ``<step>:raise`` or ``<step>:sleep`` at a named step of the build."""
+"""The debug variable the command line turns into a fault hook (see ``fault_hook``)."""
 
-JSON_RESOURCES = {"claims-json": "claim", "sources-json": "source", "entities-json": "entity",
-                  "vocabularies-json": "vocabulary"}
-"""Resource name -> record kind of the JSON resources; the file is ``data/<plural>.json``."""
-PLURAL = {"claim": "claims", "source": "sources", "entity": "entities", "vocabulary": "vocabularies"}
+Fault = Callable[[str], None]
+"""A hook called with the name of each step of a build: ``staged``, ``validated``,
+``moved-old``, ``swapped`` (all before the commit point) and ``committed`` (after it)."""
 
 
-class BuildError(Exception):
+class BuildError(ReportedClaimsError):
     """The package could not be built; the previous ``datapackage.json`` and ``data/`` are unchanged."""
+
+    def __init__(self, message: str, problems: Iterable[Problem] = ()):
+        super().__init__(message)
+        self.problems = list(problems)
+        """What the validator found in the package, when that is why the build failed."""
 
 
 class UnsafeCell(BuildError):
@@ -61,6 +68,8 @@ class Built:
     root: Path
     resources: int
     schemas_written: list[str]
+    warnings: list[str] = field(default_factory=list)
+    """What went wrong after the package was published (its clean-up)."""
 
 
 # --- writing ------------------------------------------------------------------------------
@@ -103,18 +112,20 @@ def csv_text(table: Table, rows: Iterable[dict]) -> str:
 
 
 def json_text(records: Iterable) -> str:
+    """A JSON resource: the records as the model dumps them, sorted by id."""
     return schemas.dumps([r.model_dump(mode="json") for r in sorted(records, key=lambda r: r.id)])
 
 
-def json_schema(kind: str) -> dict:
+def json_schema(kind: Kind) -> dict:
     """A JSON Schema for a JSON resource: an array of records of one kind."""
-    schema = MODELS[kind].model_json_schema(mode="validation")
+    schema = kind.model.model_json_schema(mode="validation")
     defs = schema.pop("$defs", {})
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "array",
             "items": schema, "$defs": defs}
 
 
 def context(dataset: Dataset) -> Context:
+    """The records of ``dataset`` as the tables read them."""
     return Context.of(dataset.claims.values(), dataset.sources.values(), dataset.entities.values(),
                       dataset.vocabularies.values())
 
@@ -124,7 +135,7 @@ def _fingerprint(desc: dict) -> tuple:
     return desc.get("version"), tuple((r.get("name"), r.get("hash")) for r in desc.get("resources", []))
 
 
-def created(root: Path, resources: Optional[list[dict]] = None) -> Optional[str]:
+def created(root: Path, resources: Optional[list[dict]] = None, version: str = __version__) -> Optional[str]:
     """When this data was created, never from the clock.
 
     ``SOURCE_DATE_EPOCH`` when set. Else, when the published package already holds exactly this
@@ -136,11 +147,11 @@ def created(root: Path, resources: Optional[list[dict]] = None) -> Optional[str]
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if not epoch and resources is not None:
         try:
-            previous = json.loads((Path(root) / PACKAGE).read_text(encoding="utf-8"))
+            previous = json.loads((Path(root) / DESCRIPTOR).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             previous = {}
         if (isinstance(previous, dict) and isinstance(previous.get("created"), str)
-                and _fingerprint(previous) == _fingerprint({"version": __version__, "resources": resources})):
+                and _fingerprint(previous) == _fingerprint({"version": version, "resources": resources})):
             return previous["created"]
     if not epoch:
         try:
@@ -155,16 +166,14 @@ def created(root: Path, resources: Optional[list[dict]] = None) -> Optional[str]
 
 
 def _file(folder: Path, rel: str, text: str) -> dict:
+    """Write one file of the package; its path, hash and size for the descriptor."""
     data = text.encode("utf-8")
-    path = folder / rel
-    with open(path, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
+    fs.atomic_write(folder / rel, data)
     return {"path": rel, "hash": "sha256:" + hashlib.sha256(data).hexdigest(), "bytes": len(data)}
 
 
-def descriptor(resources: list[dict], created_at: Optional[str]) -> dict:
+def descriptor(resources: list[dict], created_at: Optional[str], version: str = __version__) -> dict:
+    """The ``datapackage.json`` of these resources."""
     out = {
         "$schema": "https://datapackage.org/profiles/2.0/datapackage.json",
         "name": "reported-claims",
@@ -175,7 +184,7 @@ def descriptor(resources: list[dict], created_at: Optional[str]) -> dict:
             "verbatim quotes; sources record what they republish (derived_from), so that reprints "
             "of one story count as one origin."
         ),
-        "version": __version__,
+        "version": version,
         "homepage": HOMEPAGE,
         "keywords": ["claims", "provenance", "news", "journalism", "dataset"],
         "licenses": [{"name": "CC-BY-4.0", "path": "https://creativecommons.org/licenses/by/4.0/",
@@ -191,10 +200,11 @@ def descriptor(resources: list[dict], created_at: Optional[str]) -> dict:
     return out
 
 
-def write_package(ctx: Context, folder: Path, root: Optional[Path] = None) -> dict:
+def write_package(ctx: Context, folder: Path, root: Optional[Path] = None, version: str = __version__) -> dict:
     """Write ``datapackage.json`` and ``data/`` into ``folder``; return the descriptor.
 
-    ``root`` is the repository whose history and published package give ``created``.
+    ``root`` is the repository whose history and published package give ``created``;
+    ``version`` is the data version the descriptor carries.
     """
     (folder / DATA).mkdir(parents=True, exist_ok=True)
     vocabularies = {v.id.replace("-", "_"): v for v in ctx.vocabularies}
@@ -209,35 +219,43 @@ def write_package(ctx: Context, folder: Path, root: Optional[Path] = None) -> di
             entry["title"], entry["description"] = vocabularies[t.name].title, vocabularies[t.name].description
         entry.update(_file(folder, f"{DATA}/{t.name}.csv", csv_text(t, t.rows(ctx))))
         resources.append(entry)
-    for name, kind in JSON_RESOURCES.items():
-        records = getattr(ctx, PLURAL[kind])
-        entry = {"name": name, "type": "json", "title": f"{PLURAL[kind].capitalize()} (JSON)",
-                 "description": f"Every {kind} record exactly as the model defines it, sorted by id.",
+    for kind in KINDS:
+        entry = {"name": kind.json_resource, "type": "json", "title": f"{kind.plural.capitalize()} (JSON)",
+                 "description": f"Every {kind.name} record exactly as the model defines it, sorted by id.",
                  "format": "json", "mediatype": "application/json", "encoding": "utf-8",
                  "jsonSchema": json_schema(kind)}
-        entry.update(_file(folder, f"{DATA}/{PLURAL[kind]}.json", json_text(records)))
+        entry.update(_file(folder, kind.json_path, json_text(getattr(ctx, kind.plural))))
         resources.append(entry)
-    desc = descriptor(resources, created(root, resources) if root is not None else None)
-    _file(folder, PACKAGE, schemas.dumps(desc))
+    desc = descriptor(resources, created(root, resources, version) if root is not None else None, version)
+    _file(folder, DESCRIPTOR, schemas.dumps(desc))
     return desc
 
 
 # --- checking -----------------------------------------------------------------------------
 
 
-def check(folder: Path) -> list[str]:
-    """Problems the Frictionless validator and the JSON resources' schemas find in a built package."""
+def check(folder: Path) -> list[Problem]:
+    """What the Frictionless validator and the JSON resources' schemas find in a built package.
+
+    Each is a ``package-invalid`` problem at the file (and row and field, for a table) where it
+    was found; the build refuses to publish a package with any.
+    """
     import frictionless
     import jsonschema
 
     problems = []
-    report = frictionless.Package(str(folder / PACKAGE)).validate()
+    desc = json.loads((folder / DESCRIPTOR).read_text(encoding="utf-8"))
+    paths = {res["name"]: res["path"] for res in desc["resources"]}
+    report = frictionless.Package(str(folder / DESCRIPTOR)).validate()
     for error in report.errors:
-        problems.append(f"{PACKAGE}: {error.message}")
+        problems.append(Problem(DESCRIPTOR, 1, 1, "package-invalid", "", error.message))
     for task in report.tasks:
         for error in task.errors:
-            problems.append(f"{task.name}: {error.message}")
-    desc = json.loads((folder / PACKAGE).read_text(encoding="utf-8"))
+            problems.append(Problem(
+                paths.get(task.name, DESCRIPTOR), getattr(error, "row_number", None) or 1,
+                getattr(error, "field_number", None) or 1, "package-invalid",
+                getattr(error, "field_name", None) or task.name, error.message,
+            ))
     for res in desc["resources"]:
         if res["type"] != "json":
             continue
@@ -245,55 +263,38 @@ def check(folder: Path) -> list[str]:
         validator = jsonschema.Draft202012Validator(res["jsonSchema"])
         for error in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))[:20]:
             where = "/".join(map(str, error.absolute_path))
-            problems.append(f"{res['name']}: {where}: {error.message}")
+            problems.append(Problem(res["path"], 1, 1, "package-invalid", where, error.message))
     return problems
 
 
 # --- moving into place --------------------------------------------------------------------
 
 
-def _fault(step: str) -> None:
-    """Fail at a named step when the test hook asks for it."""
-    want, _, how = os.environ.get(FAULT_ENV, "").partition(":")
-    if want != step:
-        return
-    if how == "kill":
-        os.kill(os.getpid(), signal.SIGKILL)
-    elif how == "sleep":
-        time.sleep(1.5)
-    else:
-        raise BuildError(f"fault injected at {step}")
+def fault_hook(spec: Optional[str]) -> Optional[Fault]:
+    """The hook that ``<step>:kill``, ``<step>:raise`` or ``<step>:sleep`` asks for, or None.
 
+    The command line reads ``spec`` from ``REPORTED_CLAIMS_BUILD_FAULT``, so that tests can
+    kill a real build, make it fail or hold its lock at a named step.
+    """
+    if not spec:
+        return None
+    want, _, how = spec.partition(":")
 
-def _remove(path: Path) -> None:
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path)
-    elif path.exists() or path.is_symlink():
-        path.unlink()
-
-
-@contextlib.contextmanager
-def locked(root: Path) -> Iterator[None]:
-    """Hold the repository's build lock (one build at a time; others wait)."""
-    with open(root / LOCK, "a") as f:
-        try:
-            import fcntl
-        except ImportError:  # Windows: msvcrt locks a byte range and retries for 10 s
-            import msvcrt
-
-            f.seek(0)
-            msvcrt.locking(f.fileno(), msvcrt.LK_LOCK, 1)
-            try:
-                yield
-            finally:
-                f.seek(0)
-                msvcrt.locking(f.fileno(), msvcrt.LK_UNLCK, 1)
+    def fault(step: str) -> None:
+        if step != want:
             return
-        fcntl.flock(f, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
+        if how == "kill":
+            os.kill(os.getpid(), signal.SIGKILL)
+        elif how == "sleep":
+            time.sleep(1.5)
+        else:
+            raise BuildError(f"fault injected at {step}")
+
+    return fault
+
+
+def _no_fault(step: str) -> None:
+    pass
 
 
 def recover(root: Path) -> None:
@@ -304,56 +305,89 @@ def recover(root: Path) -> None:
     """
     staging, data, old = root / STAGING, root / DATA, root / OLD
     if old.exists() or old.is_symlink():
-        committed = not (staging / PACKAGE).exists() and (data.exists() or data.is_symlink())
+        committed = not (staging / DESCRIPTOR).exists() and (data.exists() or data.is_symlink())
         if committed:
-            _remove(old)
+            fs.remove(old)
         else:
-            _remove(data)
+            fs.remove(data)
             old.rename(data)
-    _remove(staging)
+    fs.remove(staging)
 
 
-def _swap(root: Path) -> None:
+def _swap(root: Path, fault: Fault) -> None:
+    """Move the staged package into place, up to the commit point; on failure put the old back."""
     staging, data, old = root / STAGING, root / DATA, root / OLD
     had_data = data.exists() or data.is_symlink()
     try:
         if had_data:
             data.rename(old)
-        _fault("moved-old")
+        fault("moved-old")
         (staging / DATA).rename(data)
-        _fault("swapped")
-        os.replace(staging / PACKAGE, root / PACKAGE)
+        fault("swapped")
+        os.replace(staging / DESCRIPTOR, root / DESCRIPTOR)
     except BaseException:
         # Not committed: put the old data back before anything else can run.
         if had_data and (old.exists() or old.is_symlink()):
-            _remove(data)
+            fs.remove(data)
             old.rename(data)
         raise
-    _fault("committed")
-    _remove(old)
 
 
-def build(root: Path, dataset: Dataset) -> Built:
-    """Build the package of ``dataset`` into ``root``; raise BuildError and change nothing on failure."""
+def _clean_up(root: Path, fault: Fault) -> list[str]:
+    """Remove the old data and the staging folder once the new package is published.
+
+    Nothing here can unpublish it, so a failure is a warning; the next build retries.
+    """
+    try:
+        fault("committed")
+        fs.remove(root / OLD)
+        fs.remove(root / STAGING)
+    except (OSError, ReportedClaimsError) as exc:
+        return [f"warning: the new package is published, but cleaning up after it failed: {exc}; "
+                f"the next build removes {OLD} and {STAGING}"]
+    return []
+
+
+def build(root: Path, dataset: Dataset, *, version: str = __version__, fault: Optional[Fault] = None,
+          wait: Optional[float] = WAIT, notify: Optional[Callable[[str], None]] = None) -> Built:
+    """Build the package of ``dataset`` into ``root``; raise BuildError and change nothing on failure.
+
+    ``version`` is the data version ``datapackage.json`` carries. ``fault`` is called at each
+    named step (see ``Fault``). When another build holds the lock, ``notify`` is told at once
+    and the build gives up after ``wait`` seconds (None: waits as long as it takes);
+    ``notify`` also receives each warning of ``Built.warnings``.
+    """
     root = Path(root)
+    fault = fault or _no_fault
+    say = notify or (lambda message: None)
     ctx = context(dataset)
     try:
-        with locked(root):
+        with fs.locked(root / LOCK, wait=wait,
+                       on_wait=lambda: say(f"waiting for another build to finish (lock {LOCK})")):
             recover(root)
             staging = root / STAGING
             try:
                 staging.mkdir()
-                desc = write_package(ctx, staging, root)
-                _fault("staged")
+                desc = write_package(ctx, staging, root, version)
+                fault("staged")
                 problems = check(staging)
                 if problems:
-                    raise BuildError("the built package does not validate:\n  " + "\n  ".join(problems))
-                _fault("validated")
+                    raise BuildError("the built package does not validate:\n  "
+                                     + "\n  ".join(p.format() for p in problems), problems)
+                fault("validated")
                 written = schemas.write(root)
-                _swap(root)
-            finally:
+                _swap(root, fault)
+            except BaseException:
+                # A staging folder beside data.old tells the next build it was not committed.
                 if not (root / OLD).exists():
-                    _remove(staging)
+                    fs.remove(staging)
+                raise
+            warnings = _clean_up(root, fault)
+    except fs.LockTimeout as exc:
+        raise BuildError(f"gave up waiting for another build to finish: {exc}; "
+                         "build again once it is done, or wait longer with --wait SECONDS") from None
     except OSError as exc:
         raise BuildError(f"cannot write the package: {exc}") from exc
-    return Built(root, len(desc["resources"]), written)
+    for warning in warnings:
+        say(warning)
+    return Built(root, len(desc["resources"]), written, warnings)

@@ -19,6 +19,10 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from reported_claims.errors import ReportedClaimsError
+from reported_claims.util.fs import atomic_file, atomic_write
+from reported_claims.model.kinds import kind
+from reported_claims.package import DATA, DESCRIPTOR
 from reported_claims.package.diff import (
     BUMPS,
     Diff,
@@ -44,7 +48,7 @@ ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 _VERSION_LINE = re.compile(r'^__version__ = "[^"]*"$', re.MULTILINE)
 
 
-class ReleaseError(Exception):
+class ReleaseError(ReportedClaimsError):
     """A release refused: the message says why and what to do."""
 
 
@@ -80,7 +84,7 @@ def package_at_tag(repo: Path, tag: str, workdir: Path) -> Package:
     """The data package committed at ``tag`` (``datapackage.json`` and ``data/``)."""
     archive = workdir / "previous.zip"
     out = _git(repo, "archive", "--format=zip", f"--prefix=reported-claims-{tag}/", "-o", str(archive),
-               tag, "--", "datapackage.json", "data")
+               tag, "--", DESCRIPTOR, DATA)
     if out.returncode != 0:
         raise ReleaseError(
             f"tag {tag} holds no built data package (datapackage.json and data/): "
@@ -141,9 +145,10 @@ def read_version(repo: Path) -> str:
 
 
 def write_version(repo: Path, version: str) -> None:
+    """Stamp ``version`` into the checkout's ``_version.py``."""
     path = repo / VERSION_FILE
     text = path.read_text(encoding="utf-8")
-    _write(path, _VERSION_LINE.sub(f'__version__ = "{version}"', text))
+    atomic_write(path, _VERSION_LINE.sub(f'__version__ = "{version}"', text))
 
 
 def rebuild(repo: Path, version: str) -> None:
@@ -156,14 +161,11 @@ def rebuild(repo: Path, version: str) -> None:
         raise ReleaseError(
             f"{len(result.errors)} record error(s): run `reported-claims validate` and fix them first"
         )
-    # The build stamps the version it imported; this process may just have written a new one.
-    imported, builder.__version__ = builder.__version__, version
+    # Passed, not imported: this process may just have written a new _version.py.
     try:
-        builder.build(repo, result.dataset)
+        builder.build(repo, result.dataset, version=version)
     except builder.BuildError as exc:
         raise ReleaseError(f"the build failed: {exc}") from None
-    finally:
-        builder.__version__ = imported
 
 
 def release_date(repo: Path) -> dt.date:
@@ -177,13 +179,10 @@ def release_date(repo: Path) -> dt.date:
     return dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc).date()
 
 
-_KIND = {"claims": "claim", "sources": "source", "entities": "entity"}
-
-
 def _label(package: Package, table: str, rid: str) -> str:
     record = package.records[table].get(rid, {})
     text = record.get("statement") or record.get("title") or record.get("name")
-    return f"{_KIND[table]} `{rid}`" + (f": {text}" if text else "")
+    return f"{_kind(table)} `{rid}`" + (f": {text}" if text else "")
 
 
 def changelog_entry(version: str, date: dt.date, previous: str | None, changes: Diff | None,
@@ -191,7 +190,7 @@ def changelog_entry(version: str, date: dt.date, previous: str | None, changes: 
     """The CHANGELOG section of one release, from its diff."""
     head = f"## {version} - {date.isoformat()}\n"
     if changes is None:
-        counts = ", ".join(f"{len(new.records[t])} {t}" for t in _KIND)
+        counts = ", ".join(f"{len(records)} {t}" for t, records in new.records.items())
         return f"{head}\nFirst release: {counts}.\n"
     sections: dict[str, list[str]] = {"Added": [], "Withdrawn": [], "Corrected": [], "Schema": [],
                                       "Metadata": []}
@@ -220,7 +219,8 @@ def changelog_entry(version: str, date: dt.date, previous: str | None, changes: 
 
 
 def _kind(table: str) -> str:
-    return _KIND[table]
+    """The record kind of a table of records: ``claim`` for ``claims``."""
+    return kind(table).name
 
 
 def prepend_changelog(repo: Path, version: str, entry: str) -> None:
@@ -230,21 +230,14 @@ def prepend_changelog(repo: Path, version: str, entry: str) -> None:
     sections = re.split(r"(?m)^(?=## )", text)
     head, entries = sections[0], sections[1:]
     entries = [e for e in entries if not e.startswith(f"## {version} ")]
-    _write(path, head.rstrip("\n") + "\n\n" + entry.rstrip("\n") + "\n" + "".join(
+    atomic_write(path, head.rstrip("\n") + "\n\n" + entry.rstrip("\n") + "\n" + "".join(
         "\n" + e.rstrip("\n") + "\n" for e in entries))
-
-
-def _write(path: Path, text: str) -> None:
-    """Write via a temporary file so that no half-written file is ever left behind."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
 
 
 def package_files(package_dir: Path) -> list[str]:
     """The files of a built package, relative and sorted: datapackage.json and data/."""
-    files = ["datapackage.json"]
-    data = package_dir / "data"
+    files = [DESCRIPTOR]
+    data = package_dir / DATA
     if data.is_dir():
         files += sorted(p.relative_to(package_dir).as_posix() for p in data.rglob("*") if p.is_file())
     return files
@@ -258,15 +251,13 @@ def write_archive(package_dir: Path, version: str, out: Path) -> None:
 def write_zip(package_dir: Path, files: list[str], top: str, out: Path) -> None:
     """A zip of ``files`` (relative to ``package_dir``, in that order) under ``top/``, with fixed
     times and modes, so that the same files give the same bytes."""
-    tmp = out.with_name(out.name + ".tmp")
-    with zipfile.ZipFile(tmp, "w") as archive:
+    with atomic_file(out, "wb") as f, zipfile.ZipFile(f, "w") as archive:
         for rel in files:
             info = zipfile.ZipInfo(f"{top}/{rel}", date_time=ZIP_TIME)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.create_system = 3
             info.external_attr = 0o100644 << 16
             archive.writestr(info, (package_dir / rel).read_bytes(), compresslevel=9)
-    tmp.replace(out)
 
 
 def write_dist(repo: Path, version: str | None = None) -> list[str]:
@@ -287,7 +278,7 @@ def write_dist(repo: Path, version: str | None = None) -> list[str]:
     write_archive(repo, version, dist / name)
     assets = [name, *write_other_formats(repo, version, dist)]
     sums = "".join(f"{hashlib.sha256((dist / a).read_bytes()).hexdigest()}  {a}\n" for a in sorted(assets))
-    _write(dist / "SHA256SUMS", sums)
+    atomic_write(dist / "SHA256SUMS", sums)
     return [f"{DIST}/{a}" for a in assets] + [f"{DIST}/SHA256SUMS"]
 
 
@@ -333,5 +324,5 @@ def release(repo: Path, version: str, previous: Path | None = None) -> Released:
     rebuild(repo, version)
     new = read_package(repo)
     prepend_changelog(repo, version, changelog_entry(version, date, label, changes, new))
-    written = [VERSION_FILE, "datapackage.json", CHANGELOG, *write_dist(repo, version)]
+    written = [VERSION_FILE, DESCRIPTOR, CHANGELOG, *write_dist(repo, version)]
     return Released(version, label, changes, written)

@@ -10,10 +10,13 @@ import json
 from pathlib import Path
 from typing import Callable
 
-from reported_claims.problems import Problem
 from reported_claims.model.kinds import MODELS
+from reported_claims.package.tables import tables
+from reported_claims.problems import Problem
+from reported_claims.util.fs import atomic_write
 
 SCHEMA_DIR = "schema"
+TABLE_DIR = f"{SCHEMA_DIR}/tables"
 GENERATED_NOTE = "Generated from src/reported_claims/models.py by `reported-claims build`. DO NOT EDIT."
 SCHEMA_BASE = "https://raw.githubusercontent.com/reported-claims/reported-claims/main/schema/"
 
@@ -37,20 +40,17 @@ def json_schemas() -> dict[str, str]:
 
 
 def table_schemas() -> dict[str, str]:
-    """The Table Schemas of the data package, under ``schema/tables/``."""
-    from reported_claims.package.tables import (
-        table_schemas as generate  # imported here: tables imports this module,
-    )
-
-    return generate()
+    """Relative path -> content of each table's Table Schema, under ``schema/tables/``."""
+    return {f"{TABLE_DIR}/{t.name}.json": dumps(t.schema()) for t in tables()}
 
 
-# Generators of committed files: each returns {relative path: content}. Other modules register
-# theirs (the Table Schemas) so that one check covers every generated file.
+# Generators of committed files: each returns {relative path: content}, so that one check
+# covers every generated file.
 GENERATORS: list[Callable[[], dict[str, str]]] = [json_schemas, table_schemas]
 
 
 def generated_files() -> dict[str, str]:
+    """Relative path -> content of every generated file."""
     out: dict[str, str] = {}
     for generate in GENERATORS:
         out.update(generate())
@@ -83,8 +83,6 @@ def write(root: Path) -> list[str]:
         if path.exists() and path.read_text(encoding="utf-8") == content:
             continue
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(content, encoding="utf-8")
-        tmp.replace(path)
+        atomic_write(path, content)
         written.append(rel)
     return written

@@ -19,7 +19,7 @@ from typing import Annotated, Any, Callable, Iterable, Iterator, Literal, Option
 
 from pydantic.fields import FieldInfo
 
-from reported_claims.package import schemas
+from reported_claims.model.kinds import VOCABULARIES
 from reported_claims.model.records import (
     Claim,
     ClaimLink,
@@ -38,17 +38,14 @@ from reported_claims.model.records import (
 )
 from reported_claims.model.types import date_precision, period_bounds
 
-TABLE_DIR = f"{schemas.SCHEMA_DIR}/tables"
 GENERATED_NOTE = (
     "Generated from src/reported_claims/models.py and tables.py by `reported-claims build`. DO NOT EDIT."
 )
 JOIN = "; "
 """Separator of the convenience columns that join a list (the normalised table is the truth)."""
 
-VOCABULARIES = ("topics", "items", "roles", "statuses", "source-kinds", "entity-kinds", "attribution-kinds")
-
-
 def vocab_table(vocabulary: str) -> str:
+    """The table of a vocabulary's terms: its id with ``_`` for ``-`` (``source_kinds``)."""
     return vocabulary.replace("-", "_")
 
 
@@ -406,199 +403,320 @@ CLAIM_ID = ("claim_id",)
 REPORT_KEY = ("claim_id", "source_id")
 
 
-def _tables() -> list[Table]:
+def _claim_tables() -> list[Table]:
+    """The claims and what each claim lists: reports (with their figures, terms, lineage),
+    claimants, entities, items, quantities and links."""
     claim_fk = fk("claim_id", "claims")
     report_fk = fk("claim_id,source_id", "claim_reports", "claim_id,source_id")
-    out = [
-        Table("claims", "Claims", "One row per claim, with counts and origins derived from its reports.", (
-            col(Claim, "id", unique=True),
-            col(Claim, "statement"),
-            col(Claim, "topic"),
-            derived("items", "string", f"The claim's items joined with `{JOIN}` (convenience; see claim_items)."),
-            col(Claim, "period"),
-            *PERIOD_BOUNDS,
-            col(Claim, "status"),
-            col(Withdrawal, "date", "withdrawal_date", required=False),
-            col(Withdrawal, "reason", "withdrawal_reason", required=False),
-            col(Withdrawal, "replaced_by", "withdrawal_replaced_by"),
-            col(Claim, "notes"),
-            derived("report_count", "integer", "Number of reports (sources carrying the claim).",
-                    required=True, minimum=1),
-            derived("source_count", "integer", "Number of distinct reporting sources.", required=True, minimum=1),
-            derived("origin_count", "integer",
-                    "Number of distinct origins of the reporting sources: `derived_from` is followed to the "
-                    "sources that derive from none, so five reprints of one wire story count once.",
-                    required=True, minimum=1),
-            derived("origins", "string", f"The origins (source ids) joined with `{JOIN}`.", required=True),
-            derived("primary_sources", "string",
-                    f"The primary sources the claimants made the claim in (their `via`), joined with `{JOIN}`: "
-                    "one briefing behind many articles shows here as one id."),
-            derived("first_reported", "string",
-                    "Earliest publication date among the reporting sources (`YYYY`, `YYYY-MM` or `YYYY-MM-DD`); "
-                    "empty when none is dated.", pattern=PARTIAL_DATE),
-        ), ("id",), _claims, (
-            fk("topic", "topics"), fk("status", "statuses"), fk("withdrawal_replaced_by", "claims"),
-        )),
-        Table("claim_reports", "Reports", "One row per report: a source carrying a claim, with its quote.", (
-            parent("claim_id", Claim, "claim"),
-            col(Report, "source", "source_id"),
-            position("report"),
-            col(Report, "quote"),
-            col(Report, "attributed_to"),
-            derived("terms", "string", f"The report's terms joined with `{JOIN}` (convenience; see claim_report_terms)."),
-            col(Report, "note"),
-            derived("origins", "string",
-                    f"The report's origins joined with `{JOIN}`: the roots of its passage's `derived_from` "
-                    "(see claim_report_lineage), else of its source's.", required=True),
-        ), REPORT_KEY, _claim_reports, (claim_fk, fk("source_id", "sources"))),
-        Table("claim_report_figures", "Figures", "One row per figure as a report gave it.", (
-            parent("claim_id", Claim, "claim"),
-            col(Report, "source", "source_id"),
-            position("figure"),
-            col(Figure, "quantity", "quantity_id"),
-            col(Figure, "text"),
-            col(Figure, "value"),
-            col(Figure, "unit"),
-            col(Figure, "hedge"),
-        ), REPORT_KEY + ("position",), _claim_report_figures, (
-            report_fk, fk("claim_id,quantity_id", "quantities", "claim_id,id"),
-        )),
-        Table("claim_report_terms", "Report terms", "One row per term a report uses for the items or parties.", (
-            parent("claim_id", Claim, "claim"),
-            col(Report, "source", "source_id"),
-            position("term"),
-            col(Report, "terms", "term"),
-        ), REPORT_KEY + ("position",), _claim_report_terms, (report_fk,)),
-        Table("claim_report_lineage", "Report lineage",
-              "One row per source a report's passage was taken from (`reports[].derived_from`).", (
-            parent("claim_id", Claim, "claim"),
-            col(Report, "source", "source_id"),
-            position("source in the report's derived_from"),
-            col(Report, "derived_from", "target_id", description="The source the passage was taken from."),
-        ), REPORT_KEY + ("position",), _claim_report_lineage, (report_fk, fk("target_id", "sources"))),
-        Table("claim_claimants", "Claimants", "One row per claimant of a claim.", (
-            parent("claim_id", Claim, "claim"),
-            position("claimant"),
-            col(Claimant, "entity", "entity_id"),
-            col(Claimant, "attribution"),
-            col(Claimant, "description"),
-            col(Claimant, "via"),
-        ), CLAIM_ID + ("position",), _claim_claimants, (
-            claim_fk, fk("entity_id", "entities"), fk("attribution", "attribution_kinds"), fk("via", "sources"),
-        )),
-        Table("claim_entities", "Claim entities", "One row per entity a claim is about, with its role.", (
-            parent("claim_id", Claim, "claim"),
-            position("entity"),
-            col(EntityRole, "entity", "entity_id"),
-            col(EntityRole, "role"),
-        ), CLAIM_ID + ("position",), _claim_entities, (claim_fk, fk("entity_id", "entities"), fk("role", "roles"))),
-        Table("claim_items", "Claim items", "One row per item (good or technology) a claim is about.", (
-            parent("claim_id", Claim, "claim"),
-            position("item"),
-            col(Claim, "items", "item"),
-        ), CLAIM_ID + ("position",), _claim_items, (claim_fk, fk("item", "items"))),
-        Table("quantities", "Quantities", "One row per figure a claim states, normalised.", (
-            parent("claim_id", Claim, "claim"),
-            col(Quantity, "id"),
-            position("quantity"),
-            col(Quantity, "measure"),
-            col(Quantity, "value"),
-            col(Quantity, "unit"),
-            col(Quantity, "share_of"),
-            col(Quantity, "hedge"),
-            col(Quantity, "period", description="What time the figure is about (ISO 8601 year, quarter, month, "
-                                                 "day or `START/END` interval)."),
-            *PERIOD_BOUNDS,
-            derived("figure_count", "integer", "Number of report figures that give this quantity.",
-                    required=True, minimum=0),
-            derived("figures_disagree", "boolean",
-                    "True when a report gives this quantity with another value, unit or hedge.", required=True),
-        ), CLAIM_ID + ("id",), _quantities, (claim_fk,)),
-        Table("claim_links", "Claim links", "One row per typed link from a claim to another.", (
-            parent("claim_id", Claim, "claim"),
-            position("link"),
-            col(ClaimLink, "type"),
-            col(ClaimLink, "claim", "target_id"),
-            col(ClaimLink, "note"),
-        ), CLAIM_ID + ("position",), _claim_links, (claim_fk, fk("target_id", "claims"))),
-        Table("sources", "Sources", "One row per source, with its root origins.", (
-            col(Source, "id", unique=True),
-            col(Source, "kind"),
-            col(Source, "title"),
-            col(Source, "publisher"),
-            col(Source, "url"),
-            col(Source, "published", pattern=PARTIAL_DATE),
-            derived("published_precision", "string", "How precise `published` is.", required=True,
-                    enum=["day", "month", "year", "unknown"]),
-            derived("authors", "string", f"The authors joined with `{JOIN}` (convenience; see source_authors)."),
-            col(Source, "language"),
-            col(Source, "text_sha256"),
-            col(Source, "notes"),
-            derived("origin_count", "integer", "Number of root origins: sources reached by following "
-                    "`derived_from` to sources that derive from none (itself when it derives from none).",
-                    required=True, minimum=1),
-            derived("origins", "string", f"The root origins (source ids) joined with `{JOIN}`.", required=True),
-        ), ("id",), _sources, (fk("kind", "source_kinds"), fk("publisher", "entities"))),
-        Table("source_lineage", "Source lineage",
-              "One row per `derived_from` edge (with its relation) and per `attributes_to` edge "
-              f"(relation `{ATTRIBUTES_TO}`).", (
-            parent("source_id", Source, "source"),
-            position("edge (derived_from first, then attributes_to)"),
-            col(Derivation, "source", "target_id", description="The source derived from or attributed to."),
-            col(Derivation, "relation", enum=list(typing.get_args(Derivation.model_fields["relation"].annotation))
-                + [ATTRIBUTES_TO],
-                description="How: `reprint`, `rewrite`, `summary`, `translation`, `excerpt` (derived_from), "
-                            f"or `{ATTRIBUTES_TO}` (attributes_to)."),
-            col(Derivation, "note"),
-        ), ("source_id", "position"), _source_lineage, (fk("source_id", "sources"), fk("target_id", "sources"))),
-        Table("source_authors", "Source authors", "One row per credited author of a source.", (
-            parent("source_id", Source, "source"),
-            position("author"),
-            col(Source, "authors", "author"),
-        ), ("source_id", "position"), _source_authors, (fk("source_id", "sources"),)),
-        Table("entities", "Entities", "One row per entity: governments, agencies, companies, people...", (
-            col(Entity, "id", unique=True),
-            col(Entity, "name"),
-            col(Entity, "kind"),
-            col(Entity, "country"),
-            col(Entity, "part_of"),
-            col(ExternalIds, "wikidata"),
-            col(ExternalIds, "lei"),
-            col(ExternalIds, "opensanctions"),
-            col(ExternalIds, "website"),
-            col(Entity, "description"),
-            derived("aliases", "string", f"The aliases joined with `{JOIN}` (convenience; see entity_aliases)."),
-        ), ("id",), _entities, (fk("kind", "entity_kinds"), fk("part_of", "entities"))),
-        Table("entity_aliases", "Entity aliases", "One row per alias of an entity.", (
-            parent("entity_id", Entity, "entity"),
-            position("alias"),
-            col(Entity, "aliases", "alias"),
-        ), ("entity_id", "position"), _entity_aliases, (fk("entity_id", "entities"),)),
+    return [
+        Table(
+            name="claims", title="Claims",
+            description="One row per claim, with counts and origins derived from its reports.",
+            columns=(
+                col(Claim, "id", unique=True),
+                col(Claim, "statement"),
+                col(Claim, "topic"),
+                derived("items", "string", f"The claim's items joined with `{JOIN}` (convenience; see claim_items)."),
+                col(Claim, "period"),
+                *PERIOD_BOUNDS,
+                col(Claim, "status"),
+                col(Withdrawal, "date", "withdrawal_date", required=False),
+                col(Withdrawal, "reason", "withdrawal_reason", required=False),
+                col(Withdrawal, "replaced_by", "withdrawal_replaced_by"),
+                col(Claim, "notes"),
+                derived("report_count", "integer", "Number of reports (sources carrying the claim).",
+                        required=True, minimum=1),
+                derived("source_count", "integer", "Number of distinct reporting sources.", required=True, minimum=1),
+                derived("origin_count", "integer",
+                        "Number of distinct origins of the reporting sources: `derived_from` is followed to the "
+                        "sources that derive from none, so five reprints of one wire story count once.",
+                        required=True, minimum=1),
+                derived("origins", "string", f"The origins (source ids) joined with `{JOIN}`.", required=True),
+                derived("primary_sources", "string",
+                        f"The primary sources the claimants made the claim in (their `via`), joined with `{JOIN}`: "
+                        "one briefing behind many articles shows here as one id."),
+                derived("first_reported", "string",
+                        "Earliest publication date among the reporting sources (`YYYY`, `YYYY-MM` or `YYYY-MM-DD`); "
+                        "empty when none is dated.", pattern=PARTIAL_DATE),
+            ),
+            primary_key=("id",),
+            rows=_claims,
+            foreign_keys=(fk("topic", "topics"), fk("status", "statuses"), fk("withdrawal_replaced_by", "claims")),
+        ),
+        Table(
+            name="claim_reports", title="Reports",
+            description="One row per report: a source carrying a claim, with its quote.",
+            columns=(
+                parent("claim_id", Claim, "claim"),
+                col(Report, "source", "source_id"),
+                position("report"),
+                col(Report, "quote"),
+                col(Report, "attributed_to"),
+                derived("terms", "string",
+                        f"The report's terms joined with `{JOIN}` (convenience; see claim_report_terms)."),
+                col(Report, "note"),
+                derived("origins", "string",
+                        f"The report's origins joined with `{JOIN}`: the roots of its passage's `derived_from` "
+                        "(see claim_report_lineage), else of its source's.", required=True),
+            ),
+            primary_key=REPORT_KEY,
+            rows=_claim_reports,
+            foreign_keys=(claim_fk, fk("source_id", "sources")),
+        ),
+        Table(
+            name="claim_report_figures", title="Figures",
+            description="One row per figure as a report gave it.",
+            columns=(
+                parent("claim_id", Claim, "claim"),
+                col(Report, "source", "source_id"),
+                position("figure"),
+                col(Figure, "quantity", "quantity_id"),
+                col(Figure, "text"),
+                col(Figure, "value"),
+                col(Figure, "unit"),
+                col(Figure, "hedge"),
+            ),
+            primary_key=REPORT_KEY + ("position",),
+            rows=_claim_report_figures,
+            foreign_keys=(report_fk, fk("claim_id,quantity_id", "quantities", "claim_id,id")),
+        ),
+        Table(
+            name="claim_report_terms", title="Report terms",
+            description="One row per term a report uses for the items or parties.",
+            columns=(
+                parent("claim_id", Claim, "claim"),
+                col(Report, "source", "source_id"),
+                position("term"),
+                col(Report, "terms", "term"),
+            ),
+            primary_key=REPORT_KEY + ("position",),
+            rows=_claim_report_terms,
+            foreign_keys=(report_fk,),
+        ),
+        Table(
+            name="claim_report_lineage", title="Report lineage",
+            description="One row per source a report's passage was taken from (`reports[].derived_from`).",
+            columns=(
+                parent("claim_id", Claim, "claim"),
+                col(Report, "source", "source_id"),
+                position("source in the report's derived_from"),
+                col(Report, "derived_from", "target_id", description="The source the passage was taken from."),
+            ),
+            primary_key=REPORT_KEY + ("position",),
+            rows=_claim_report_lineage,
+            foreign_keys=(report_fk, fk("target_id", "sources")),
+        ),
+        Table(
+            name="claim_claimants", title="Claimants",
+            description="One row per claimant of a claim.",
+            columns=(
+                parent("claim_id", Claim, "claim"),
+                position("claimant"),
+                col(Claimant, "entity", "entity_id"),
+                col(Claimant, "attribution"),
+                col(Claimant, "description"),
+                col(Claimant, "via"),
+            ),
+            primary_key=CLAIM_ID + ("position",),
+            rows=_claim_claimants,
+            foreign_keys=(claim_fk, fk("entity_id", "entities"), fk("attribution", "attribution_kinds"),
+                          fk("via", "sources")),
+        ),
+        Table(
+            name="claim_entities", title="Claim entities",
+            description="One row per entity a claim is about, with its role.",
+            columns=(
+                parent("claim_id", Claim, "claim"),
+                position("entity"),
+                col(EntityRole, "entity", "entity_id"),
+                col(EntityRole, "role"),
+            ),
+            primary_key=CLAIM_ID + ("position",),
+            rows=_claim_entities,
+            foreign_keys=(claim_fk, fk("entity_id", "entities"), fk("role", "roles")),
+        ),
+        Table(
+            name="claim_items", title="Claim items",
+            description="One row per item (good or technology) a claim is about.",
+            columns=(
+                parent("claim_id", Claim, "claim"),
+                position("item"),
+                col(Claim, "items", "item"),
+            ),
+            primary_key=CLAIM_ID + ("position",),
+            rows=_claim_items,
+            foreign_keys=(claim_fk, fk("item", "items")),
+        ),
+        Table(
+            name="quantities", title="Quantities",
+            description="One row per figure a claim states, normalised.",
+            columns=(
+                parent("claim_id", Claim, "claim"),
+                col(Quantity, "id"),
+                position("quantity"),
+                col(Quantity, "measure"),
+                col(Quantity, "value"),
+                col(Quantity, "unit"),
+                col(Quantity, "share_of"),
+                col(Quantity, "hedge"),
+                col(Quantity, "period", description="What time the figure is about (ISO 8601 year, quarter, "
+                                                     "month, day or `START/END` interval)."),
+                *PERIOD_BOUNDS,
+                derived("figure_count", "integer", "Number of report figures that give this quantity.",
+                        required=True, minimum=0),
+                derived("figures_disagree", "boolean",
+                        "True when a report gives this quantity with another value, unit or hedge.", required=True),
+            ),
+            primary_key=CLAIM_ID + ("id",),
+            rows=_quantities,
+            foreign_keys=(claim_fk,),
+        ),
+        Table(
+            name="claim_links", title="Claim links",
+            description="One row per typed link from a claim to another.",
+            columns=(
+                parent("claim_id", Claim, "claim"),
+                position("link"),
+                col(ClaimLink, "type"),
+                col(ClaimLink, "claim", "target_id"),
+                col(ClaimLink, "note"),
+            ),
+            primary_key=CLAIM_ID + ("position",),
+            rows=_claim_links,
+            foreign_keys=(claim_fk, fk("target_id", "claims")),
+        ),
     ]
-    for vocabulary in VOCABULARIES:
-        out.append(Table(vocab_table(vocabulary), vocabulary, f"The terms of the `{vocabulary}` vocabulary.", (
-            col(VocabularyTerm, "id", unique=True),
-            position("term"),
-            col(VocabularyTerm, "label"),
-            col(VocabularyTerm, "description"),
-            col(VocabularyTerm, "deprecated"),
-        ), ("id",), _terms(vocabulary)))
-    return out
+
+
+def _source_tables() -> list[Table]:
+    """The sources, their lineage edges and their authors."""
+    return [
+        Table(
+            name="sources", title="Sources",
+            description="One row per source, with its root origins.",
+            columns=(
+                col(Source, "id", unique=True),
+                col(Source, "kind"),
+                col(Source, "title"),
+                col(Source, "publisher"),
+                col(Source, "url"),
+                col(Source, "published", pattern=PARTIAL_DATE),
+                derived("published_precision", "string", "How precise `published` is.", required=True,
+                        enum=["day", "month", "year", "unknown"]),
+                derived("authors", "string", f"The authors joined with `{JOIN}` (convenience; see source_authors)."),
+                col(Source, "language"),
+                col(Source, "text_sha256"),
+                col(Source, "notes"),
+                derived("origin_count", "integer", "Number of root origins: sources reached by following "
+                        "`derived_from` to sources that derive from none (itself when it derives from none).",
+                        required=True, minimum=1),
+                derived("origins", "string", f"The root origins (source ids) joined with `{JOIN}`.", required=True),
+            ),
+            primary_key=("id",),
+            rows=_sources,
+            foreign_keys=(fk("kind", "source_kinds"), fk("publisher", "entities")),
+        ),
+        Table(
+            name="source_lineage", title="Source lineage",
+            description="One row per `derived_from` edge (with its relation) and per `attributes_to` edge "
+                        f"(relation `{ATTRIBUTES_TO}`).",
+            columns=(
+                parent("source_id", Source, "source"),
+                position("edge (derived_from first, then attributes_to)"),
+                col(Derivation, "source", "target_id", description="The source derived from or attributed to."),
+                col(Derivation, "relation",
+                    enum=list(typing.get_args(Derivation.model_fields["relation"].annotation)) + [ATTRIBUTES_TO],
+                    description="How: `reprint`, `rewrite`, `summary`, `translation`, `excerpt` (derived_from), "
+                                f"or `{ATTRIBUTES_TO}` (attributes_to)."),
+                col(Derivation, "note"),
+            ),
+            primary_key=("source_id", "position"),
+            rows=_source_lineage,
+            foreign_keys=(fk("source_id", "sources"), fk("target_id", "sources")),
+        ),
+        Table(
+            name="source_authors", title="Source authors",
+            description="One row per credited author of a source.",
+            columns=(
+                parent("source_id", Source, "source"),
+                position("author"),
+                col(Source, "authors", "author"),
+            ),
+            primary_key=("source_id", "position"),
+            rows=_source_authors,
+            foreign_keys=(fk("source_id", "sources"),),
+        ),
+    ]
+
+
+def _entity_tables() -> list[Table]:
+    """The entities and their aliases."""
+    return [
+        Table(
+            name="entities", title="Entities",
+            description="One row per entity: governments, agencies, companies, people...",
+            columns=(
+                col(Entity, "id", unique=True),
+                col(Entity, "name"),
+                col(Entity, "kind"),
+                col(Entity, "country"),
+                col(Entity, "part_of"),
+                col(ExternalIds, "wikidata"),
+                col(ExternalIds, "lei"),
+                col(ExternalIds, "opensanctions"),
+                col(ExternalIds, "website"),
+                col(Entity, "description"),
+                derived("aliases", "string", f"The aliases joined with `{JOIN}` (convenience; see entity_aliases)."),
+            ),
+            primary_key=("id",),
+            rows=_entities,
+            foreign_keys=(fk("kind", "entity_kinds"), fk("part_of", "entities")),
+        ),
+        Table(
+            name="entity_aliases", title="Entity aliases",
+            description="One row per alias of an entity.",
+            columns=(
+                parent("entity_id", Entity, "entity"),
+                position("alias"),
+                col(Entity, "aliases", "alias"),
+            ),
+            primary_key=("entity_id", "position"),
+            rows=_entity_aliases,
+            foreign_keys=(fk("entity_id", "entities"),),
+        ),
+    ]
+
+
+def _vocabulary_tables() -> list[Table]:
+    """One table of terms per vocabulary, in the order the model lists the vocabularies."""
+    return [
+        Table(
+            name=vocab_table(vocabulary), title=vocabulary,
+            description=f"The terms of the `{vocabulary}` vocabulary.",
+            columns=(
+                col(VocabularyTerm, "id", unique=True),
+                position("term"),
+                col(VocabularyTerm, "label"),
+                col(VocabularyTerm, "description"),
+                col(VocabularyTerm, "deprecated"),
+            ),
+            primary_key=("id",),
+            rows=_terms(vocabulary),
+        )
+        for vocabulary in VOCABULARIES
+    ]
 
 
 @functools.cache
 def tables() -> tuple[Table, ...]:
     """Every table, in package order (built on first use: nothing is computed at import)."""
-    return tuple(_tables())
+    return (*_claim_tables(), *_source_tables(), *_entity_tables(), *_vocabulary_tables())
 
 
 def table(name: str) -> Table:
+    """The table called ``name``; KeyError when there is none."""
     for t in tables():
         if t.name == name:
             return t
     raise KeyError(f"no table {name!r}")
 
-
-def table_schemas() -> dict[str, str]:
-    """Relative path -> content of each table's generated Table Schema."""
-    return {f"{TABLE_DIR}/{t.name}.json": schemas.dumps(t.schema()) for t in tables()}

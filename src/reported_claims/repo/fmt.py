@@ -17,7 +17,6 @@ structurally, and the new text must read back to exactly the same data, or nothi
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -28,6 +27,7 @@ import yaml
 
 from reported_claims.repo import reader
 from reported_claims.problems import Problem
+from reported_claims.util.fs import atomic_write
 from reported_claims.model.kinds import MODELS
 from reported_claims.model.records import field_model
 from reported_claims.repo.load import Loaded, expand, load_file, record_files
@@ -203,10 +203,7 @@ def format_file(loaded: Loaded, *, check: bool) -> Outcome:
             f"not in the canonical layout; run `reported-claims fmt {loaded.shown}`",
         ))
         return out
-    tmp = loaded.path.with_name(f".{loaded.path.name}.fmt-tmp")
-    with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
-        fh.write(text)
-    os.replace(tmp, loaded.path)
+    atomic_write(loaded.path, text)
     out.written = True
     return out
 

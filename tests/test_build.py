@@ -50,10 +50,10 @@ def test_descriptor(built):
     assert desc["licenses"][0]["name"] == "CC-BY-4.0"
     assert desc["contributors"][0]["roles"]
     names = [r["name"] for r in desc["resources"]]
-    assert names[:15] == ["claims", "claim_reports", "claim_report_figures", "claim_report_terms",
+    assert names[:16] == ["claims", "claim_reports", "claim_report_figures", "claim_report_terms",
                           "claim_report_lineage", "claim_claimants", "claim_entities", "claim_items",
-                          "quantities", "claim_links", "sources", "source_lineage", "source_authors",
-                          "entities", "entity_aliases"]
+                          "quantities", "claim_links", "sources", "source_lineage", "source_not_recorded",
+                          "source_authors", "entities", "entity_aliases"]
     for r in desc["resources"]:
         assert r["hash"].startswith("sha256:") and r["bytes"] == (built / r["path"]).stat().st_size
         if r["type"] == "table":
@@ -202,7 +202,7 @@ def test_csv_writer_refuses_formula_cells(tmp_path):
     root = tmp_path / "repo"
     root.mkdir()
     dataset, _ = load(root)
-    evil = Claim.model_construct(id="clm-x", statement="=HYPERLINK(\"x\")", topic="t", items=[], claimants=[],
+    evil = Claim.model_construct(id="clm-x", statement="=HYPERLINK(\"x\")", act="asserts", made=None, topic="t", items=[], claimants=[],
                                  entities=[], period=None, quantities=[], status="reported", withdrawal=None,
                                  links=[], reports=[], notes=None)
     dataset.claims["clm-x"] = evil
@@ -236,13 +236,16 @@ def write_lineage_repo(root: Path) -> Path:
         "id: ent-someone\nname: Someone\nkind: person\n", encoding="utf-8")
     for sid, body in SOURCES.items():
         (root / "records" / "sources" / f"{sid}.yaml").write_text(
-            f"id: {sid}\ntitle: Story {sid}\n{body}\n"
+            f"id: {sid}\ntitle: Story {sid}\nseen: false\npublisher: ent-someone\n{body}\n"
             + ("" if "published" in body else "published: 2024-04-12\n"), encoding="utf-8")
     reporting = ["src-reprint-a1", "src-reprint-a2", "src-rewrite-a3", "src-reprint-b1", "src-translation-b2"]
-    reports = "".join(f"  - source: {s}\n    quote: It happened, {s} says.\n" for s in reporting)
+    reports = "".join(f"  - source: {s}\n    quote: It happened, {s} says.\n    claimant: ent-someone\n"
+                      f"    attribution: named-person\n    attribution_mode: none\n    fit: exact\n"
+                      for s in reporting)
     (root / "records" / "claims" / "clm-it-happened.yaml").write_text(textwrap.dedent("""\
         id: clm-it-happened
         statement: It happened.
+        act: asserts
         topic: diplomacy
         claimants:
           - entity: ent-someone
@@ -275,7 +278,7 @@ def test_origins_follow_derived_from_to_the_roots(tmp_path):
 
 def test_roots_of_diamond_lineage():
     def src(sid, *parents):
-        return Source(id=sid, kind="reprint", title=sid,
+        return Source(id=sid, kind="reprint", title=sid, seen=False,
                       derived_from=[{"source": p, "relation": "rewrite"} for p in parents])
 
     ctx = tables.Context.of([], [src("src-w1"), src("src-w2"), src("src-mix", "src-w1", "src-w2"),
@@ -288,13 +291,15 @@ def test_report_lineage_overrides_the_source_lineage():
     """An article mixing a wire story with its own background: only the borrowed passage
     shares the wire story's origin; the article's own passages are an origin of their own."""
     def src(sid, *parents):
-        return Source(id=sid, kind="news-article", title=sid,
+        return Source(id=sid, kind="news-article", title=sid, seen=False,
                       derived_from=[{"source": p, "relation": "reprint"} for p in parents])
 
     def claim(cid, *reports):
-        return Claim(id=cid, statement=cid, topic="t", claimants=[{"entity": "ent-x", "attribution": "a",
+        return Claim(id=cid, statement=cid, act="asserts", topic="t", claimants=[{"entity": "ent-x", "attribution": "a",
                                                                   "via": "src-briefing"}],
-                     reports=[{"source": s, "quote": "q", "derived_from": list(d)} for s, *d in reports])
+                     reports=[{"source": s, "quote": "q", "derived_from": list(d), "claimant": "ent-x",
+                               "attribution": "a", "attribution_mode": "none", "fit": "exact"}
+                              for s, *d in reports])
 
     ctx = tables.Context.of(
         [claim("clm-borrowed", ("src-wire",), ("src-mix", "src-wire"), ("src-reprint",)),

@@ -19,6 +19,7 @@ from typing import Annotated, Any, Callable, Iterable, Iterator, Literal, Option
 
 from pydantic.fields import FieldInfo
 
+from reported_claims.model.graph import Lineage
 from reported_claims.model.kinds import VOCABULARIES
 from reported_claims.model.records import (
     Claim,
@@ -34,6 +35,7 @@ from reported_claims.model.records import (
     Source,
     Vocabulary,
     VocabularyTerm,
+    NotRecorded,
     Withdrawal,
 )
 from reported_claims.model.types import date_precision, period_bounds
@@ -209,7 +211,6 @@ class Context:
     sources: list[Source]
     entities: list[Entity]
     vocabularies: list[Vocabulary]
-    _roots: dict[str, list[str]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, claims: Iterable[Claim], sources: Iterable[Source], entities: Iterable[Entity],
@@ -222,35 +223,21 @@ class Context:
     def source_index(self) -> dict[str, Source]:
         return {s.id: s for s in self.sources}
 
-    def roots(self, source_id: str) -> list[str]:
-        """The root origins of a source: ``derived_from`` followed to sources that derive from none.
+    @functools.cached_property
+    def lineage(self) -> Lineage:
+        """The one lineage walk (``model.graph``), over the sources written."""
+        return Lineage(self.source_index)
 
-        Five reprints of one wire story have one origin, the wire story. A source that derives
-        from nothing is its own origin. Unknown sources and cycles (refused by validation) end
-        the walk where they are met.
-        """
-        if not self._roots:
-            by_id = self.source_index
-            for sid in by_id:
-                found, seen, todo = set(), {sid}, [sid]
-                while todo:
-                    s = by_id.get(todo.pop())
-                    parents = [d.source for d in s.derived_from] if s else []
-                    if s is not None and not parents:
-                        found.add(s.id)
-                    for p in parents:
-                        if p not in seen:
-                            seen.add(p)
-                            todo.append(p)
-                self._roots[sid] = sorted(found) or [sid]
-        return self._roots.get(source_id, [source_id])
+    def roots(self, source_id: str) -> list[str]:
+        """The root origins of a source (see ``model.graph.Lineage``)."""
+        return self.lineage.roots(source_id)
 
     def report_origins(self, report: Report) -> list[str]:
-        """The origins of one report: its passage's own lineage when given, else its source's."""
-        return sorted({root for s in (report.derived_from or [report.source]) for root in self.roots(s)})
+        return self.lineage.report_origins(report)
 
     def claim_origins(self, claim: Claim) -> list[str]:
-        return sorted({root for r in claim.reports for root in self.report_origins(r)})
+        """The origins of the reports that carry the claim (fit exact or narrower)."""
+        return self.lineage.claim_origins(claim, carrying(claim))
 
     def primary_sources(self, claim: Claim) -> list[str]:
         """The primary sources the claimants made the claim in (their ``via``)."""
@@ -259,9 +246,14 @@ class Context:
     def first_reported(self, claim: Claim) -> Optional[str]:
         """The earliest publication date of the reporting sources, by the first day it may be."""
         by_id = self.source_index
-        dates = [by_id[r.source].published for r in claim.reports if r.source in by_id]
+        dates = [by_id[r.source].published for r in carrying(claim) if r.source in by_id]
         dates = [d for d in dates if d]
         return min(dates, key=lambda d: (period_bounds(d), -len(d))) if dates else None
+
+
+def carrying(claim: Claim) -> list[Report]:
+    """The reports that carry the claim (fit exact or narrower): the ones counted."""
+    return [r for r in claim.reports if r.counted]
 
 
 def _claims(ctx: Context) -> Iterator[dict]:
@@ -269,12 +261,15 @@ def _claims(ctx: Context) -> Iterator[dict]:
         start, end = period_bounds(c.period) if c.period else (None, None)
         w = c.withdrawal
         origins = ctx.claim_origins(c)
+        counted = carrying(c)
         yield {
-            "id": c.id, "statement": c.statement, "topic": c.topic, "items": JOIN.join(c.items),
+            "id": c.id, "statement": c.statement, "act": c.act, "made": c.made, "topic": c.topic,
+            "items": JOIN.join(c.items),
             "period": c.period, "period_start": start, "period_end": end, "status": c.status,
             "withdrawal_date": w and w.date, "withdrawal_reason": w and w.reason,
             "withdrawal_replaced_by": w and w.replaced_by, "notes": c.notes,
-            "report_count": len(c.reports), "source_count": len({r.source for r in c.reports}),
+            "report_count": len(counted), "source_count": len({r.source for r in counted}),
+            "listed_report_count": len(c.reports) - len(counted),
             "origin_count": len(origins), "origins": JOIN.join(origins),
             "primary_sources": JOIN.join(ctx.primary_sources(c)),
             "first_reported": ctx.first_reported(c),
@@ -285,7 +280,11 @@ def _claim_reports(ctx: Context) -> Iterator[dict]:
     for c in ctx.claims:
         for i, r in enumerate(c.reports):
             yield {"claim_id": c.id, "source_id": r.source, "position": i, "quote": r.quote,
-                   "attributed_to": r.attributed_to, "terms": JOIN.join(r.terms), "note": r.note,
+                   "claimant_id": r.claimant, "attribution": r.attribution,
+                   "attribution_mode": r.attribution_mode, "attributed_to": r.attributed_to,
+                   "attribution_context": r.attribution_context, "fit": r.fit, "counted": r.counted,
+                   "act": r.act or c.act, "modality": r.modality, "modality_text": r.modality_text,
+                   "terms": JOIN.join(r.terms), "note": r.note,
                    "origins": JOIN.join(ctx.report_origins(r))}
 
 
@@ -301,7 +300,8 @@ def _report_rows(attr: str, row: Callable[[Any], dict]) -> Callable[[Context], I
 
 _claim_report_lineage = _report_rows("derived_from", lambda d: {"target_id": d})
 _claim_report_figures = _report_rows("figures", lambda f: {
-    "quantity_id": f.quantity, "text": f.text, "value": f.value, "unit": f.unit, "hedge": f.hedge})
+    "quantity_id": f.quantity, "text": f.text, "value": f.value, "unit": f.unit, "hedge": f.hedge,
+    "share_of": f.share_of, "period": f.period, "compared_to": f.compared_to})
 _claim_report_terms = _report_rows("terms", lambda t: {"term": t})
 
 
@@ -337,7 +337,8 @@ def _quantities(ctx: Context) -> Iterator[dict]:
         for i, q in enumerate(c.quantities):
             start, end = period_bounds(q.period) if q.period else (None, None)
             yield {"claim_id": c.id, "id": q.id, "position": i, "measure": q.measure, "value": q.value,
-                   "unit": q.unit, "share_of": q.share_of, "hedge": q.hedge, "period": q.period,
+                   "unit": q.unit, "compared_to": q.compared_to, "share_of": q.share_of, "hedge": q.hedge,
+                   "period": q.period,
                    "period_start": start, "period_end": end,
                    "figure_count": sum(f.quantity == q.id for r in c.reports for f in r.figures),
                    "figures_disagree": figures_disagree(c, q)}
@@ -354,6 +355,7 @@ def _sources(ctx: Context) -> Iterator[dict]:
         roots = ctx.roots(s.id)
         yield {"id": s.id, "kind": s.kind, "title": s.title, "publisher": s.publisher, "url": s.url,
                "published": s.published, "published_precision": date_precision(s.published),
+               "retrieved": s.retrieved, "seen": s.seen,
                "authors": JOIN.join(s.authors), "language": s.language, "text_sha256": s.text_sha256,
                "notes": s.notes, "origin_count": len(roots), "origins": JOIN.join(roots)}
 
@@ -367,6 +369,12 @@ def _source_lineage(ctx: Context) -> Iterator[dict]:
         edges += [(t, ATTRIBUTES_TO, None) for t in s.attributes_to]
         for i, (target, relation, note) in enumerate(edges):
             yield {"source_id": s.id, "position": i, "target_id": target, "relation": relation, "note": note}
+
+
+def _source_not_recorded(ctx: Context) -> Iterator[dict]:
+    for s in ctx.sources:
+        for i, x in enumerate(s.not_recorded):
+            yield {"source_id": s.id, "position": i, "quote": x.quote, "reason": x.reason, "note": x.note}
 
 
 def _source_authors(ctx: Context) -> Iterator[dict]:
@@ -415,6 +423,8 @@ def _claim_tables() -> list[Table]:
             columns=(
                 col(Claim, "id", unique=True),
                 col(Claim, "statement"),
+                col(Claim, "act"),
+                col(Claim, "made", pattern=PARTIAL_DATE),
                 col(Claim, "topic"),
                 derived("items", "string", f"The claim's items joined with `{JOIN}` (convenience; see claim_items)."),
                 col(Claim, "period"),
@@ -424,19 +434,25 @@ def _claim_tables() -> list[Table]:
                 col(Withdrawal, "reason", "withdrawal_reason", required=False),
                 col(Withdrawal, "replaced_by", "withdrawal_replaced_by"),
                 col(Claim, "notes"),
-                derived("report_count", "integer", "Number of reports (sources carrying the claim).",
-                        required=True, minimum=1),
-                derived("source_count", "integer", "Number of distinct reporting sources.", required=True, minimum=1),
+                derived("report_count", "integer",
+                        "Number of reports that carry the claim: those whose quote states it (fit `exact` or "
+                        "`narrower`). Broader and partial reports are listed in claim_reports, not counted.",
+                        required=True, minimum=0),
+                derived("source_count", "integer", "Number of distinct sources among the counted reports.",
+                        required=True, minimum=0),
+                derived("listed_report_count", "integer",
+                        "Number of reports listed but not counted (fit `broader` or `partial`).",
+                        required=True, minimum=0),
                 derived("origin_count", "integer",
-                        "Number of distinct origins of the reporting sources: `derived_from` is followed to the "
+                        "Number of distinct origins of the counted reports: `derived_from` is followed to the "
                         "sources that derive from none, so five reprints of one wire story count once.",
-                        required=True, minimum=1),
+                        required=True, minimum=0),
                 derived("origins", "string", f"The origins (source ids) joined with `{JOIN}`.", required=True),
                 derived("primary_sources", "string",
                         f"The primary sources the claimants made the claim in (their `via`), joined with `{JOIN}`: "
                         "one briefing behind many articles shows here as one id."),
                 derived("first_reported", "string",
-                        "Earliest publication date among the reporting sources (`YYYY`, `YYYY-MM` or `YYYY-MM-DD`); "
+                        "Earliest publication date among the sources of the counted reports (`YYYY`, `YYYY-MM` or `YYYY-MM-DD`); "
                         "empty when none is dated.", pattern=PARTIAL_DATE),
             ),
             primary_key=("id",),
@@ -451,7 +467,19 @@ def _claim_tables() -> list[Table]:
                 col(Report, "source", "source_id"),
                 position("report"),
                 col(Report, "quote"),
+                col(Report, "claimant", "claimant_id"),
+                col(Report, "attribution"),
+                col(Report, "attribution_mode"),
                 col(Report, "attributed_to"),
+                col(Report, "attribution_context"),
+                col(Report, "fit"),
+                derived("counted", "boolean",
+                        "Whether the report carries the claim (fit `exact` or `narrower`) and counts in the "
+                        "claim's report_count and origins.", required=True),
+                col(Report, "act", description="The speech act as this report gives it: the report's own `act`, "
+                    "else the claim's.", required=True),
+                col(Report, "modality"),
+                col(Report, "modality_text"),
                 derived("terms", "string",
                         f"The report's terms joined with `{JOIN}` (convenience; see claim_report_terms)."),
                 col(Report, "note"),
@@ -461,7 +489,8 @@ def _claim_tables() -> list[Table]:
             ),
             primary_key=REPORT_KEY,
             rows=_claim_reports,
-            foreign_keys=(claim_fk, fk("source_id", "sources")),
+            foreign_keys=(claim_fk, fk("source_id", "sources"), fk("claimant_id", "entities"),
+                          fk("attribution", "attribution_kinds"), fk("modality", "modalities")),
         ),
         Table(
             name="claim_report_figures", title="Figures",
@@ -475,6 +504,9 @@ def _claim_tables() -> list[Table]:
                 col(Figure, "value"),
                 col(Figure, "unit"),
                 col(Figure, "hedge"),
+                col(Figure, "share_of"),
+                col(Figure, "period"),
+                col(Figure, "compared_to"),
             ),
             primary_key=REPORT_KEY + ("position",),
             rows=_claim_report_figures,
@@ -557,6 +589,7 @@ def _claim_tables() -> list[Table]:
                 col(Quantity, "measure"),
                 col(Quantity, "value"),
                 col(Quantity, "unit"),
+                col(Quantity, "compared_to"),
                 col(Quantity, "share_of"),
                 col(Quantity, "hedge"),
                 col(Quantity, "period", description="What time the figure is about (ISO 8601 year, quarter, "
@@ -603,6 +636,8 @@ def _source_tables() -> list[Table]:
                 col(Source, "published", pattern=PARTIAL_DATE),
                 derived("published_precision", "string", "How precise `published` is.", required=True,
                         enum=["day", "month", "year", "unknown"]),
+                col(Source, "retrieved", pattern=PARTIAL_DATE),
+                col(Source, "seen"),
                 derived("authors", "string", f"The authors joined with `{JOIN}` (convenience; see source_authors)."),
                 col(Source, "language"),
                 col(Source, "text_sha256"),
@@ -633,6 +668,21 @@ def _source_tables() -> list[Table]:
             primary_key=("source_id", "position"),
             rows=_source_lineage,
             foreign_keys=(fk("source_id", "sources"), fk("target_id", "sources")),
+        ),
+        Table(
+            name="source_not_recorded", title="Sentences not recorded",
+            description="The ledger of each archived text: one row per sentence that no report quotes, with the "
+                        "reason it is not recorded.",
+            columns=(
+                parent("source_id", Source, "source"),
+                position("sentence"),
+                col(NotRecorded, "quote"),
+                col(NotRecorded, "reason"),
+                col(NotRecorded, "note"),
+            ),
+            primary_key=("source_id", "position"),
+            rows=_source_not_recorded,
+            foreign_keys=(fk("source_id", "sources"),),
         ),
         Table(
             name="source_authors", title="Source authors",

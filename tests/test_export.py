@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, run_cli
+from packages import MALFORMED_DESCRIPTORS
 
 DESCRIPTOR = json.loads((REPO / "datapackage.json").read_text(encoding="utf-8"))
 TABLES = {r["name"]: r for r in DESCRIPTOR["resources"] if r["format"] == "csv"}
@@ -124,6 +125,32 @@ def test_export_without_a_package_says_what_to_do(tmp_path):
     assert done.returncode == 1
     assert b"no datapackage.json" in done.stderr and b"reported-claims build" in done.stderr
     assert b"Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("fmt", ["sqlite", "parquet"])
+@pytest.mark.parametrize("edit, message", [pytest.param(e, m, id=i) for i, e, m in MALFORMED_DESCRIPTORS])
+def test_export_of_a_malformed_package_is_a_one_line_error(package, tmp_path, fmt, edit, message):
+    broken = tmp_path / "package"
+    shutil.copytree(package, broken)
+    edit(broken)
+    out = tmp_path / "out"
+    done = run_cli("export", fmt, "--package", str(broken), "--out", str(out))
+    assert done.returncode == 1
+    assert done.stderr.decode().strip().splitlines() == [f"export failed: {broken}: {message}"]
+    assert not out.exists()
+
+
+def test_export_of_a_bad_cell_names_its_line(package, tmp_path):
+    broken = tmp_path / "package"
+    shutil.copytree(package, broken)
+    path = broken / "data" / "quantities.csv"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[1] = lines[1].rstrip("\n").rsplit(",", 1)[0] + ",maybe\n"
+    path.write_text("".join(lines), encoding="utf-8")
+    done = run_cli("export", "sqlite", "--package", str(broken), "--out", str(tmp_path / "x.db"))
+    assert done.returncode == 1
+    assert done.stderr.decode().strip().splitlines() == [
+        f"export failed: {broken}: data/quantities.csv:2: figures_disagree: 'maybe' is not a valid boolean"]
 
 
 # --- Parquet ------------------------------------------------------------------------------

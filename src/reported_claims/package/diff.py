@@ -178,7 +178,7 @@ def _diff_vocabularies(old: dict, new: dict) -> TableDiff:
 
 
 def _resources(descriptor: dict) -> dict[str, dict]:
-    return {r.get("name", r.get("path", "?")): r for r in descriptor.get("resources", [])}
+    return {r["name"]: r for r in descriptor.get("resources", [])}  # read_package checked each has one
 
 
 def _constraint_change(key: str, old: Any, new: Any) -> str:

@@ -73,10 +73,10 @@ class _Archive:
 
     def __init__(self, path: Path):
         try:
-            self.zip = zipfile.ZipFile(path)
+            with zipfile.ZipFile(path) as archive:
+                infos = archive.infolist()
         except (zipfile.BadZipFile, OSError) as exc:
             raise PackageError(f"{path}: not a package folder nor a zip archive ({exc})") from None
-        infos = self.zip.infolist()
         if len(infos) > MAX_MEMBERS:
             raise PackageError(f"{path}: {len(infos)} entries, over the limit of {MAX_MEMBERS}; "
                                "not a release archive")
@@ -97,7 +97,8 @@ class _Archive:
                                f"{MAX_ARCHIVE_BYTES} bytes uncompressed; not a release archive")
         self.budget -= info.file_size
         try:
-            return self.zip.read(info)
+            with zipfile.ZipFile(self.path) as archive:
+                return archive.read(info)
         except (zipfile.BadZipFile, OSError, EOFError) as exc:
             raise PackageError(f"{self.path}: cannot read {info.filename} ({exc})") from None
 

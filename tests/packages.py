@@ -107,3 +107,56 @@ def resource(descriptor: dict, name: str) -> dict:
 def field(descriptor: dict, resource_name: str, field_name: str) -> dict:
     fields = resource(descriptor, resource_name)["schema"]["fields"]
     return next(f for f in fields if f["name"] == field_name)
+
+
+def write_json(path: Path, value) -> None:
+    path.write_text(dumps(value), encoding="utf-8")
+
+
+def _replaced(make: Callable[[dict], object]) -> Callable[[Path], None]:
+    """An edit of a package folder that replaces its descriptor by ``make(descriptor)``."""
+    def apply(package: Path) -> None:
+        write_json(package / "datapackage.json", make(json.loads((package / "datapackage.json").read_text())))
+    return apply
+
+
+def _changed(change: Callable[[dict], object]) -> Callable[[Path], None]:
+    """An edit of a package folder that changes its descriptor in place."""
+    return lambda package: edit_descriptor(package, change)
+
+
+def _first_table(descriptor: dict) -> dict:
+    return next(r for r in descriptor["resources"] if r.get("format") == "csv")
+
+
+MALFORMED_DESCRIPTORS = [
+    ("not-an-object", _replaced(lambda d: [d]), "datapackage.json is not a JSON object"),
+    ("resources-not-a-list", _replaced(lambda d: {**d, "resources": 5}),
+     "datapackage.json: resources must be a list of objects, not int"),
+    ("resource-not-an-object", _changed(lambda d: d["resources"].insert(0, "claims")),
+     "datapackage.json: resources[0] is not an object"),
+    ("resource-without-name", _changed(lambda d: d["resources"][0].pop("name")),
+     "datapackage.json: resources[0] has no name"),
+    ("resource-without-path", _changed(lambda d: d["resources"][0].pop("path")),
+     "datapackage.json: resources[0] (claims): path must be a relative path inside the package, not None"),
+    ("path-outside-the-package", _changed(lambda d: d["resources"][0].update(path="../claims.csv")),
+     "datapackage.json: resources[0] (claims): path must be a relative path inside the package, "
+     "not '../claims.csv'"),
+    ("fields-not-a-list", _changed(lambda d: _first_table(d)["schema"].update(fields={"id": "string"})),
+     "datapackage.json: resources[0] (claims): schema: fields must be a list of objects"),
+    ("field-without-name", _changed(lambda d: _first_table(d)["schema"]["fields"][0].pop("name")),
+     "datapackage.json: resources[0] (claims): schema: fields[0] is not an object with a name"),
+]
+"""Descriptors a reader must refuse with a message: (id, edit of a package folder, message)."""
+
+MALFORMED_RECORDS = [
+    ("records-not-a-list", lambda p: write_json(p / "data" / "claims.json", {"clm-x": {}}),
+     "data/claims.json is not a JSON list of claims"),
+    ("record-not-an-object", lambda p: write_json(p / "data" / "claims.json", [1]),
+     "data/claims.json: item 0 is not an object with an id"),
+    ("record-without-id", lambda p: write_json(p / "data" / "claims.json", [{"statement": "A claim."}]),
+     "data/claims.json: item 0 is not an object with an id"),
+    ("terms-not-a-list", lambda p: write_json(p / "data" / "vocabularies.json", [{"id": "topics", "terms": 3}]),
+     "data/vocabularies.json: vocabulary topics: terms must be a list of objects, each with an id"),
+]
+"""JSON records a reader must refuse with a message: (id, edit of a package folder, message)."""

@@ -11,7 +11,16 @@ from pathlib import Path
 
 import pytest
 from conftest import run_cli
-from packages import edit_descriptor, edit_records, field, make_package, resource, restamp
+from packages import (
+    MALFORMED_DESCRIPTORS,
+    MALFORMED_RECORDS,
+    edit_descriptor,
+    edit_records,
+    field,
+    make_package,
+    resource,
+    restamp,
+)
 
 from reported_claims.package.diff import bump_of, next_version, parse_version
 from reported_claims.package.release import write_archive
@@ -181,6 +190,32 @@ def test_not_a_package_is_a_clean_error(tmp_path):
     assert code == 1
     assert "no datapackage.json" in err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("edit, message", [pytest.param(e, m, id=i) for i, e, m in
+                                           MALFORMED_DESCRIPTORS + MALFORMED_RECORDS])
+def test_malformed_package_is_a_one_line_error(old_new, edit, message):
+    old, new = old_new
+    edit(new)
+    code, out, err = diff(old, new)
+    assert code == 1, out
+    assert "Traceback" not in err
+    assert err.strip().splitlines() == [f"Error: {new}: {message}"]
+
+
+def test_malformed_release_archive_is_a_one_line_error(old_new, tmp_path):
+    old, new = old_new
+    edit_records(new, "claims", lambda rows: [*rows, "clm-not-an-object"])
+    write_archive(new, "1.1.0", tmp_path / "reported-claims-1.1.0.zip")
+    code, _, err = diff(old, tmp_path / "reported-claims-1.1.0.zip")
+    assert code == 1
+    assert err.strip().splitlines() == [
+        f"Error: {tmp_path / 'reported-claims-1.1.0.zip'}: data/claims.json: item {len(_claims(old))} "
+        "is not an object with an id"]
+
+
+def _claims(package):
+    return json.loads((package / "data" / "claims.json").read_text(encoding="utf-8"))
 
 
 @pytest.mark.parametrize("old, new, bump", [

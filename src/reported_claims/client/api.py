@@ -8,18 +8,18 @@ JSON is read, never the YAML records, and each table is read and validated once.
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Callable, Iterator, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Generic, TypeVar, Union, overload
 
+from reported_claims.errors import require
 from reported_claims.model.records import Claim, Entity, Record, Source
+from reported_claims.package import DESCRIPTOR, types
 
 R = TypeVar("R", bound=Record)
 
 _BUNDLED = "_data"
-_DESCRIPTOR = "datapackage.json"
 
 
 class Collection(Sequence, Generic[R]):
@@ -96,14 +96,14 @@ def data_path() -> Path:
     editable install), the package built at the repository root.
     """
     bundled = resources.files("reported_claims") / _BUNDLED
-    if bundled.joinpath(_DESCRIPTOR).is_file():
+    if bundled.joinpath(DESCRIPTOR).is_file():
         return Path(str(bundled))
     checkout = Path(__file__).resolve().parents[3]  # src/reported_claims/client/api.py
-    if (checkout / _DESCRIPTOR).is_file() and (checkout / "pyproject.toml").is_file():
+    if (checkout / DESCRIPTOR).is_file() and (checkout / "pyproject.toml").is_file():
         return checkout
     raise FileNotFoundError(
         "the data package is missing: this installation has no bundled data and the "
-        f"checkout at {checkout} has no {_DESCRIPTOR}; run `reported-claims build` there"
+        f"checkout at {checkout} has no {DESCRIPTOR}; run `reported-claims build` there"
     )
 
 
@@ -131,65 +131,36 @@ def load_entities() -> Collection[Entity]:
     return _load("entities", "entity")
 
 
-def _descriptor() -> dict:
-    return json.loads((data_path() / _DESCRIPTOR).read_text(encoding="utf-8"))
+def _table(table: str) -> tuple[list[dict], list[dict]]:
+    """The Table Schema fields of a CSV table and its rows, typed."""
+    from reported_claims.package.read import open_package
 
-
-def _resource(table: str) -> tuple[Path, dict]:
-    """The CSV file of a tabular resource and its Table Schema."""
-    resources_ = [r for r in _descriptor().get("resources", []) if str(r.get("path", "")).endswith(".csv")]
-    for resource in resources_:
-        if resource.get("name") == table:
-            return data_path() / resource["path"], resource.get("schema", {})
-    names = ", ".join(sorted(r.get("name", "?") for r in resources_))
-    raise ValueError(f"no table {table!r} in the data package; the tables are: {names}")
-
-
-def _require(module: str, extra: str):
-    import importlib
-
-    try:
-        return importlib.import_module(module)
-    except ImportError:
-        raise ImportError(
-            f"{module} is needed for this; install it with: pip install 'reported-claims[{extra}]'"
-        ) from None
-
-
-_PANDAS_TYPES = {"integer": "Int64", "number": "Float64", "boolean": "boolean"}
+    package = open_package(data_path())
+    if table not in package.tables:
+        raise ValueError(f"no table {table!r} in the data package; the tables are: {', '.join(sorted(package.tables))}")
+    return package.schema(table)["fields"], package.table(table)
 
 
 def to_pandas(table: str = "claims"):
     """One table of the data package as a pandas DataFrame (needs the ``pandas`` extra).
 
-    Typed from its Table Schema: integers, numbers and booleans nullable, the rest text.
+    Typed from its Table Schema with pandas' nullable dtypes: ``Int64``, ``Float64``,
+    ``boolean`` and ``string``, and dates as ``datetime64[s]`` (a missing value is ``<NA>``,
+    or ``NaT`` for a date).
     """
-    pd = _require("pandas", "pandas")
-    path, schema = _resource(table)
-    fields = schema.get("fields", [])
-    dtypes = {f["name"]: _PANDAS_TYPES.get(f.get("type"), "string") for f in fields}
-    true = schema.get("trueValues", ["true"])
-    false = schema.get("falseValues", ["false"])
-    missing = schema.get("missingValues", [""])
-    return pd.read_csv(
-        path, dtype=dtypes, keep_default_na=False, na_values=missing,
-        true_values=true, false_values=false,
-    )
+    pd = require("pandas", "pandas", "to_pandas")
+    fields, rows = _table(table)
+    return pd.DataFrame({f["name"]: types.pandas_series(f, [row[f["name"]] for row in rows]) for f in fields},
+                        columns=[f["name"] for f in fields])
 
 
 def to_polars(table: str = "claims"):
-    """One table of the data package as a polars DataFrame (needs the ``polars`` extra)."""
-    pl = _require("polars", "polars")
-    path, schema = _resource(table)
-    true = schema.get("trueValues", ["true"])
-    frame = pl.read_csv(path, infer_schema=False, null_values=schema.get("missingValues", [""]))
-    casts = []
-    for f in schema.get("fields", []):
-        column = pl.col(f["name"])
-        if f.get("type") == "integer":
-            casts.append(column.cast(pl.Int64))
-        elif f.get("type") == "number":
-            casts.append(column.cast(pl.Float64))
-        elif f.get("type") == "boolean":
-            casts.append(pl.when(column.is_null()).then(None).otherwise(column.is_in(true)).alias(f["name"]))
-    return frame.with_columns(casts) if casts else frame
+    """One table of the data package as a polars DataFrame (needs the ``polars`` extra).
+
+    Typed from its Table Schema: ``pl.Int64``, ``pl.Float64``, ``pl.Boolean``, ``pl.Date`` and
+    ``pl.String``; a missing value is null.
+    """
+    pl = require("polars", "polars", "to_polars")
+    fields, rows = _table(table)
+    return pl.DataFrame([[row[f["name"]] for f in fields] for row in rows], orient="row",
+                        schema={f["name"]: types.polars_type(f) for f in fields})

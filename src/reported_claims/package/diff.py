@@ -18,22 +18,23 @@ that packages built by older versions of the models compare as well.
 from __future__ import annotations
 
 import json
-import zipfile
 from dataclasses import asdict, dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
+from reported_claims.model.kinds import KINDS, Kind, kind
+# PackageError is what read_package raises, so callers of this module catch it from here.
+from reported_claims.package.read import PackageError, open_package  # noqa: F401
+
 BUMPS = ("none", "patch", "minor", "major")
-TABLES = {"claims": "claim", "sources": "source", "entities": "entity"}
+VOCABULARIES: Kind = kind("vocabulary")
+"""The vocabularies, compared term by term; every other kind is compared record by record."""
+TABLES: tuple[Kind, ...] = tuple(k for k in KINDS if k is not VOCABULARIES)
 # Descriptor keys that change with every release and say nothing about the data.
 VOLATILE = {"version", "created", "resources", "hash", "bytes"}
 # Constraints where a larger value is stricter, and where a smaller one is.
 STRICTER_WHEN_LARGER = {"minimum", "exclusiveMinimum", "minLength"}
 STRICTER_WHEN_SMALLER = {"maximum", "exclusiveMaximum", "maxLength"}
-
-
-class PackageError(Exception):
-    """A path that is not a readable data package (folder or release archive)."""
 
 
 @dataclass
@@ -43,7 +44,7 @@ class Package:
     origin: str
     descriptor: dict
     records: dict[str, dict[str, dict]]
-    """Table (claims, sources, entities) -> id -> record as plain JSON."""
+    """Kind (claims, sources, entities) -> id -> record as plain JSON."""
     vocabularies: dict[str, dict[str, dict]]
     """Vocabulary id -> term id -> term."""
 
@@ -52,54 +53,23 @@ class Package:
         return self.descriptor.get("version")
 
 
-def _read_files(path: Path) -> dict[str, bytes]:
-    """``datapackage.json`` and ``data/*.json`` of a package folder or release archive."""
-    wanted = lambda rel: rel == "datapackage.json" or (rel.startswith("data/") and rel.endswith(".json"))  # noqa: E731
-    if path.is_dir():
-        found = {}
-        for file in sorted(path.rglob("*.json")):
-            rel = file.relative_to(path).as_posix()
-            if wanted(rel):
-                found[rel] = file.read_bytes()
-        return found
-    try:
-        archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise PackageError(f"{path}: not a package folder nor a zip archive ({exc})") from None
-    with archive:
-        found = {}
-        for info in archive.infolist():
-            parts = PurePosixPath(info.filename).parts
-            # release archives hold one top folder, reported-claims-X.Y.Z/
-            rel = "/".join(parts[1:])
-            if len(parts) > 1 and wanted(rel):
-                found[rel] = archive.read(info)
-        return found
-
-
 def read_package(path: Path | str) -> Package:
-    """Read a package folder (holding ``datapackage.json``) or a release ``.zip``."""
-    path = Path(path)
-    if not path.exists():
-        raise PackageError(f"{path}: no such file or folder")
-    files = _read_files(path)
-    if "datapackage.json" not in files:
-        raise PackageError(f"{path}: no datapackage.json; give a built package folder or a release zip")
-    try:
-        parsed = {rel: json.loads(data.decode("utf-8")) for rel, data in files.items()}
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise PackageError(f"{path}: unreadable JSON ({exc})") from None
-    records = {}
-    for table in TABLES:
-        rows = parsed.get(f"data/{table}.json", [])
-        records[table] = {row["id"]: row for row in rows}
-    return Package(str(path), parsed["datapackage.json"], records,
-                   _vocabularies(parsed.get("data/vocabularies.json", [])))
+    """Read a package folder (holding ``datapackage.json``) or a release ``.zip``.
+
+    A kind whose JSON file is absent has no records, so that packages of older builds compare.
+    """
+    package = open_package(path)
+    records = {k.plural: {row["id"]: row for row in package.records(k, missing_ok=True)} for k in TABLES}
+    vocabularies = {v["id"]: _terms(package.origin, v) for v in package.records(VOCABULARIES, missing_ok=True)}
+    return Package(package.origin, package.descriptor, records, vocabularies)
 
 
-def _vocabularies(raw: Any) -> dict[str, dict[str, dict]]:
-    items = raw.values() if isinstance(raw, dict) else raw
-    return {v["id"]: {t["id"]: t for t in v.get("terms", [])} for v in items if isinstance(v, dict)}
+def _terms(origin: str, vocabulary: dict) -> dict[str, dict]:
+    terms = vocabulary.get("terms", [])
+    if not isinstance(terms, list) or not all(isinstance(t, dict) and isinstance(t.get("id"), str) for t in terms):
+        raise PackageError(f"{origin}: {VOCABULARIES.json_path}: vocabulary {vocabulary['id']}: "
+                           "terms must be a list of objects, each with an id")
+    return {t["id"]: t for t in terms}
 
 
 # --- comparing --------------------------------------------------------------------------
@@ -208,7 +178,7 @@ def _diff_vocabularies(old: dict, new: dict) -> TableDiff:
 
 
 def _resources(descriptor: dict) -> dict[str, dict]:
-    return {r.get("name", r.get("path", "?")): r for r in descriptor.get("resources", [])}
+    return {r["name"]: r for r in descriptor.get("resources", [])}  # read_package checked each has one
 
 
 def _constraint_change(key: str, old: Any, new: Any) -> str:
@@ -290,7 +260,7 @@ def _data_hashes(descriptor: dict) -> dict[str, Any]:
 
 def diff(old: Package, new: Package) -> Diff:
     """Every difference between two packages and the bump it requires."""
-    tables = {t: _diff_table(old.records[t], new.records[t]) for t in TABLES}
+    tables = {k.plural: _diff_table(old.records[k.plural], new.records[k.plural]) for k in TABLES}
     vocabularies = _diff_vocabularies(old.vocabularies, new.vocabularies)
     schema = _diff_schema(old.descriptor, new.descriptor)
     metadata = _diff_metadata(old.descriptor, new.descriptor)

@@ -1,26 +1,27 @@
 """Other formats of a built data package: Parquet files and an SQLite database.
 
-Both read the CSV tables of a package folder (``datapackage.json`` and ``data/``) with the
-stdlib csv module, typed by each resource's Table Schema, and write rows in CSV order, so
-that the same package gives the same bytes (for Parquet, with the same pyarrow version).
+Both read the CSV tables of a package folder (``datapackage.json`` and ``data/``) through the
+package reader, typed by each resource's Table Schema with the one type map (``types``), and
+write rows in CSV order, so that the same package gives the same bytes (for Parquet, with the
+same pyarrow version). Every file is written beside its target and renamed into place.
 Parquet needs the ``parquet`` extra (pyarrow); SQLite needs only the standard library.
 """
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
-import hashlib
 import json
-import os
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import Optional
 
-from reported_claims.package import schemas
+from reported_claims.errors import MissingExtra, ReportedClaimsError, require
+from reported_claims.package import DESCRIPTOR, schemas, types
+from reported_claims.package.read import PackageError, open_package
+from reported_claims.util.fs import atomic_write
 
-PACKAGE = "datapackage.json"
+PACKAGE = DESCRIPTOR
+"""The descriptor's file name, also in the Parquet folder."""
 DEFAULT_SQLITE = Path("reported-claims.db")
 DEFAULT_PARQUET = Path("reported-claims-parquet")
 DATASETTE_METADATA = "metadata.json"
@@ -29,15 +30,10 @@ PARQUET_MEDIATYPE = "application/vnd.apache.parquet"
 PARQUET_OPTIONS = {"compression": "zstd", "compression_level": 9, "version": "2.6",
                    "data_page_version": "1.0", "use_dictionary": True, "write_statistics": True}
 SQLITE_MAGIC = b"SQLite format 3\x00"
-SQLITE_TYPES = {"integer": "INTEGER", "number": "REAL", "boolean": "INTEGER", "date": "TEXT", "string": "TEXT"}
 
 
-class ExportError(Exception):
+class ExportError(ReportedClaimsError):
     """An export refused or failed: the message says why and what to do."""
-
-
-class MissingExtra(ExportError):
-    """A format needs an optional dependency that is not installed."""
 
 
 @dataclass
@@ -60,99 +56,13 @@ class TableData:
         return self.schema["fields"]
 
 
-# --- reading ------------------------------------------------------------------------------
-
-
-def read_descriptor(package_dir: Path) -> dict:
-    path = Path(package_dir) / PACKAGE
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ExportError(f"no {PACKAGE} in {package_dir}: run `reported-claims build` or pass --package DIR") from None
-    except (OSError, ValueError) as exc:
-        raise ExportError(f"cannot read {path}: {exc}") from None
-
-
-def _parser(field: dict, schema: dict):
-    """A function from one CSV cell (not missing) to its value, for the field's Table Schema type."""
-    type_ = field.get("type", "string")
-    if type_ == "string":
-        return str
-    if type_ == "integer":
-        return int
-    if type_ == "number":
-        return float
-    if type_ == "date":
-        return dt.date.fromisoformat
-    if type_ == "boolean":
-        true = set(schema.get("trueValues", ["true", "True", "TRUE", "1"]))
-        false = set(schema.get("falseValues", ["false", "False", "FALSE", "0"]))
-
-        def boolean(text: str) -> bool:
-            if text in true or text in false:
-                return text in true
-            raise ValueError(text)
-        return boolean
-    raise ExportError(f"field {field.get('name')!r} has type {type_!r}; export reads integer, number, "
-                      "boolean, date and string")
-
-
-def read_table(package_dir: Path, resource: dict) -> TableData:
-    """The rows of one CSV resource, typed by its Table Schema; a missing value is None."""
-    schema = resource["schema"]
-    missing = set(schema.get("missingValues", [""]))
-    fields = schema["fields"]
-    parsers = [_parser(f, schema) for f in fields]
-    required = [bool(f.get("constraints", {}).get("required")) for f in fields]
-    names = [f["name"] for f in fields]
-    path = Path(package_dir) / resource["path"]
-    rows = []
-    try:
-        with open(path, encoding="utf-8", newline="") as f:
-            reader = csv.reader(f)
-            if next(reader, None) != names:
-                raise ExportError(f"{resource['path']}: the header is not the fields of its Table Schema: "
-                                  "rebuild the package with `reported-claims build`")
-            for cells in reader:
-                line = reader.line_num
-                if len(cells) != len(names):
-                    raise ExportError(f"{resource['path']}:{line}: {len(cells)} cells, the schema has {len(names)}")
-                row = {}
-                for name, text, parse, needed in zip(names, cells, parsers, required):
-                    if text in missing:
-                        if needed:
-                            raise ExportError(f"{resource['path']}:{line}: {name}: a required value is missing")
-                        row[name] = None
-                        continue
-                    try:
-                        row[name] = parse(text)
-                    except ValueError:
-                        raise ExportError(f"{resource['path']}:{line}: {name}: {text!r} is not a valid "
-                                          f"{fields[names.index(name)].get('type')}") from None
-                rows.append(row)
-    except OSError as exc:
-        raise ExportError(f"cannot read {path}: {exc}") from None
-    return TableData(resource, rows)
-
-
-def csv_resources(descriptor: dict) -> list[dict]:
-    return [r for r in descriptor.get("resources", []) if r.get("format") == "csv" and "schema" in r]
-
-
 def read_tables(package_dir: Path) -> tuple[dict, list[TableData]]:
-    """The package's descriptor and every CSV table, in descriptor order."""
-    descriptor = read_descriptor(package_dir)
-    return descriptor, [read_table(package_dir, r) for r in csv_resources(descriptor)]
-
-
-# --- writing safely -----------------------------------------------------------------------
-
-
-def _write_bytes(path: Path, data: bytes) -> None:
-    """Write via a temporary file and a rename: never a half-written file."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    """The package's descriptor and every CSV table, typed, in descriptor order."""
+    try:
+        package = open_package(package_dir)
+        return package.descriptor, [TableData(r, package.table(name)) for name, r in package.tables.items()]
+    except PackageError as exc:
+        raise ExportError(str(exc)) from None
 
 
 def _primary_key(schema: dict) -> list[str]:
@@ -172,20 +82,14 @@ def _fk_fields(fk: dict) -> tuple[list[str], str, list[str]]:
 
 
 def _pyarrow():
-    try:
-        import pyarrow
-        import pyarrow.parquet
-    except ImportError:
-        raise MissingExtra("Parquet needs pyarrow: pip install 'reported-claims[parquet]'") from None
-    return pyarrow, pyarrow.parquet
+    """pyarrow and pyarrow.parquet, or ``MissingExtra`` naming the ``parquet`` extra."""
+    return require("pyarrow", "parquet", "Parquet"), require("pyarrow.parquet", "parquet", "Parquet")
 
 
 def arrow_schema(table: TableData):
     """The Arrow schema of a table: types, descriptions as field metadata, required as non-nullable."""
     pa, _ = _pyarrow()
-    types = {"integer": pa.int64(), "number": pa.float64(), "boolean": pa.bool_(), "date": pa.date32(),
-             "string": pa.string()}
-    fields = [pa.field(f["name"], types[f.get("type", "string")],
+    fields = [pa.field(f["name"], types.arrow_type(f),
                        nullable=not f.get("constraints", {}).get("required", False),
                        metadata={"description": f.get("description", "")})
               for f in table.fields]
@@ -205,13 +109,13 @@ def parquet_bytes(table: TableData) -> bytes:
 def _check_parquet_out(out: Path) -> None:
     if out.exists() and not out.is_dir():
         raise ExportError(f"{out} is a file; give --out a folder for the Parquet files")
-    existing = out / PACKAGE
+    existing = out / DESCRIPTOR
     if existing.exists():
         try:
-            resources = json.loads(existing.read_text(encoding="utf-8")).get("resources", [])
-        except (OSError, ValueError, AttributeError):
-            resources = None
-        if resources is None or any(r.get("format") != "parquet" for r in resources):
+            ours = all(r.get("format") == "parquet" for r in open_package(out).resources.values())
+        except PackageError:
+            ours = False
+        if not ours:
             raise ExportError(f"{existing} describes another data package; refusing to overwrite it: "
                               "give --out an empty folder")
 
@@ -225,15 +129,16 @@ def write_parquet(package_dir: Path, out: Path = DEFAULT_PARQUET) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     written, resources, paths = [], [], {}
     for table in tables:
-        data = parquet_bytes(table)
         rel = f"{table.name}.parquet"
-        _write_bytes(out / rel, data)
+        atomic_write(out / rel, parquet_bytes(table))
         written.append(out / rel)
         paths[table.resource["path"]] = rel
+        # No hash nor bytes: frictionless hands a Parquet file to pyarrow, never reads its bytes,
+        # and so reports every declared size and hash as not matching.
         resources.append({
             **{k: table.resource[k] for k in ("name", "title", "description") if k in table.resource},
             "type": "table", "path": rel, "format": "parquet", "mediatype": PARQUET_MEDIATYPE,
-            "schema": table.schema, "hash": "sha256:" + hashlib.sha256(data).hexdigest(), "bytes": len(data),
+            "schema": table.schema,
         })
     package = {k: v for k, v in descriptor.items() if k != "resources"}
     # The package's sources point at its CSV files; here they are the Parquet files.
@@ -242,8 +147,8 @@ def write_parquet(package_dir: Path, out: Path = DEFAULT_PARQUET) -> list[Path]:
     if not package["sources"]:
         del package["sources"]
     package["resources"] = resources
-    _write_bytes(out / PACKAGE, schemas.dumps(package).encode("utf-8"))
-    written.append(out / PACKAGE)
+    atomic_write(out / DESCRIPTOR, schemas.dumps(package))
+    written.append(out / DESCRIPTOR)
     return written
 
 
@@ -260,7 +165,7 @@ def _columns(names: list[str]) -> str:
 
 def create_table_sql(table: TableData) -> str:
     """CREATE TABLE with typed columns, NOT NULL for required, the primary and foreign keys."""
-    lines = [f"  {_q(f['name'])} {SQLITE_TYPES[f.get('type', 'string')]}"
+    lines = [f"  {_q(f['name'])} {types.field_type(f).sqlite}"
              + (" NOT NULL" if f.get("constraints", {}).get("required") else "")
              for f in table.fields]
     if _primary_key(table.schema):
@@ -285,14 +190,6 @@ def index_sql(table: TableData) -> list[str]:
     return out
 
 
-def _sqlite_value(value: Any) -> Any:
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return value
-
-
 def _check_sqlite_out(out: Path) -> None:
     if out.is_dir():
         raise ExportError(f"{out} is a folder; give --out a file name such as reported-claims.db")
@@ -307,8 +204,10 @@ def _fill(con: sqlite3.Connection, tables: list[TableData]) -> None:
         for table in tables:
             con.execute(create_table_sql(table))
             names = [f["name"] for f in table.fields]
+            stored = [types.field_type(f).to_sqlite for f in table.fields]
             con.executemany(f"INSERT INTO {_q(table.name)} ({_columns(names)}) VALUES ({', '.join('?' * len(names))})",
-                            ([_sqlite_value(row[n]) for n in names] for row in table.rows))
+                            ([None if row[n] is None else to(row[n]) for n, to in zip(names, stored)]
+                             for row in table.rows))
             for sql in index_sql(table):
                 con.execute(sql)
     problems = con.execute("PRAGMA foreign_key_check").fetchall()
@@ -346,33 +245,28 @@ def _check_metadata_out(path: Path) -> None:
 
 def write_sqlite(package_dir: Path, out: Path = DEFAULT_SQLITE, metadata: bool = True) -> list[Path]:
     """An SQLite database of every CSV table at ``out`` and, with ``metadata``, Datasette's
-    ``metadata.json`` beside it. The database is written to a temporary file and renamed into
-    place; an existing file that is not an SQLite database is never overwritten."""
+    ``metadata.json`` beside it. The database is built in memory and written beside ``out``,
+    then renamed into place; an existing file that is not an SQLite database is never overwritten."""
     out = Path(out)
     descriptor, tables = read_tables(package_dir)
     meta_path = out.parent / DATASETTE_METADATA
     _check_sqlite_out(out)
     if metadata:
         _check_metadata_out(meta_path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    # Named by process, not by mkstemp, so that SQLite creates it with the usual permissions.
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    tmp.unlink(missing_ok=True)
     try:
-        con = sqlite3.connect(tmp)
+        con = sqlite3.connect(":memory:")
         try:
             _fill(con, tables)
+            database = con.serialize()
         finally:
             con.close()
-        os.replace(tmp, out)
     except sqlite3.Error as exc:
         raise ExportError(f"cannot write {out}: {exc}") from None
-    finally:
-        tmp.unlink(missing_ok=True)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(out, database)
     written = [out]
     if metadata:
-        text = schemas.dumps(datasette_metadata(descriptor, tables, out.stem))
-        _write_bytes(meta_path, text.encode("utf-8"))
+        atomic_write(meta_path, schemas.dumps(datasette_metadata(descriptor, tables, out.stem)))
         written.append(meta_path)
     return written
 
@@ -385,5 +279,7 @@ def export(fmt: str, package_dir: Path, out: Optional[Path] = None) -> list[Path
     writer, default = writers[fmt]
     try:
         return writer(package_dir, out or default)
+    except MissingExtra as exc:
+        raise ExportError(str(exc)) from None
     except OSError as exc:
         raise ExportError(f"cannot write {out or default}: {exc}") from None

@@ -1,18 +1,30 @@
-"""Reading a built data package back into the models, from its JSON or from its CSV tables.
+"""Reading a built data package: its descriptor, JSON records and typed CSV tables.
 
-Both readers return ``{"claims": [...], "sources": [...], "entities": [...], "vocabularies": [...]}``
-with model objects sorted by id; :func:`read` wraps the JSON reader in a ``records.Dataset``.
+:func:`open_package` reads a package folder or a release ``.zip`` (whose files sit under one
+top folder, ``reported-claims-X.Y.Z/``). It checks the descriptor's shape before anything
+else, so that a damaged package gives a ``PackageError`` naming what is wrong, never a
+KeyError. The CSV cells are typed by each field's Table Schema type through ``types``, the one
+map of types that the exports and data frames use too.
+
+On top of it, :func:`read_json` and :func:`read_csv` give the records of a package as models,
+``{"claims": [...], "sources": [...], "entities": [...], "vocabularies": [...]}``, from its JSON
+or reassembled from its CSV tables; :func:`read` wraps the JSON ones in a ``Dataset``.
 """
 
 from __future__ import annotations
 
 import csv
-import datetime as dt
+import io
 import json
+import zipfile
 from collections import defaultdict
-from pathlib import Path
-from typing import Any, Optional
+from pathlib import Path, PurePosixPath
+from typing import Any, Optional, Union
 
+import pydantic
+
+from reported_claims.errors import ReportedClaimsError
+from reported_claims.model.kinds import KINDS, Kind, kind as kind_named
 from reported_claims.model.records import (
     Claim,
     ClaimLink,
@@ -29,60 +41,302 @@ from reported_claims.model.records import (
     VocabularyTerm,
     Withdrawal,
 )
+from reported_claims.package import DESCRIPTOR, types
+from reported_claims.package.tables import ATTRIBUTES_TO, VOCABULARIES, tables, vocab_table
 from reported_claims.repo.load import Dataset
-from reported_claims.package.tables import ATTRIBUTES_TO, VOCABULARIES, Table, tables, vocab_table
 
-KINDS = {"claims": Claim, "sources": Source, "entities": Entity, "vocabularies": Vocabulary}
-PACKAGE = "datapackage.json"
-
-
-def _descriptor(package_dir: Path) -> dict:
-    return json.loads((Path(package_dir) / PACKAGE).read_text(encoding="utf-8"))
+MAX_MEMBERS = 10_000
+"""The most entries a package archive may hold."""
+MAX_ARCHIVE_BYTES = 1024 * 1024 * 1024
+"""The most bytes, uncompressed, read from one package archive."""
 
 
-def _paths(package_dir: Path) -> dict[str, Path]:
-    return {r["name"]: Path(package_dir) / r["path"] for r in _descriptor(package_dir)["resources"]}
+class PackageError(ReportedClaimsError):
+    """A path that is not a readable data package (folder or release archive)."""
 
 
-def read_kind(package_dir: Path, kind: str) -> list:
-    """The records of one kind (``claims``, ``sources``...) from ``data/<kind>.json``, validated."""
-    data = json.loads((Path(package_dir) / "data" / f"{kind}.json").read_text(encoding="utf-8"))
-    return [KINDS[kind].model_validate(item) for item in data]
+class _Folder:
+    def __init__(self, root: Path):
+        self.root = root
+
+    def read(self, rel: str) -> Optional[bytes]:
+        try:
+            return (self.root / rel).read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise PackageError(f"{self.root}: cannot read {rel} ({exc.strerror or exc})") from None
 
 
-def read_json(package_dir: Path) -> dict[str, list]:
+class _Archive:
+    """A release zip: its files by path below the top folder, read within the size bounds."""
+
+    def __init__(self, path: Path):
+        try:
+            with zipfile.ZipFile(path) as archive:
+                infos = archive.infolist()
+        except (zipfile.BadZipFile, OSError) as exc:
+            raise PackageError(f"{path}: not a package folder nor a zip archive ({exc})") from None
+        if len(infos) > MAX_MEMBERS:
+            raise PackageError(f"{path}: {len(infos)} entries, over the limit of {MAX_MEMBERS}; "
+                               "not a release archive")
+        self.path, self.budget = path, MAX_ARCHIVE_BYTES
+        self.members = {}
+        for info in infos:
+            parts = PurePosixPath(info.filename).parts
+            if len(parts) > 1 and not info.is_dir():
+                self.members["/".join(parts[1:])] = info
+
+    def read(self, rel: str) -> Optional[bytes]:
+        info = self.members.get(rel)
+        if info is None:
+            return None
+        # zipfile stops at the declared size, so bounding the declared sizes bounds the reads.
+        if info.file_size > self.budget:
+            raise PackageError(f"{self.path}: {info.filename} would take the archive over "
+                               f"{MAX_ARCHIVE_BYTES} bytes uncompressed; not a release archive")
+        self.budget -= info.file_size
+        try:
+            with zipfile.ZipFile(self.path) as archive:
+                return archive.read(info)
+        except (zipfile.BadZipFile, OSError, EOFError) as exc:
+            raise PackageError(f"{self.path}: cannot read {info.filename} ({exc})") from None
+
+
+def _fail(origin: str, what: str) -> PackageError:
+    return PackageError(f"{origin}: {what}")
+
+
+def _relative(origin: str, where: str, path: Any) -> str:
+    """A resource's path, which must stay inside the package."""
+    pure = PurePosixPath(path) if isinstance(path, str) else None
+    if pure is None or not path or pure.is_absolute() or ".." in pure.parts or "\\" in path:
+        raise _fail(origin, f"{where}: path must be a relative path inside the package, not {path!r}")
+    return pure.as_posix()
+
+
+def _check_descriptor(origin: str, descriptor: Any) -> dict[str, dict]:
+    """The resources by name, once the descriptor has the shape of a data package."""
+    if not isinstance(descriptor, dict):
+        raise _fail(origin, f"{DESCRIPTOR} is not a JSON object")
+    listed = descriptor.get("resources", [])
+    if not isinstance(listed, list):
+        raise _fail(origin, f"{DESCRIPTOR}: resources must be a list of objects, not {type(listed).__name__}")
+    resources: dict[str, dict] = {}
+    for i, resource in enumerate(listed):
+        where = f"{DESCRIPTOR}: resources[{i}]"
+        if not isinstance(resource, dict):
+            raise _fail(origin, f"{where} is not an object")
+        name = resource.get("name")
+        if not isinstance(name, str) or not name:
+            raise _fail(origin, f"{where} has no name")
+        if name in resources:
+            raise _fail(origin, f"{where}: a second resource named {name!r}")
+        _relative(origin, f"{where} ({name})", resource.get("path"))
+        if "schema" in resource:
+            _check_schema(origin, f"{where} ({name}): schema", resource["schema"])
+        resources[name] = resource
+    return resources
+
+
+def _names(value: Any) -> bool:
+    """A field name or a list of them, as keys name their fields."""
+    return isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value))
+
+
+def _check_schema(origin: str, where: str, schema: Any) -> None:
+    """A Table Schema whose fields, constraints and keys can be read without a KeyError."""
+    if not isinstance(schema, dict):
+        raise _fail(origin, f"{where} is not an object")
+    fields = schema.get("fields")
+    if not isinstance(fields, list):
+        raise _fail(origin, f"{where}: fields must be a list of objects")
+    for i, field in enumerate(fields):
+        if not isinstance(field, dict) or not isinstance(field.get("name"), str):
+            raise _fail(origin, f"{where}: fields[{i}] is not an object with a name")
+        if not isinstance(field.get("constraints", {}), dict):
+            raise _fail(origin, f"{where}: fields[{i}] ({field['name']}): constraints must be an object")
+    if "primaryKey" in schema and not _names(schema["primaryKey"]):
+        raise _fail(origin, f"{where}: primaryKey must be a field name or a list of them")
+    keys = schema.get("foreignKeys", [])
+    for i, fk in enumerate(keys if isinstance(keys, list) else [None]):
+        reference = fk.get("reference") if isinstance(fk, dict) else None
+        if not (isinstance(reference, dict) and _names(fk.get("fields")) and _names(reference.get("fields"))
+                and isinstance(reference.get("resource", ""), str)):
+            raise _fail(origin, f"{where}: foreignKeys[{i}] must have fields and a reference with fields")
+
+
+class Package:
+    """A built data package, folder or release zip, whose descriptor has the right shape.
+
+    Files are read when asked for: :meth:`records` for a kind's JSON, :meth:`table` for a CSV
+    table typed by its Table Schema.
+    """
+
+    def __init__(self, origin: str, files: Union[_Folder, _Archive], descriptor: dict,
+                 resources: dict[str, dict]):
+        self.origin, self._files = origin, files
+        self.descriptor = descriptor
+        """The parsed ``datapackage.json``."""
+        self.resources = resources
+        """Every resource, by name, in the descriptor's order."""
+
+    @property
+    def version(self) -> Optional[str]:
+        return self.descriptor.get("version")
+
+    @property
+    def tables(self) -> dict[str, dict]:
+        """The CSV resources with a Table Schema, by name."""
+        return {name: r for name, r in self.resources.items()
+                if "schema" in r and (r.get("format") == "csv" or r["path"].endswith(".csv"))}
+
+    def read_bytes(self, rel: str) -> Optional[bytes]:
+        """The content of a file of the package (a path relative to it), or None if absent."""
+        return self._files.read(_relative(self.origin, "file", rel))
+
+    def _json(self, rel: str) -> Any:
+        data = self.read_bytes(rel)
+        if data is None:
+            return None
+        try:
+            return json.loads(data.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise _fail(self.origin, f"{rel}: unreadable JSON ({exc})") from None
+
+    def _records_path(self, kind: Kind) -> str:
+        resource = self.resources.get(kind.json_resource)
+        return resource["path"] if resource else kind.json_path
+
+    def records(self, kind: Kind, missing_ok: bool = False) -> list[dict]:
+        """The records of a kind as plain JSON objects, each with its ``id``.
+
+        Read from the kind's JSON resource (``claims-json``), or from ``data/claims.json`` when
+        the descriptor lists none. With ``missing_ok``, an absent file is no records.
+        """
+        rel = self._records_path(kind)
+        rows = self._json(rel)
+        if rows is None:
+            if missing_ok:
+                return []
+            raise _fail(self.origin, f"no {rel}: rebuild the package with `reported-claims build`")
+        if not isinstance(rows, list):
+            raise _fail(self.origin, f"{rel} is not a JSON list of {kind.plural}")
+        for i, row in enumerate(rows):
+            if not isinstance(row, dict) or not isinstance(row.get("id"), str):
+                raise _fail(self.origin, f"{rel}: item {i} is not an object with an id")
+        return rows
+
+    def models(self, kind: Kind) -> list:
+        """The records of a kind, validated by its model, in the file's order."""
+        out = []
+        for row in self.records(kind):
+            try:
+                out.append(kind.model.model_validate(row))
+            except pydantic.ValidationError as exc:
+                first = exc.errors()[0]
+                where = ".".join(map(str, first["loc"])) or kind.name
+                raise _fail(self.origin, f"{self._records_path(kind)}: {row['id']}: {where}: {first['msg']}") from None
+        return out
+
+    def schema(self, name: str) -> dict:
+        """The Table Schema of a CSV table, each field of a type the package's tables use."""
+        schema = self.tables[name]["schema"]
+        for f in schema["fields"]:
+            try:
+                types.field_type(f)
+            except ValueError as exc:
+                raise _fail(self.origin, f"resource {name!r}: {exc}") from None
+        return schema
+
+    def table(self, name: str) -> list[dict]:
+        """The rows of one CSV table, typed by its Table Schema; a missing value is None.
+
+        The header must be the schema's fields in order, each row must have as many cells,
+        and a required field must have a value: else a ``PackageError`` with the line.
+        """
+        if name not in self.tables:
+            raise _fail(self.origin, f"no table {name!r}; the tables are {', '.join(self.tables)}")
+        schema = self.schema(name)
+        rel = self.tables[name]["path"]
+        data = self.read_bytes(rel)
+        if data is None:
+            raise _fail(self.origin, f"no {rel}: rebuild the package with `reported-claims build`")
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise _fail(self.origin, f"{rel}: not UTF-8 ({exc})") from None
+        fields = schema["fields"]
+        names = [f["name"] for f in fields]
+        columns = [(f["name"], types.parser(f), bool(f.get("constraints", {}).get("required")), f.get("type"))
+                   for f in fields]
+        missing = types.missing_values(schema)
+        reader = csv.reader(io.StringIO(text, newline=""))
+        try:
+            if next(reader, None) != names:
+                raise _fail(self.origin, f"{rel}: the header is not the fields of its Table Schema: "
+                                         "rebuild the package with `reported-claims build`")
+            rows = []
+            for cells in reader:
+                at = f"{rel}:{reader.line_num}"
+                if len(cells) != len(names):
+                    raise _fail(self.origin, f"{at}: {len(cells)} cells, the schema has {len(names)}")
+                row = {}
+                for (field, parse, required, type_), cell in zip(columns, cells):
+                    if cell in missing:
+                        if required:
+                            raise _fail(self.origin, f"{at}: {field}: a required value is missing")
+                        row[field] = None
+                        continue
+                    try:
+                        row[field] = parse(cell)
+                    except ValueError:
+                        raise _fail(self.origin, f"{at}: {field}: {cell!r} is not a valid {type_}") from None
+                rows.append(row)
+        except csv.Error as exc:
+            raise _fail(self.origin, f"{rel}:{reader.line_num}: {exc}") from None
+        return rows
+
+
+def open_package(path: Union[Path, str, Package]) -> Package:
+    """A package folder (holding ``datapackage.json``) or a release ``.zip``, its descriptor
+    checked; a ``Package`` is returned as it is."""
+    if isinstance(path, Package):
+        return path
+    path = Path(path)
+    origin = str(path)
+    if not path.exists():
+        raise _fail(origin, "no such file or folder")
+    files = _Folder(path) if path.is_dir() else _Archive(path)
+    data = files.read(DESCRIPTOR)
+    if data is None:
+        raise _fail(origin, f"no {DESCRIPTOR}: run `reported-claims build` first, "
+                            "or give a built package folder or a release zip")
+    try:
+        descriptor = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise _fail(origin, f"{DESCRIPTOR}: unreadable JSON ({exc})") from None
+    return Package(origin, files, descriptor, _check_descriptor(origin, descriptor))
+
+
+# --- records as models ----------------------------------------------------------------------
+
+
+def read_kind(package: Union[Path, Package], kind: str) -> list:
+    """The records of one kind (``claims``, ``sources``...) from its JSON, validated."""
+    return open_package(package).models(kind_named(kind))
+
+
+def read_json(package: Union[Path, Package]) -> dict[str, list]:
     """The records of a package, from its JSON resources (``data/<kind>.json``)."""
-    return {kind: read_kind(package_dir, kind) for kind in KINDS}
+    package = open_package(package)
+    return {k.plural: package.models(k) for k in KINDS}
 
 
 def read(package_dir: Path) -> Dataset:
     """A package's records as a ``records.Dataset`` (indexed by id), from its JSON resources."""
     records = read_json(package_dir)
     return Dataset(Path(package_dir), **{kind: {r.id: r for r in items} for kind, items in records.items()})
-
-
-# --- CSV ----------------------------------------------------------------------------------
-
-
-def _parse(value: str, type_: str) -> Any:
-    if value == "":
-        return None
-    if type_ == "integer":
-        return int(value)
-    if type_ == "number":
-        return float(value)
-    if type_ == "boolean":
-        return value == "true"
-    if type_ == "date":
-        return dt.date.fromisoformat(value)
-    return value
-
-
-def read_table(path: Path, table: Table) -> list[dict]:
-    """The rows of one CSV table, typed by its Table Schema; a missing value is None."""
-    types = {c.name: c.type for c in table.columns}
-    with open(path, encoding="utf-8", newline="") as f:
-        return [{k: _parse(v, types[k]) for k, v in row.items()} for row in csv.DictReader(f)]
 
 
 def _group(rows: list[dict], *key: str) -> dict[tuple, list[dict]]:
@@ -99,15 +353,15 @@ def _some(row: dict, *names: str) -> dict:
     return {n: row[n] for n in names if row[n] is not None}
 
 
-def read_csv(package_dir: Path) -> dict[str, list]:
+def read_csv(package: Union[Path, Package]) -> dict[str, list]:
     """The records of a package reassembled from its CSV tables."""
-    paths = _paths(package_dir)
-    rows = {t.name: read_table(paths[t.name], t) for t in tables()}
+    package = open_package(package)
+    rows = {t.name: package.table(t.name) for t in tables()}
     return {
         "claims": _claims(rows),
         "sources": _sources(rows),
         "entities": _entities(rows),
-        "vocabularies": _vocabularies(rows, _descriptor(package_dir)),
+        "vocabularies": _vocabularies(rows, package.resources),
     }
 
 
@@ -179,9 +433,8 @@ def _entities(rows: dict[str, list[dict]]) -> list[Entity]:
     return out
 
 
-def _vocabularies(rows: dict[str, list[dict]], descriptor: dict) -> list[Vocabulary]:
+def _vocabularies(rows: dict[str, list[dict]], resources: dict[str, dict]) -> list[Vocabulary]:
     """Vocabularies from their term tables; the title and description are the resource's."""
-    resources = {r["name"]: r for r in descriptor["resources"]}
     out = []
     for vocabulary in VOCABULARIES:
         name = vocab_table(vocabulary)

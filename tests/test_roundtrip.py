@@ -54,27 +54,42 @@ def maybe(strategy):
 @st.composite
 def claims(draw):
     qids = draw(st.lists(slug, max_size=3, unique=True))
-    quantities = [dict(id=q, measure=draw(line), value=draw(amount), unit=draw(unit), hedge=draw(hedge),
-                       period=draw(maybe(period))) for q in qids]
+    quantities = []
+    for q in qids:
+        u = draw(unit)
+        quantities.append(dict(id=q, measure=draw(line), value=draw(amount), unit=u, hedge=draw(hedge),
+                               compared_to=draw(line) if u == "times" else draw(maybe(line)),
+                               period=draw(maybe(period))))
+    claimants = [dict(entity=f"ent-{draw(slug)}", attribution=draw(slug), description=draw(maybe(line)),
+                      via=draw(maybe(slug.map("src-{}".format)))) for _ in range(draw(st.integers(1, 3)))]
     sources = draw(st.lists(slug, min_size=1, max_size=4, unique=True))
-    reports = [dict(source=f"src-{s}", quote=draw(text), attributed_to=draw(maybe(line)), note=draw(maybe(text)),
+    reports = [dict(source=f"src-{s}", quote=(quote := draw(text)), claimant=draw(st.sampled_from(claimants))["entity"],
+                    attribution=draw(slug), fit=draw(st.sampled_from(["exact", "narrower", "broader", "partial"])),
+                    act=draw(maybe(st.sampled_from(["asserts", "estimates", "warns"]))),
+                    **draw(st.sampled_from([{"attribution_mode": "none"},
+                                            {"attribution_mode": "explicit", "attributed_to": "T"},
+                                            {"attribution_mode": "implied", "attributed_to": "xay",
+                                             "attribution_context": "Txayz"}])),
+                    **draw(st.sampled_from([{}, {"modality": "likely", "modality_text": quote}])),
+                    note=draw(maybe(text)),
                     terms=draw(st.lists(line, max_size=3)),
                     derived_from=draw(st.lists(slug.map("src-{}".format), max_size=2)),
                     figures=[dict(quantity=draw(st.sampled_from(qids)), text=draw(line), value=draw(amount),
-                                  unit=draw(unit), hedge=draw(hedge))
+                                  unit=draw(unit), hedge=draw(hedge), share_of=draw(maybe(line)),
+                                  period=draw(maybe(period)), compared_to=draw(maybe(line)))
                              for _ in range(draw(st.integers(0, 2) if qids else st.just(0)))])
                for s in sources]
     withdrawn = draw(st.booleans())
     return Claim.model_validate(dict(
-        id=f"clm-{draw(slug)}", statement=draw(line), topic=draw(slug), items=draw(st.lists(slug, max_size=3)),
-        claimants=[dict(entity=f"ent-{draw(slug)}", attribution=draw(slug), description=draw(maybe(line)),
-                        via=draw(maybe(slug.map("src-{}".format)))) for _ in range(draw(st.integers(1, 3)))],
+        id=f"clm-{draw(slug)}", statement=draw(line), act=draw(st.sampled_from(["asserts", "questions"])),
+        made=draw(maybe(partial)), topic=draw(slug), items=draw(st.lists(slug, max_size=3)),
+        claimants=claimants,
         entities=[dict(entity=f"ent-{draw(slug)}", role=draw(slug)) for _ in range(draw(st.integers(0, 2)))],
         period=draw(maybe(period)), quantities=quantities,
         status="withdrawn" if withdrawn else draw(st.sampled_from(["reported", "denied"])),
         withdrawal=dict(date="2024-01-02", reason=draw(text), replaced_by=draw(maybe(slug.map("clm-{}".format))))
         if withdrawn else None,
-        links=[dict(type="supports", claim=f"clm-{draw(slug)}", note=draw(maybe(text)))
+        links=[dict(type=draw(st.sampled_from(["supports", "related", "part-of"])), claim=f"clm-{draw(slug)}", note=draw(maybe(text)))
                for _ in range(draw(st.integers(0, 2)))],
         reports=reports, notes=draw(maybe(text)),
     ))
@@ -89,7 +104,11 @@ def sources(draw):
         derived_from=[dict(source=f"src-{draw(slug)}", relation=draw(st.sampled_from(["reprint", "summary"])),
                            note=draw(maybe(text))) for _ in range(draw(st.integers(0, 2)))],
         attributes_to=draw(st.lists(slug.map("src-{}".format), max_size=2)),
-        text_sha256=draw(maybe(st.just("0" * 64))), notes=draw(maybe(text)),
+        notes=draw(maybe(text)), seen=(seen := draw(st.booleans())),
+        **(dict(text_sha256=draw(maybe(st.just("0" * 64))), retrieved=draw(maybe(partial)),
+                not_recorded=[dict(quote=draw(text), reason=draw(st.sampled_from(["navigation", "opinion"])),
+                                   note=draw(maybe(line))) for _ in range(draw(st.integers(0, 2)))])
+           if seen else {}),
     ))
 
 

@@ -39,6 +39,7 @@ from reported_claims.model.records import (
     Source,
     Vocabulary,
     VocabularyTerm,
+    NotRecorded,
     Withdrawal,
 )
 from reported_claims.package import DESCRIPTOR, types
@@ -383,19 +384,23 @@ def _claims(rows: dict[str, list[dict]]) -> list[Claim]:
             withdrawal = Withdrawal(date=row["withdrawal_date"], reason=row["withdrawal_reason"],
                                     replaced_by=row["withdrawal_replaced_by"])
         out.append(Claim(
-            **_some(row, "id", "statement", "topic", "period", "status", "notes"),
+            **_some(row, "id", "statement", "act", "made", "topic", "period", "status", "notes"),
             items=[r["item"] for r in items[cid]],
             claimants=[Claimant(entity=r["entity_id"], **_some(r, "attribution", "description", "via"))
                        for r in claimants[cid]],
             entities=[EntityRole(entity=r["entity_id"], role=r["role"]) for r in entities[cid]],
-            quantities=[Quantity(**_some(r, "id", "measure", "value", "unit", "share_of", "hedge", "period"))
+            quantities=[Quantity(**_some(r, "id", "measure", "value", "unit", "compared_to", "share_of", "hedge",
+                                          "period"))
                         for r in quantities[cid]],
             withdrawal=withdrawal,
             links=[ClaimLink(claim=r["target_id"], **_some(r, "type", "note")) for r in links[cid]],
             reports=[Report(
-                source=r["source_id"], **_some(r, "quote", "attributed_to", "note"),
+                source=r["source_id"], claimant=r["claimant_id"],
+                **_some(r, "quote", "attribution", "attribution_mode", "attributed_to", "attribution_context", "fit",
+                        "act", "modality", "modality_text", "note"),
                 derived_from=[d["target_id"] for d in lineage[(row["id"], r["source_id"])]],
-                figures=[Figure(quantity=f["quantity_id"], **_some(f, "text", "value", "unit", "hedge"))
+                figures=[Figure(quantity=f["quantity_id"], **_some(f, "text", "value", "unit", "hedge", "share_of",
+                                                                  "period", "compared_to"))
                          for f in figures[(row["id"], r["source_id"])]],
                 terms=[t["term"] for t in terms[(row["id"], r["source_id"])]],
             ) for r in reports[cid]],
@@ -406,12 +411,15 @@ def _claims(rows: dict[str, list[dict]]) -> list[Claim]:
 def _sources(rows: dict[str, list[dict]]) -> list[Source]:
     lineage = _group(rows["source_lineage"], "source_id")
     authors = _group(rows["source_authors"], "source_id")
+    not_recorded = _group(rows["source_not_recorded"], "source_id")
     out = []
     for row in rows["sources"]:
         sid = (row["id"],)
         edges = lineage[sid]
         out.append(Source(
-            **_some(row, "id", "kind", "title", "publisher", "url", "published", "language", "text_sha256", "notes"),
+            **_some(row, "id", "kind", "title", "publisher", "url", "published", "retrieved", "seen", "language",
+                    "text_sha256", "notes"),
+            not_recorded=[NotRecorded(**_some(r, "quote", "reason", "note")) for r in not_recorded[sid]],
             authors=[r["author"] for r in authors[sid]],
             derived_from=[Derivation(source=r["target_id"], **_some(r, "relation", "note"))
                           for r in edges if r["relation"] != ATTRIBUTES_TO],

@@ -283,7 +283,7 @@ def _claim_reports(ctx: Context) -> Iterator[dict]:
                    "claimant_id": r.claimant, "attribution": r.attribution,
                    "attribution_mode": r.attribution_mode, "attributed_to": r.attributed_to,
                    "attribution_context": r.attribution_context, "fit": r.fit, "counted": r.counted,
-                   "act": r.act or c.act, "modality": r.modality, "modality_text": r.modality_text,
+                   "act": r.act, "modality": r.modality, "modality_text": r.modality_text,
                    "terms": JOIN.join(r.terms), "note": r.note,
                    "origins": JOIN.join(ctx.report_origins(r))}
 
@@ -447,7 +447,8 @@ def _claim_tables() -> list[Table]:
                         "Number of distinct origins of the counted reports: `derived_from` is followed to the "
                         "sources that derive from none, so five reprints of one wire story count once.",
                         required=True, minimum=0),
-                derived("origins", "string", f"The origins (source ids) joined with `{JOIN}`.", required=True),
+                derived("origins", "string", f"The origins of the counted reports (source ids) joined with `{JOIN}`; "
+                        "empty when no report carries the claim (a withdrawn one)."),
                 derived("primary_sources", "string",
                         f"The primary sources the claimants made the claim in (their `via`), joined with `{JOIN}`: "
                         "one briefing behind many articles shows here as one id."),
@@ -476,8 +477,7 @@ def _claim_tables() -> list[Table]:
                 derived("counted", "boolean",
                         "Whether the report carries the claim (fit `exact` or `narrower`) and counts in the "
                         "claim's report_count and origins.", required=True),
-                col(Report, "act", description="The speech act as this report gives it: the report's own `act`, "
-                    "else the claim's.", required=True),
+                col(Report, "act"),
                 col(Report, "modality"),
                 col(Report, "modality_text"),
                 derived("terms", "string",

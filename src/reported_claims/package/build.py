@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator, Optional
 
+from reported_claims.errors import ReportedClaimsError
 from reported_claims.package import schemas
 from reported_claims._version import __version__
 from reported_claims.model.types import FORMULA_START
@@ -46,7 +47,7 @@ JSON_RESOURCES = {"claims-json": "claim", "sources-json": "source", "entities-js
 PLURAL = {"claim": "claims", "source": "sources", "entity": "entities", "vocabulary": "vocabularies"}
 
 
-class BuildError(Exception):
+class BuildError(ReportedClaimsError):
     """The package could not be built; the previous ``datapackage.json`` and ``data/`` are unchanged."""
 
 

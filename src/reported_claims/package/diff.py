@@ -23,6 +23,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from reported_claims.errors import ReportedClaimsError
+
 BUMPS = ("none", "patch", "minor", "major")
 TABLES = {"claims": "claim", "sources": "source", "entities": "entity"}
 # Descriptor keys that change with every release and say nothing about the data.
@@ -32,7 +34,7 @@ STRICTER_WHEN_LARGER = {"minimum", "exclusiveMinimum", "minLength"}
 STRICTER_WHEN_SMALLER = {"maximum", "exclusiveMaximum", "maxLength"}
 
 
-class PackageError(Exception):
+class PackageError(ReportedClaimsError):
     """A path that is not a readable data package (folder or release archive)."""
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
+from reported_claims.errors import ReportedClaimsError
 from reported_claims.package import schemas
 
 PACKAGE = "datapackage.json"
@@ -32,7 +33,7 @@ SQLITE_MAGIC = b"SQLite format 3\x00"
 SQLITE_TYPES = {"integer": "INTEGER", "number": "REAL", "boolean": "INTEGER", "date": "TEXT", "string": "TEXT"}
 
 
-class ExportError(Exception):
+class ExportError(ReportedClaimsError):
     """An export refused or failed: the message says why and what to do."""
 
 

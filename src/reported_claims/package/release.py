@@ -19,6 +19,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from reported_claims.errors import ReportedClaimsError
 from reported_claims.package.diff import (
     BUMPS,
     Diff,
@@ -44,7 +45,7 @@ ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 _VERSION_LINE = re.compile(r'^__version__ = "[^"]*"$', re.MULTILINE)
 
 
-class ReleaseError(Exception):
+class ReleaseError(ReportedClaimsError):
     """A release refused: the message says why and what to do."""
 
 

@@ -259,10 +259,12 @@ def load(root: Path, paths: Optional[Iterable[Path]] = None) -> tuple[Dataset, l
     by ``paths`` (all records when None) are targets; the other records of the repository are
     read as context, so that references resolve, and their problems are not reported.
     """
-    root = Path(root)
-    targets = expand(paths) if paths is not None else record_files(root)
-    seen = {os.path.abspath(p) for p in targets}
-    context = [p for p in record_files(root) if os.path.abspath(p) not in seen]
+    # Absolute paths, so that a file named from a subfolder and the same file found under
+    # records/ are one file to every rule.
+    root = Path(os.path.abspath(root))
+    targets = [Path(os.path.abspath(p)) for p in (expand(paths) if paths is not None else record_files(root))]
+    seen = set(targets)
+    context = [p for p in record_files(root) if p not in seen]
     loaded = [load_file(p, root) for p in targets]
     context_loaded = [load_file(p, root) for p in context]
     for item in context_loaded:

@@ -69,9 +69,10 @@ def test_nothing_to_work_on_is_an_error(tmp_path):
     repo = tmp_path / "repo"
     (repo / "records" / "claims").mkdir(parents=True)
     for args, says in ((("validate",), "no record to validate"), (("fmt", "--check"), "no record to format"),
-                       (("check-quotes",), "0 quote(s) checked")):
+                       (("check-quotes",), "0 quote(s) checked"), (("build",), "no record to build")):
         done = run_cli(*args, cwd=repo)
         assert done.returncode == 1 and says in done.stderr.decode(), (args, out(done))
+    assert sorted(p.name for p in repo.iterdir()) == ["records"]
     (repo / "elsewhere").mkdir()
     done = run_cli("validate", "elsewhere", cwd=repo)
     assert done.returncode == 1 and "no record to validate in elsewhere" in done.stderr.decode()

@@ -10,7 +10,7 @@ from typing import Optional
 
 import click
 
-from reported_claims.cli.options import print_problems, repo_option
+from reported_claims.cli.options import nothing_to_do, print_problems, repo_option
 from reported_claims.package import DATA, DESCRIPTOR
 
 
@@ -69,6 +69,8 @@ def build(repo):
     if result.errors:
         click.echo(f"{len(result.errors)} error(s): nothing was written", err=True)
         sys.exit(1)
+    if not result.dataset.count:
+        nothing_to_do("no record to build under records/: nothing was written")
     before = _hashes(repo)
     built = run_build(repo, result.dataset)
     for rel in built.schemas_written:

@@ -36,10 +36,10 @@ class Failure(click.ClickException):
 
 def failure(exc: Exception, command: str) -> Failure:
     """The message and exit code of what ``reported-claims COMMAND`` raised."""
+    from reported_claims.repo.load import NotARepository  # on use: loading the models takes a while
+
     if isinstance(exc, ImportError) and not isinstance(exc, MissingExtra):
         exc = missing_extra(exc, f"`reported-claims {command}`") or exc
-    from reported_claims.repo.load import NotARepository
-
     if isinstance(exc, (MissingExtra, NotARepository)):  # nothing was tried: no "failed"
         return Failure(f"reported-claims: {exc}", exc.exit_code)
     if isinstance(exc, ReportedClaimsError):

@@ -15,7 +15,6 @@ from typing import Iterable, Optional
 from pydantic import ValidationError
 
 from reported_claims.errors import ReportedClaimsError
-
 from reported_claims.repo import reader
 from reported_claims.problems import CODES, Problem, relpath
 from reported_claims.model.kinds import FOLDERS, ID_PREFIX, MODELS

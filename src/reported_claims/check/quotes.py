@@ -9,6 +9,7 @@ marks an elision: each part must be found, in order.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import re
 import unicodedata
@@ -18,6 +19,8 @@ from typing import Optional
 
 from rapidfuzz import fuzz
 
+from reported_claims.errors import ReportedClaimsError
+from reported_claims.model.types import shorten
 from reported_claims.problems import Problem, relpath
 from reported_claims.repo.load import Dataset, load
 
@@ -42,8 +45,36 @@ def parts(quote: str) -> list[str]:
     return [p for p in (fold(x) for x in _ELISION.split(quote)) if p]
 
 
+CONTEXT_WORDS = 4  # unchanged words kept on each side of a difference
+
+
+class ArchiveMissing(ReportedClaimsError):
+    """The folder of archived texts named does not exist."""
+
+
 def _clip(text: str) -> str:
-    return text if len(text) <= SHOWN else text[: SHOWN - 1] + "…"
+    return shorten(text, SHOWN)
+
+
+def marked(passage: str, quote: str) -> str:
+    """``passage`` with the words that differ from ``quote`` marked as ``[-passage-]{+quote+}``.
+
+    Long runs of equal words are cut to their ends with "…", so that the differences stand out.
+    """
+    old, new = passage.split(), quote.split()
+    out: list[str] = []
+    opcodes = difflib.SequenceMatcher(a=old, b=new, autojunk=False).get_opcodes()
+    for op, a1, a2, b1, b2 in opcodes:
+        if op == "equal":
+            words = old[a1:a2]
+            if len(words) > 2 * CONTEXT_WORDS + 1:
+                words = words[:CONTEXT_WORDS] + ["…"] + words[-CONTEXT_WORDS:]
+            out += words
+            continue
+        removed = "[-" + " ".join(old[a1:a2]) + "-]" if a2 > a1 else ""
+        added = "{+" + " ".join(new[b1:b2]) + "+}" if b2 > b1 else ""
+        out.append(removed + added)
+    return " ".join(out)
 
 
 def closest(part: str, text: str) -> tuple[float, str]:
@@ -51,9 +82,14 @@ def closest(part: str, text: str) -> tuple[float, str]:
     al = fuzz.partial_ratio_alignment(part, text)
     if al is None:
         return 0.0, ""
-    start = text.rfind(" ", 0, al.dest_start) + 1  # widen to whole words
-    end = text.find(" ", al.dest_end)
-    return al.score, text[start: end if end >= 0 else len(text)]
+    start, end = al.dest_start, al.dest_end
+    while start < end and text[start] == " ":
+        start += 1
+    while start > 0 and text[start - 1].isalnum():  # widen to whole words, not to punctuation
+        start -= 1
+    while end < len(text) and text[end].isalnum():
+        end += 1
+    return al.score, text[start:end].strip()
 
 
 def find(quote: str, text: str) -> Optional[str]:
@@ -71,7 +107,8 @@ def find(quote: str, text: str) -> Optional[str]:
         score, passage = closest(part, text)
         if not passage:
             return f"{which} is not in the archived text"
-        return f"{which} is not in the archived text; closest passage ({score:.0f}% alike): {_clip(passage)!r}"
+        return (f"{which} is not in the archived text; closest passage ({score:.0f}% alike): "
+                f"{marked(passage, part)!r} ([-the source's words-]{{+the quote's+}})")
     return None
 
 
@@ -127,6 +164,9 @@ def _archived(dataset: Dataset, sid: str, archive: Path, out: Report) -> Optiona
 def check_quotes(root: Path, archive: Optional[Path] = None) -> Report:
     """Check every quote of every report of every claim that is not withdrawn."""
     root = Path(root)
+    if archive is not None and not Path(archive).is_dir():
+        raise ArchiveMissing(f"no folder {archive}: pass --archive the folder of the archived texts "
+                             "(<source-id>.txt), or leave it out for the repository's archive/")
     archive = Path(archive) if archive is not None else root / ARCHIVE
     dataset, _ = load(root)
     out = Report()

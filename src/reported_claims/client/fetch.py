@@ -33,6 +33,8 @@ from pathlib import Path, PurePosixPath
 
 import platformdirs
 
+from reported_claims.errors import ReportedClaimsError
+
 __all__ = ["DEFAULT_BASE_URL", "DownloadError", "download"]
 
 DEFAULT_BASE_URL = "https://github.com/reported-claims/reported-claims/releases/download"
@@ -58,7 +60,7 @@ _TMP_PREFIX = ".tmp-"
 _USER_AGENT = "reported-claims-download (Python urllib)"
 
 
-class DownloadError(Exception):
+class DownloadError(ReportedClaimsError):
     """A release could not be downloaded, verified or extracted.
 
     The message says what went wrong, where (the URL) and what to try next.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import textwrap
 import unicodedata
 from typing import Annotated, Literal, Optional
 
@@ -19,23 +20,49 @@ from pydantic_core import PydanticCustomError
 
 SLUG = r"[a-z0-9]+(?:-[a-z0-9]+)*"
 ID_MAX = 80
+CLAIM_ID = rf"^clm-{SLUG}$"
+SOURCE_ID = rf"^src-{SLUG}$"
+ENTITY_ID = rf"^ent-{SLUG}$"
+TERM = rf"^{SLUG}$"
+
+
+def _id_words(prefix: str, example: str) -> str:
+    return f"`{prefix}` then lower-case words (letters and digits) joined by hyphens, e.g. `{example}`"
+
+
+PATTERN_WORDS = {
+    CLAIM_ID: _id_words("clm-", "clm-china-denies-lethal-support-to-russia"),
+    SOURCE_ID: _id_words("src-", "src-us-reportedly-warns-missile-drone-parts"),
+    ENTITY_ID: _id_words("ent-", "ent-us-government"),
+    TERM: "lower-case letters, digits and hyphens, e.g. `dual-use-trade`",
+    # The formats the record models declare with their fields.
+    r"^[A-Z]{2}$": "two capital letters, an ISO 3166-1 alpha-2 country code, e.g. `CN`",
+    r"^Q[1-9][0-9]{0,11}$": "`Q` then the digits of the Wikidata item, e.g. `Q148`",
+    r"^[A-Z0-9]{18}[0-9]{2}$": "the 20 capital letters and digits of a Legal Entity Identifier",
+    r"^[A-Za-z0-9][A-Za-z0-9._-]{1,99}$": "an OpenSanctions id: letters, digits, dots, underscores and hyphens",
+    r"^[a-z]{2,3}(-[A-Z]{2})?$": "a language code: two or three lower-case letters, then optionally "
+                                 "`-` and a country in capitals, e.g. `en`, `zh` or `en-GB`",
+    r"^[0-9a-f]{64}$": "the 64 lower-case hexadecimal digits that `sha256sum` prints",
+    r"^(percent|count|times|[A-Z]{3})$": "`percent`, `count`, `times` or a currency code in capitals, e.g. `USD`",
+}
+"""Each format (a regular expression) in words, for the messages a contributor reads."""
 
 ClaimId = Annotated[
     str,
-    Field(pattern=rf"^clm-{SLUG}$", max_length=ID_MAX, description="A claim id: `clm-` and a lower-case slug."),
+    Field(pattern=CLAIM_ID, max_length=ID_MAX, description="A claim id: `clm-` and a lower-case slug."),
 ]
 SourceId = Annotated[
     str,
-    Field(pattern=rf"^src-{SLUG}$", max_length=ID_MAX, description="A source id: `src-` and a lower-case slug."),
+    Field(pattern=SOURCE_ID, max_length=ID_MAX, description="A source id: `src-` and a lower-case slug."),
 ]
 EntityId = Annotated[
     str,
-    Field(pattern=rf"^ent-{SLUG}$", max_length=ID_MAX, description="An entity id: `ent-` and a lower-case slug."),
+    Field(pattern=ENTITY_ID, max_length=ID_MAX, description="An entity id: `ent-` and a lower-case slug."),
 ]
 Term = Annotated[
     str,
     Field(
-        pattern=rf"^{SLUG}$",
+        pattern=TERM,
         max_length=ID_MAX,
         description="A term id from one of the vocabularies in `records/vocabularies/`.",
     ),
@@ -50,6 +77,11 @@ CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
 # A cell starting with one of these is run as a formula by spreadsheets (CSV injection).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 PLACEHOLDER = "TODO"
+
+
+def shorten(text: str, width: int) -> str:
+    """``text`` cut at a word boundary to at most ``width`` characters, ending in "…" when cut."""
+    return textwrap.shorten(text, width, placeholder="…") if len(text) > width else text
 
 
 def _check_text(value: str) -> str:
@@ -82,7 +114,7 @@ def _check_text(value: str) -> str:
             "not-nfc", "text is not in Unicode normal form C (a letter and a separate accent?); retype it or normalise it to NFC"
         )
     if value.startswith(PLACEHOLDER):
-        raise PydanticCustomError("placeholder", "placeholder not filled in: {value}", {"value": value[:60]})
+        raise PydanticCustomError("placeholder", "placeholder not filled in: {value}", {"value": shorten(value, 60)})
     return value
 
 
@@ -123,17 +155,29 @@ def _month_end(year: int, month: int) -> dt.date:
     return nxt - dt.timedelta(days=1)
 
 
-def _bounds(text: str) -> tuple[dt.date, dt.date]:
-    """First and last day of a year, quarter, month or day written in ISO 8601."""
+_FORMS = "YYYY, YYYY-Qn, YYYY-MM or YYYY-MM-DD"
+_MONTH_FIRST = re.compile(r"^(\d{1,2})/(\d{4})$")
+
+
+def _bounds(text: str, period: Optional[str] = None) -> tuple[dt.date, dt.date]:
+    """First and last day of a year, quarter, month or day written in ISO 8601.
+
+    ``period`` is the whole value ``text`` is a part of, quoted in the message whole.
+    """
     if m := _QUARTER.match(text):
         year, q = int(m.group(1)), int(m.group(2))
         return dt.date(year, 3 * q - 2, 1), _month_end(year, 3 * q)
     m = _PARTIAL.match(text)
     if not m:
+        whole = period if period is not None else text
+        if "/" not in whole:
+            why = f"write {_FORMS}, or a range START/END of those"
+        else:
+            why = f"`/` separates the start and end of a range (START/END), and {text!r} is not {_FORMS}"
+            if guess := _MONTH_FIRST.match(whole):
+                why += f"; for a month write {guess.group(2)}-{int(guess.group(1)):02d}"
         raise PydanticCustomError(
-            "invalid-period",
-            "{value} is not YYYY, YYYY-Qn, YYYY-MM or YYYY-MM-DD",
-            {"value": repr(text[:40])},
+            "invalid-period", "{value} is not a period: {why}", {"value": repr(shorten(whole, 40)), "why": why}
         )
     year, month, day = (int(g) if g else None for g in m.groups())
     try:
@@ -152,8 +196,8 @@ def _bounds(text: str) -> tuple[dt.date, dt.date]:
 def period_bounds(period: str) -> tuple[dt.date, dt.date]:
     """The first and last day covered by a period (``2023``, ``2023-Q4``, ``2021/2022``...)."""
     start, _, end = period.partition("/")
-    first = _bounds(start)[0]
-    last = _bounds(end or start)[1]
+    first = _bounds(start, period)[0]
+    last = _bounds(end or start, period)[1]
     return first, last
 
 

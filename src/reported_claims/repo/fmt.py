@@ -25,6 +25,7 @@ from typing import Any, Iterable, Optional
 
 import yaml
 
+from reported_claims.errors import ReportedClaimsError
 from reported_claims.repo import reader
 from reported_claims.problems import Problem
 from reported_claims.util.fs import atomic_write
@@ -45,7 +46,7 @@ _TYPED_12 = re.compile(
 _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r", "\x00": "\\0"}
 
 
-class FormatError(Exception):
+class FormatError(ReportedClaimsError):
     """The layout would not read back to the same data: a bug, so nothing is written."""
 
 

@@ -14,9 +14,11 @@ from typing import Iterable, Optional
 
 from pydantic import ValidationError
 
+from reported_claims.errors import ReportedClaimsError
 from reported_claims.repo import reader
 from reported_claims.problems import CODES, Problem, relpath
 from reported_claims.model.kinds import FOLDERS, ID_PREFIX, MODELS
+from reported_claims.model.types import PATTERN_WORDS
 from reported_claims.model.records import Claim, Entity, Record, Source, Vocabulary, field_model
 
 RECORDS = "records"
@@ -77,14 +79,47 @@ def record_files(root: Path) -> list[Path]:
     return found
 
 
+class NotARepository(ReportedClaimsError):
+    """No repository of records where one was looked for."""
+
+
+def find_root(start: Optional[Path] = None) -> Path:
+    """The repository: ``start`` when given, else the nearest folder holding ``records/``,
+    from the current folder up (as git finds its work tree).
+
+    Raises ``NotARepository`` saying where it looked and what to do.
+    """
+    if start is not None:
+        if not (Path(start) / RECORDS).is_dir():
+            raise NotARepository(f"no {RECORDS}/ folder in {Path(start).resolve()}: "
+                                 f"pass --repo the folder that holds {RECORDS}/")
+        return Path(start)
+    here = Path.cwd()
+    for folder in (here, *here.parents):
+        if (folder / RECORDS).is_dir():
+            return folder
+    raise NotARepository(f"no {RECORDS}/ folder in {here} or any folder above it: run this inside "
+                         "a repository of records, or pass --repo DIR")
+
+
+# Folders never searched for records when a folder is named: hidden ones (.git, .venv,
+# .github, editors' settings) and the tests, whose fixtures are records broken on purpose.
+SKIPPED_FOLDERS = {"tests"}
+
+
 def expand(paths: Iterable[Path]) -> list[Path]:
-    """Files named, and the ``*.yaml`` files under folders named."""
+    """Files named, and the ``*.yaml`` files under folders named (hidden and test folders skipped)."""
     out: list[Path] = []
     for p in paths:
-        if p.is_dir():
-            out.extend(sorted(q for q in p.rglob("*") if q.suffix in (".yaml", ".yml") and q.is_file()))
-        else:
+        if not p.is_dir():
             out.append(p)
+            continue
+        found = []
+        for folder, dirs, files in os.walk(p):
+            dirs[:] = [d for d in dirs if not d.startswith(".") and d not in SKIPPED_FOLDERS]
+            found += [Path(folder, f) for f in files
+                      if not f.startswith(".") and f.endswith((".yaml", ".yml")) and Path(folder, f).is_file()]
+        out.extend(sorted(found))
     return out
 
 
@@ -157,6 +192,9 @@ def _message(error: dict, model: type[Record]) -> str:
         return f"field {loc[-1]!r} is required"
     if etype == "string_pattern_mismatch":
         pattern = error.get("ctx", {}).get("pattern", "")
+        words = PATTERN_WORDS.get(pattern)
+        if words:
+            return f"{error['input']!r} is not in the right form: write {words}"
         return f"{error['input']!r} does not match the format {pattern}"
     if etype == "literal_error":
         return f"{error['input']!r} is not allowed: {error['ctx']['expected']}"
@@ -220,10 +258,12 @@ def load(root: Path, paths: Optional[Iterable[Path]] = None) -> tuple[Dataset, l
     by ``paths`` (all records when None) are targets; the other records of the repository are
     read as context, so that references resolve, and their problems are not reported.
     """
-    root = Path(root)
-    targets = expand(paths) if paths is not None else record_files(root)
-    seen = {os.path.abspath(p) for p in targets}
-    context = [p for p in record_files(root) if os.path.abspath(p) not in seen]
+    # Absolute paths, so that a file named from a subfolder and the same file found under
+    # records/ are one file to every rule.
+    root = Path(os.path.abspath(root))
+    targets = [Path(os.path.abspath(p)) for p in (expand(paths) if paths is not None else record_files(root))]
+    seen = set(targets)
+    context = [p for p in record_files(root) if p not in seen]
     loaded = [load_file(p, root) for p in targets]
     context_loaded = [load_file(p, root) for p in context]
     for item in context_loaded:

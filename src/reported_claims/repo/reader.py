@@ -20,6 +20,7 @@ from typing import Any, Optional
 
 import yaml
 
+from reported_claims.model.types import shorten
 from reported_claims.problems import Problem
 
 try:
@@ -256,6 +257,8 @@ def parse(text: str, shown: str) -> Document:
             what = f"{what} ({exc.context} at line {cm.line + 1}, column {cm.column + 1})"
         if "\t" in text and "tab" in what.lower() or "found character '\\t'" in what:
             what += " (use spaces, not tabs, to indent)"
+        elif "mapping values are not allowed" in what:
+            what += f" ({_quoting_hint(text, mk.line if mk else None)})"
         doc.problems.append(
             Problem(shown, (mk.line + 1) if mk else 1, (mk.column + 1) if mk else 1, "yaml-syntax", "", what)
         )
@@ -285,6 +288,18 @@ def parse(text: str, shown: str) -> Document:
     else:
         doc.data = _plain(root)
     return doc
+
+
+def _quoting_hint(text: str, line: Optional[int]) -> str:
+    """How to write the value of the line libyaml stopped at, which holds a second ": "."""
+    hint = 'a value containing ": " must be quoted'
+    lines = text.splitlines()
+    if line is None or line >= len(lines) or ": " not in lines[line]:
+        return f'{hint}: key: "…"'
+    key, _, value = lines[line].strip().removeprefix("- ").partition(": ")
+    value = shorten(value.strip(), 40)
+    quoted = f'"{value}"' if '"' not in value and "\\" not in value else "'" + value.replace("'", "''") + "'"
+    return f"{hint}: {key}: {quoted}"
 
 
 class _Container:

@@ -1,0 +1,66 @@
+"""What the commands share: the repository option, and how problems and paths are printed."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Iterable
+
+import click
+
+from reported_claims.problems import Problem
+
+
+def _root(ctx, param, value):
+    from reported_claims.repo.load import find_root  # on use: loading the models takes a while
+
+    return find_root(value)
+
+
+def repo_option(f):
+    """``--repo DIR``: the repository; by default the nearest folder holding records/ from here up."""
+    return click.option(
+        "--repo",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        callback=_root,
+        help="The repository (the folder holding records/).  [default: the nearest one from the "
+             "current folder up]",
+    )(f)
+
+
+# The words check-quotes marks as differing: the source's [-...-] and the quote's {+...+}.
+_REMOVED = re.compile(r"\[-.*?-\]")
+_ADDED = re.compile(r"\{\+.*?\+\}")
+
+
+def _coloured(text: str) -> str:
+    """Differences in red and green; click drops the colours when output is not a terminal."""
+    text = _REMOVED.sub(lambda m: click.style(m.group(), fg="red"), text)
+    return _ADDED.sub(lambda m: click.style(m.group(), fg="green"), text)
+
+
+def print_problems(problems: Iterable[Problem]) -> None:
+    """Each problem as ``file:line:col: where: what [code]``; on GitHub Actions also as an annotation."""
+    github = os.environ.get("GITHUB_ACTIONS") == "true"
+    for p in problems:
+        line = p.format()
+        click.echo(_coloured(line) if p.code == "quote-not-found" else line)
+        if github:
+            click.echo(p.github())
+
+
+def shown(path: Path) -> str:
+    """A path to print for the user to open: relative to the current folder when under it."""
+    here = Path.cwd()
+    absolute = Path(os.path.abspath(path))
+    if absolute.is_relative_to(here):
+        return absolute.relative_to(here).as_posix()
+    return absolute.as_posix()
+
+
+def nothing_to_do(message: str) -> None:
+    """Stop with exit 1: a command with nothing to work on says so rather than succeed."""
+    click.echo(f"reported-claims: {message}", err=True)
+    raise click.exceptions.Exit(1)

@@ -1,0 +1,201 @@
+"""Commands on the data package: build, diff, release, export."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Optional
+
+import click
+
+from reported_claims.cli.options import nothing_to_do, print_problems, repo_option
+from reported_claims.package import DATA, DESCRIPTOR
+
+
+def _generated() -> tuple[str, ...]:
+    """What a build writes, and the pull-request workflow wants committed as the build leaves it."""
+    from reported_claims.package.schemas import SCHEMA_DIR
+
+    return DESCRIPTOR, DATA, SCHEMA_DIR
+
+
+def _hashes(root: Path) -> dict[str, str]:
+    """SHA-256 of every generated file, by its path relative to ``root``."""
+    out = {}
+    for name in _generated():
+        top = root / name
+        for path in [top] if top.is_file() else sorted(p for p in top.rglob("*") if p.is_file()):
+            out[path.relative_to(root).as_posix()] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return out
+
+
+def _uncommitted(root: Path) -> Optional[list[str]]:
+    """The generated files that differ from the last commit, or None outside a git work tree."""
+    try:
+        prefix = subprocess.run(["git", "rev-parse", "--show-prefix"], cwd=root, capture_output=True,
+                                text=True, timeout=30)
+        status = subprocess.run(["git", "status", "--porcelain=v1", "-z", "--no-renames",
+                                 "--untracked-files=all", "--", *_generated()],
+                                cwd=root, capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if prefix.returncode or status.returncode:
+        return None
+    # Each entry is "XY PATH", the path relative to the top of the work tree.
+    return sorted(entry[3:].removeprefix(prefix.stdout.strip()) for entry in status.stdout.split("\0") if entry)
+
+
+@click.command()
+@repo_option
+@click.option("--wait", type=click.FloatRange(min=0), default=60, show_default=True,
+              help="Seconds to wait for another build of the repository to finish.")
+def build(repo, wait):
+    """Validate, then regenerate the schemas and build the data package.
+
+    Writes datapackage.json and data/ (CSV and JSON) after the Frictionless validator
+    has passed them; on any failure the previous package is left as it was. Then lists the
+    generated files that changed: commit them with your records (CI rebuilds and compares).
+
+    \b
+    Example:
+        reported-claims build
+        SOURCE_DATE_EPOCH=1712900000 reported-claims build --repo path/to/repo
+    """
+    from reported_claims.package.build import FAULT_ENV, fault_hook
+    from reported_claims.package.build import build as run_build
+    from reported_claims.check.validate import validate as run
+
+    result = run(repo, generated=False)
+    print_problems(result.problems)
+    if result.errors:
+        click.echo(f"{len(result.errors)} error(s): nothing was written", err=True)
+        sys.exit(1)
+    if not result.dataset.count:
+        nothing_to_do("no record to build under records/: nothing was written")
+    before = _hashes(repo)
+    # The fault hook is a debugging aid for the build's own tests: the one place its variable is read.
+    built = run_build(repo, result.dataset, fault=fault_hook(os.environ.get(FAULT_ENV)), wait=wait,
+                      notify=lambda message: click.echo(message, err=True))
+    for rel in built.schemas_written:
+        click.echo(f"wrote {rel}")
+    click.echo(f"built datapackage.json: {built.resources} resources in data/")
+    after = _hashes(repo)
+    changed = _uncommitted(repo)
+    if changed is None:  # not under git: what this build changed
+        changed = sorted(p for p in before.keys() | after.keys() if before.get(p) != after.get(p))
+    if changed:
+        click.echo(f"changed: {', '.join(changed)} — commit these with your records")
+
+
+@click.command()
+@click.argument("old", type=click.Path(exists=True, path_type=Path))
+@click.argument("new", type=click.Path(exists=True, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the diff as JSON.")
+def diff(old, new, as_json):
+    """Compare two built data packages and say which version bump the changes need.
+
+    OLD and NEW are folders holding datapackage.json, or release zip archives. The last
+    line of the report is the bump alone: major, minor, patch or none. Exits 3 when an id
+    of OLD is missing from NEW (ids are never deleted: withdraw the record instead).
+
+    \b
+    Example:
+        reported-claims diff reported-claims-1.0.0.zip .
+    """
+    import json
+
+    from reported_claims.package import diff as differ
+
+    result = differ.diff(differ.read_package(old), differ.read_package(new))
+    if as_json:
+        click.echo(json.dumps(result.as_json(), indent=2, sort_keys=True, ensure_ascii=False))
+    else:
+        click.echo(differ.format_report(result))
+    if result.missing:
+        click.echo(
+            "error: ids in OLD are missing from NEW: " + ", ".join(result.missing)
+            + " (ids are never deleted: restore the records and withdraw them)",
+            err=True,
+        )
+        sys.exit(3)
+
+
+@click.command()
+@click.option("--version", "version", help="The new data version, X.Y.Z.")
+@click.option(
+    "--previous",
+    type=click.Path(exists=True, path_type=Path),
+    help="The previous release: a package folder or zip. Default: the package at the latest v* tag.",
+)
+@click.option("--dist-only", is_flag=True, help="Only write dist/ for the current version (the tag workflow).")
+@repo_option
+def release(version, previous, dist_only, repo):
+    """Cut a release: check the version against the changes, stamp it, write dist/.
+
+    Refuses a version that is not greater than the previous release, or a smaller bump than
+    the changes need (see `reported-claims diff`). Writes src/reported_claims/_version.py,
+    datapackage.json, the CHANGELOG.md entry, and dist/reported-claims-X.Y.Z.zip, the same
+    tables as reported-claims-X.Y.Z.db (SQLite) and, with pyarrow installed,
+    reported-claims-X.Y.Z-parquet.zip, with dist/SHA256SUMS.
+
+    \b
+    Example:
+        reported-claims release --version 1.1.0
+        reported-claims release --dist-only
+    """
+    from reported_claims.package import release as rel
+
+    if dist_only:
+        for path in rel.write_dist(repo, version):
+            click.echo(f"wrote {path}")
+        return
+    if not version:
+        raise click.UsageError("give --version X.Y.Z (or --dist-only)")
+    done = rel.release(repo, version, previous)
+    since = f"{done.diff.bump} changes since {done.previous}" if done.diff else "first release"
+    click.echo(f"released {done.version} ({since})")
+    for path in done.written:
+        click.echo(f"wrote {path}")
+
+
+def _package_folder(ctx, param, value: Optional[Path]) -> Path:
+    """The repository when there is one (given, or found from here up), else the current folder."""
+    from reported_claims.repo.load import NotARepository, find_root
+
+    if value is not None:
+        return value
+    try:
+        return find_root()
+    except NotARepository:
+        return Path(".")
+
+
+@click.command()
+@click.argument("fmt", metavar="FORMAT", type=click.Choice(["parquet", "sqlite"]))
+@click.option("--out", type=click.Path(path_type=Path),
+              help="Where to write: a folder for parquet [default: reported-claims-parquet], "
+                   "a file for sqlite [default: reported-claims.db].")
+@click.option("--package", type=click.Path(file_okay=False, path_type=Path),
+              help="A built package folder (datapackage.json and data/). Default: the repository's.")
+@click.option("--repo", type=click.Path(file_okay=False, path_type=Path), default=None, callback=_package_folder,
+              help="The repository whose package to export.  [default: the nearest one from the current "
+                   "folder up, else the current folder]")
+def export(fmt, out, package, repo):
+    """Write the data package's tables as Parquet files or an SQLite database.
+
+    parquet (needs the `parquet` extra: pyarrow) writes OUT/<table>.parquet for every CSV
+    table and OUT/datapackage.json describing them. sqlite writes one database with typed
+    columns, primary and foreign keys, and Datasette's metadata.json beside it.
+
+    \b
+    Example:
+        reported-claims export sqlite && datasette reported-claims.db --metadata metadata.json
+        reported-claims export parquet --out parquet
+    """
+    from reported_claims.package.export import export as run
+
+    for path in run(fmt, package if package is not None else repo, out):
+        click.echo(f"wrote {path}")

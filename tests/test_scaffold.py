@@ -37,9 +37,12 @@ def test_new_claim_has_a_fresh_id_schema_line_and_flagged_placeholders(repo_copy
     assert {p["file"] for p in found} == {rel}
     assert {p["code"] for p in found} == {"placeholder"}
     assert {p["loc"] for p in found} == {
-        "statement", "topic", "claimants[0].entity", "claimants[0].attribution",
+        "statement", "act", "topic", "claimants[0].entity", "claimants[0].attribution",
         "entities[0].entity", "entities[0].role", "reports[0].source", "reports[0].quote",
+        "reports[0].claimant", "reports[0].attribution", "reports[0].attribution_mode",
+        "reports[0].attributed_to", "reports[0].fit",
     }
+    assert len(found) == 14  # each once, though both the reader and the model see a choice left open
     by_loc = {p["loc"]: p for p in found}
     assert "records/vocabularies/topics.yaml" in by_loc["topic"]["msg"]
     assert "military-supply" in by_loc["topic"]["msg"]  # lists the terms to choose from
@@ -53,16 +56,23 @@ def test_filled_in_scaffold_validates(repo_copy):
     path = new(repo_copy, "claim", "--slug", "filled")
     text = path.read_text()
     for old, value in [
-        ("statement: TODO the claim in one neutral sentence, attributing nothing and judging nothing",
-         "statement: Chinese banks have cut back payments from Russian customers."),
+        ("statement: TODO the claim in one neutral sentence, saying no more than the quotes",
+         "statement: Chinese companies and firms that support Russia's war could face sanctions from the U.S."),
+        ("act: todo", "act: warns"),
         ("topic: todo", "topic: sanctions-warning"),
         ("entity: ent-todo\n    attribution: todo", "entity: ent-janet-yellen\n    attribution: named-person"),
         ("entity: ent-todo\n    role: todo", "entity: ent-china\n    role: subject"),
         ("source: src-todo", "source: src-us-reportedly-warns-missile-drone-parts"),
+        ("claimant: ent-todo\n    attribution: todo\n    attribution_mode: todo",
+         "claimant: ent-janet-yellen\n    attribution: named-person\n    attribution_mode: explicit"),
+        ("fit: todo", "fit: exact"),
     ]:
         assert old in text
         text = text.replace(old, value)
-    text = re.sub(r"quote: TODO.*", "quote: Chinese companies and firms that support Russia’s war", text)
+    text = re.sub(r"quote: TODO.*", "quote: Chinese companies and firms that support Russia’s war could face "
+                  "sanctions from the U.S., with Treasury Secretary Janet Yellen warning in a press conference",
+                  text)
+    text = re.sub(r"attributed_to: TODO.*", "attributed_to: Treasury Secretary Janet Yellen", text)
     path.write_text(text)
     done = run_cli("validate", str(path), "--repo", str(repo_copy))
     assert done.returncode == 0, done.stdout.decode()
@@ -88,6 +98,6 @@ def test_new_source_and_entity_are_flagged_until_filled_in(repo_copy):
     done = run_cli("validate", str(source), str(entity), "--repo", str(repo_copy))
     assert done.returncode == 1
     found = {(p["file"].split("/")[1], p["loc"]) for p in problems(done.stdout) if p["code"] == "placeholder"}
-    assert found == {("sources", "kind"), ("sources", "title"), ("sources", "publisher"),
+    assert found == {("sources", "kind"), ("sources", "title"), ("sources", "publisher"), ("sources", "seen"),
                      ("entities", "name"), ("entities", "kind")}
     assert {p["code"] for p in problems(done.stdout)} == {"placeholder"}

@@ -9,18 +9,15 @@ adding an article must account for all of it: no more and no less than the artic
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Optional
 
-from reported_claims.check.quotes import ARCHIVE, fold, parts
+from reported_claims.check.quotes import ARCHIVE, fold, parts, read_archive
 from reported_claims.check.sentences import Sentence, sentences
 from reported_claims.problems import Problem, relpath
 from reported_claims.repo.load import Dataset
 
-MAX_TEXT_BYTES = 4 * 1024 * 1024
-"""Largest archived text read; a news article is a few tens of kilobytes."""
 MIN_OVERLAP = 12
 """Characters a quote must share with a sentence to account for it (all of a shorter sentence)."""
 SHOWN = 100
@@ -57,13 +54,9 @@ class Article:
 
 
 def read_text(path: Path) -> Optional[str]:
-    """An archived text, refusing anything but a regular file of bounded size; None if unreadable."""
+    """An archived text through the quote checker's bounded reader; None when absent or refused."""
     try:
-        if not path.is_file() or path.is_symlink() or os.path.getsize(path) > MAX_TEXT_BYTES:
-            return None
-        with open(path, "rb") as f:
-            data = f.read(MAX_TEXT_BYTES + 1)
-        return data.decode("utf-8") if len(data) <= MAX_TEXT_BYTES else None
+        return read_archive(path).decode("utf-8")
     except (OSError, UnicodeDecodeError):
         return None
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import os
 import re
+import stat
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -125,13 +127,36 @@ class Report:
         return [p for p in self.problems if p.severity == "error"]
 
 
+MAX_TEXT_BYTES = 4 * 1024 * 1024
+"""Largest archived text read; a news article is a few tens of kilobytes."""
+
+
+def read_archive(path: Path) -> bytes:
+    """An archived text's bytes: a regular file (never a link, a FIFO or a device) of bounded size.
+
+    Raises ``FileNotFoundError`` when there is none and ``OSError`` naming why it is refused.
+    """
+    st = os.lstat(path)
+    if stat.S_ISLNK(st.st_mode):
+        raise OSError(0, "it is a symbolic link; archive the text itself")
+    if not stat.S_ISREG(st.st_mode):
+        raise OSError(0, "it is not a regular file")
+    if st.st_size > MAX_TEXT_BYTES:
+        raise OSError(0, f"it has {st.st_size} bytes, more than the {MAX_TEXT_BYTES} an archived text may have")
+    with open(path, "rb") as f:
+        data = f.read(MAX_TEXT_BYTES + 1)
+    if len(data) > MAX_TEXT_BYTES:
+        raise OSError(0, f"it has more than the {MAX_TEXT_BYTES} bytes an archived text may have")
+    return data
+
+
 def _archived(dataset: Dataset, sid: str, archive: Path, out: Report) -> Optional[str]:
     """The folded archived text of a source, with hash and missing-file problems noted."""
     source, doc = dataset.sources[sid], dataset.files[sid].doc
     path = archive / f"{sid}.txt"
     shown = relpath(path, dataset.root)
     try:
-        data = path.read_bytes()
+        data = read_archive(path)
     except FileNotFoundError:
         out.problems.append(doc.problem(
             "archive-missing", ("id",),
@@ -169,6 +194,13 @@ def check_quotes(root: Path, archive: Optional[Path] = None) -> Report:
                              "(<source-id>.txt), or leave it out for the repository's archive/")
     archive = Path(archive) if archive is not None else root / ARCHIVE
     dataset, _ = load(root)
+    return check_dataset(dataset, archive)
+
+
+def check_dataset(dataset: Dataset, archive: Optional[Path] = None) -> Report:
+    """Check the quotes of the dataset's claims against the archived texts (``archive/`` of its root)."""
+    root = dataset.root
+    archive = Path(archive) if archive is not None else root / ARCHIVE
     out = Report()
     texts: dict[str, Optional[str]] = {}
     for claim in sorted(dataset.claims.values(), key=lambda c: c.id):

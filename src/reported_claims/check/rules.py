@@ -19,7 +19,10 @@ def check(dataset: Dataset, files: list[Loaded]) -> list[Problem]:
         if item.record is None or not item.target:
             continue
         problems += _record_rules(dataset, item)
-    problems += [p for item in files if item.target for p in placeholders(dataset, item)]
+    for item in files:
+        if item.target:  # a choice the model already reported as a placeholder is not repeated
+            told = {(p.line, p.col) for p in item.doc.problems if p.code == "placeholder"}
+            problems += [p for p in placeholders(dataset, item) if (p.line, p.col) not in told]
     problems += _lineage(dataset)
     problems += _loops(dataset)
     problems += near_duplicates(dataset, files)

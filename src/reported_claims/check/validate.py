@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import Callable, Iterable, Optional
 
 from reported_claims.check import rules
 from reported_claims.check.coverage import coverage
-from reported_claims.package import schemas
+from reported_claims.check.quotes import ARCHIVE, check_dataset
 from reported_claims.problems import Problem
 from reported_claims.repo.load import Dataset, Loaded, load
 
@@ -35,22 +35,29 @@ class Result:
 
 
 def validate(
-    root: Path, paths: Optional[Iterable[Path]] = None, *, strict: bool = False, generated: bool = True
+    root: Path, paths: Optional[Iterable[Path]] = None, *, strict: bool = False,
+    generated: Optional[Callable[[Path], list[Problem]]] = None,
 ) -> Result:
     """Validate the records under ``root`` (or only ``paths``, with the rest as context).
 
-    Every sentence of each archived text must be accounted for (``check.coverage``): for the
-    whole repository, or for the sources among ``paths``. ``strict`` turns warnings into errors; ``generated`` also checks that the committed
-    generated files under ``schema/`` are current (only when validating the whole repository).
+    Whenever the archived texts exist, every quote must stand in its source's text
+    (``check.quotes``) and every sentence of each text must be accounted for
+    (``check.coverage``): a pull request cannot pass validation with a quote its article does
+    not print. ``strict`` turns warnings into errors. ``generated``, for the whole repository,
+    is a check of the committed generated files (the package layer's ``schemas.stale``).
     """
-    dataset, files = load(Path(root), paths)
+    root = Path(root)
+    dataset, files = load(root, paths)
     problems = [p for f in files if f.target for p in f.doc.problems]
     problems += rules.check(dataset, files)
     targets = {f.record.id for f in files if f.target and f.record is not None}
     ledgers = None if paths is None else [sid for sid in dataset.sources if sid in targets]
     problems += [p for article in coverage(dataset, only=ledgers) for p in article.problems]
-    if generated and paths is None and (Path(root) / schemas.SCHEMA_DIR).is_dir():
-        problems += schemas.stale(Path(root))
+    if (root / ARCHIVE).is_dir():
+        shown = {f.shown for f in files if f.target}
+        problems += [p for p in check_dataset(dataset).problems if paths is None or p.path in shown]
+    if generated is not None and paths is None:
+        problems += generated(root)
     if strict:
         problems = [Problem(p.path, p.line, p.col, p.code, p.location, p.message) for p in problems]
     return Result(dataset, files, sorted(set(problems)))

@@ -83,6 +83,6 @@ def main():
     """
 
 
-for command in (records.validate, records.codes, records.new, records.fmt, records.check_quotes,
+for command in (records.validate, records.codes, records.new, records.fmt, records.check_quotes, records.coverage,
                 package.build, package.diff, package.release, package.export):
     main.add_command(command)

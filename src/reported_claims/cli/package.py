@@ -68,7 +68,7 @@ def build(repo, wait):
     from reported_claims.package.build import build as run_build
     from reported_claims.check.validate import validate as run
 
-    result = run(repo, generated=False)
+    result = run(repo)
     print_problems(result.problems)
     if result.errors:
         click.echo(f"{len(result.errors)} error(s): nothing was written", err=True)

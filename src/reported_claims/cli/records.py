@@ -28,8 +28,10 @@ def validate(paths, repo, strict):
         reported-claims validate records/claims/clm-china-share-russian-microelectronics-2023.yaml
     """
     from reported_claims.check.validate import validate as run
+    from reported_claims.package.schemas import SCHEMA_DIR, stale
 
-    result = run(repo, list(paths) if paths else None, strict=strict)
+    has_schemas = (repo / SCHEMA_DIR).is_dir()
+    result = run(repo, list(paths) if paths else None, strict=strict, generated=stale if has_schemas else None)
     print_problems(result.problems)
     targets = [f for f in result.files if f.target]
     if not targets and not result.problems:
@@ -148,3 +150,48 @@ def check_quotes(archive, repo):
         nothing_to_do(f"{summary}: no claim quotes a source whose text is archived")
     warnings = len(report.problems)
     click.echo(summary + (f", {warnings} warning(s)" if warnings else ": all found"))
+
+
+@click.command()
+@click.argument("sources", nargs=-1, metavar="[SOURCE]...")
+@click.option("--all", "show_all", is_flag=True, help="List every sentence, not only the ones unaccounted for.")
+@repo_option
+def coverage(sources, show_all, repo):
+    """The ledger of each archived text: every sentence quoted by a report or listed as not recorded.
+
+    For each source whose text is under archive/, prints how many sentences reports quote,
+    how many its `not_recorded` lists (by reason), and each sentence that is neither, at its
+    line of the archived text. Exits 1 when a sentence is unaccounted for (`validate` fails
+    on it too). With --all, lists every sentence and what accounts for it.
+
+    \b
+    Example:
+        reported-claims coverage
+        reported-claims coverage src-icaro-china-support-raises-concerns --all
+    """
+    from collections import Counter
+
+    from reported_claims.check.coverage import coverage as ledger
+    from reported_claims.repo.load import load
+
+    dataset, _ = load(repo)
+    unknown = [s for s in sources if s not in dataset.sources]
+    if unknown:
+        raise click.ClickException(f"no source {', '.join(unknown)} under records/sources/")
+    articles = ledger(dataset, only=sources or None)
+    if not articles:
+        nothing_to_do("no source with an archived text under archive/")
+    for article in articles:
+        quoted = sum(1 for x in article.lines if x.quoted_by)
+        reasons = Counter(x.reason for x in article.lines if not x.quoted_by and x.reason)
+        listed = ", ".join(f"{n} {r}" for r, n in sorted(reasons.items()))
+        click.echo(f"{article.source} ({article.path}): {len(article.lines)} sentence(s), {quoted} quoted, "
+                   f"{sum(reasons.values())} not recorded ({listed or 'none'}), "
+                   f"{len(article.unaccounted)} unaccounted")
+        if show_all:
+            for x in article.lines:
+                what = ", ".join(x.quoted_by) if x.quoted_by else (f"not recorded: {x.reason}" if x.reason else "UNACCOUNTED")
+                click.echo(f"  {x.sentence.line}:{x.sentence.col}: [{what}] {x.sentence.text}")
+        print_problems(article.problems)
+    if any(a.problems for a in articles):
+        sys.exit(1)

@@ -18,6 +18,7 @@ from reported_claims.model.types import (
     Line,
     PartialDate,
     PastDate,
+    PLACEHOLDER_TERM,
     Period,
     SourceId,
     Term,
@@ -50,6 +51,8 @@ def _flag(value: object) -> bool:
         return value
     if value in ("true", "false"):
         return value == "true"
+    if value == PLACEHOLDER_TERM:
+        raise PydanticCustomError("placeholder", "placeholder not filled in: write true or false")
     raise PydanticCustomError("invalid-type", "{value} is not a boolean: write true or false", {"value": repr(value)})
 
 

@@ -77,6 +77,8 @@ CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
 # A cell starting with one of these is run as a formula by spreadsheets (CSV injection).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 PLACEHOLDER = "TODO"
+PLACEHOLDER_TERM = "todo"
+"""What `reported-claims new` writes where a term, an id's slug or a choice is to be filled in."""
 
 
 def shorten(text: str, width: int) -> str:

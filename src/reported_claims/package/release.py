@@ -156,7 +156,7 @@ def rebuild(repo: Path, version: str) -> None:
     from reported_claims.package import build as builder
     from reported_claims.check.validate import validate
 
-    result = validate(repo, generated=False)
+    result = validate(repo)
     if result.errors:
         raise ReleaseError(
             f"{len(result.errors)} record error(s): run `reported-claims validate` and fix them first"

@@ -18,7 +18,7 @@ from reported_claims.errors import ReportedClaimsError
 from reported_claims.repo import reader
 from reported_claims.problems import CODES, Problem, relpath
 from reported_claims.model.kinds import FOLDERS, ID_PREFIX, MODELS
-from reported_claims.model.types import PATTERN_WORDS
+from reported_claims.model.types import PATTERN_WORDS, PLACEHOLDER_TERM
 from reported_claims.model.records import Claim, Entity, Record, Source, Vocabulary, field_model
 
 RECORDS = "records"
@@ -165,11 +165,20 @@ _FIELD_OF_CODE = {
     "unknown-quantity": "reports",
     "share-over-100": "value",
     "missing-share-of": "unit",
+    "missing-compared-to": "unit",
+    "seen-mismatch": "seen",
+    "attribution-not-in-quote": "attributed_to",
+    "missing-attribution-context": "attribution_mode",
+    "attribution-mismatch": "attribution_mode",
+    "modality-mismatch": "modality",
+    "modality-not-in-quote": "modality_text",
 }
 
 
 def _code(error: dict) -> str:
     etype = error["type"]
+    if etype == "literal_error" and error.get("input") == PLACEHOLDER_TERM:
+        return "placeholder"  # a choice `reported-claims new` left to fill in
     if etype in _PYDANTIC_CODES:
         return _PYDANTIC_CODES[etype]
     if "-" in etype or etype in CODES:  # one of ours (`placeholder` has no hyphen)
@@ -197,6 +206,8 @@ def _message(error: dict, model: type[Record]) -> str:
             return f"{error['input']!r} is not in the right form: write {words}"
         return f"{error['input']!r} does not match the format {pattern}"
     if etype == "literal_error":
+        if error.get("input") == PLACEHOLDER_TERM:
+            return f"placeholder not filled in: choose one of {error['ctx']['expected']}"
         return f"{error['input']!r} is not allowed: {error['ctx']['expected']}"
     return error["msg"][0].lower() + error["msg"][1:] if error["msg"] else etype
 

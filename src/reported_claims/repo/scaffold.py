@@ -14,18 +14,18 @@ from pathlib import Path
 from typing import Optional
 
 from reported_claims.problems import Problem
-from reported_claims.model.types import ID_MAX, PLACEHOLDER
-from reported_claims.model.kinds import ID_PREFIX
+from reported_claims.model.graph import vocabulary_of
+from reported_claims.model.types import ID_MAX, PLACEHOLDER, PLACEHOLDER_TERM
+from reported_claims.model.kinds import ID_PREFIX, MODELS
+from reported_claims.model.kinds import kind as kind_of
 from reported_claims.repo.load import RECORDS, Dataset, Loaded
 
-FOLDER = {"claim": "claims", "source": "sources", "entity": "entities"}
 SUFFIX_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"  # no l, o, 0, 1: easy to read and type
 SUFFIX_LENGTH = 6  # 32**6, about a billion: collisions between branches are not a concern
 SLUG_WORDS_MAX = 8
 
 # Values of the scaffold's reference and vocabulary fields. They match the formats, so that the
 # only complaint is the placeholder one, from rules.placeholder_problem.
-PLACEHOLDER_TERM = "todo"
 PLACEHOLDER_IDS = {prefix + "todo" for prefix in ID_PREFIX.values()}
 
 
@@ -34,13 +34,6 @@ def is_placeholder(value: str) -> bool:
     return value == PLACEHOLDER_TERM or value in PLACEHOLDER_IDS
 
 
-# The vocabulary of each field that takes a term, by record kind.
-VOCABULARY_OF = {
-    "claim": {"topic": "topics", "items": "items", "attribution": "attribution-kinds", "role": "roles",
-              "status": "statuses"},
-    "source": {"kind": "source-kinds"},
-    "entity": {"kind": "entity-kinds"},
-}
 KIND_OF_PREFIX = {prefix: kind for kind, prefix in ID_PREFIX.items()}
 
 
@@ -68,9 +61,9 @@ def _fill_in(dataset: Dataset, kind: Optional[str], loc: tuple, value: str) -> s
         target = KIND_OF_PREFIX[value[: value.index("-") + 1]]
         article = "an" if target == "entity" else "a"
         return (f"placeholder not filled in: replace {value} with the id of {article} {target} "
-                f"under records/{FOLDER[target]}/ (or create one with `reported-claims new {target}`)")
+                f"under {kind_of(target).folder}/ (or create one with `reported-claims new {target}`)")
     field = next((p for p in reversed(loc) if isinstance(p, str)), "")
-    vocab = VOCABULARY_OF.get(kind or "", {}).get(field)
+    vocab = vocabulary_of(MODELS[kind], loc) if kind in MODELS else None
     if vocab is None:
         return "placeholder not filled in: replace todo with a value"
     terms = ", ".join(sorted(t for t, v in dataset.terms(vocab).items() if not v.deprecated))
@@ -103,7 +96,8 @@ def _existing_ids(root: Path) -> set[str]:
 def _claim(rid: str) -> str:
     return f"""\
 id: {rid}
-statement: {PLACEHOLDER} the claim in one neutral sentence, attributing nothing and judging nothing
+statement: {PLACEHOLDER} the claim in one neutral sentence, saying no more than the quotes
+act: todo
 topic: todo
 claimants:
   - entity: ent-todo
@@ -114,7 +108,14 @@ entities:
 reports:
   - source: src-todo
     quote: {PLACEHOLDER} the passage copied exactly from the source; write ' ... ' where you leave words out
-# Optional: items, period (2024-04), quantities, links, notes. See CONTRIBUTING.md.
+    claimant: ent-todo
+    attribution: todo
+    attribution_mode: todo
+    attributed_to: {PLACEHOLDER} the words of the quote that say who claims it (remove for mode none)
+    fit: todo
+# Optional: items, made (2024-04-12), period (2024-04), quantities, links, notes; per report
+# attribution_context (mode implied), act, modality and modality_text, derived_from, figures,
+# terms, note. See CONTRIBUTING.md.
 """
 
 
@@ -124,8 +125,10 @@ id: {rid}
 kind: todo
 title: {PLACEHOLDER} the title as published, or a descriptive title in [brackets]
 publisher: ent-todo
-# Optional: url, published (2024-04-12), authors, language (en), derived_from, attributes_to,
-# text_sha256 (of archive/{rid}.txt), notes. See CONTRIBUTING.md.
+seen: todo
+# Optional: url, published (2024-04-12), retrieved, authors, language (en), derived_from,
+# attributes_to, text_sha256 (of archive/{rid}.txt) and not_recorded (its ledger), notes.
+# See CONTRIBUTING.md.
 """
 
 
@@ -148,7 +151,7 @@ def schema_line(kind: str) -> str:
 
 def new(root: Path, kind: str, slug: Optional[str] = None) -> Path:
     """Create a record of ``kind`` with a fresh id under ``root/records``; return its path."""
-    folder = Path(root) / RECORDS / FOLDER[kind]
+    folder = Path(root) / kind_of(kind).folder
     folder.mkdir(parents=True, exist_ok=True)
     taken = _existing_ids(Path(root))
     while True:

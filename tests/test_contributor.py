@@ -115,7 +115,7 @@ def test_worked_example_from_a_subfolder_to_a_tree_the_workflow_accepts(clone):
     statement = next(p["msg"] for p in found if p["loc"] == "statement")
     shown = statement.removeprefix("placeholder not filled in: ")
     assert shown.endswith("…") and len(shown) <= 60
-    assert f"{shown[:-1]} " in "TODO the claim in one neutral sentence, attributing nothing and judging nothing"
+    assert f"{shown[:-1]} " in "TODO the claim in one neutral sentence, saying no more than the quotes"
 
     # 3. Fill it in, making each common mistake once on the way.
     filled = EXAMPLE.replace(EXAMPLE_ID, rid)
@@ -140,12 +140,13 @@ def test_worked_example_from_a_subfolder_to_a_tree_the_workflow_accepts(clone):
         assert int(problem["line"]) == line
         assert guide in CONTRIBUTING and f"[{code}]" in CONTRIBUTING
 
-    # A quote with words changed validates, and check-quotes marks the words that differ.
+    # A quote with words changed fails validation as it fails check-quotes, with the words that differ marked.
     path.write_text(filled.replace("to cease sales to Russia", "to stop selling to Russia"), encoding="utf-8")
-    assert run_cli("validate", name, cwd=claims, env=env).returncode == 0
-    problem = only_problem(run_cli("check-quotes", cwd=claims, env=env), "quote-not-found")
-    assert problem["path"] == rel and problem["loc"] == "reports[0].quote"
-    assert "[-cease sales-]{+stop selling+}" in problem["msg"]
+    for command in ("validate", "check-quotes"):
+        problem = only_problem(run_cli(command, *([name] if command == "validate" else []), cwd=claims, env=env),
+                               "quote-not-found")
+        assert problem["path"] == rel and problem["loc"] == "reports[0].quote"
+        assert "[-cease sales-]{+stop selling+}" in problem["msg"]
     assert "[-cease sales-]{+stop selling+}" in CONTRIBUTING
 
     # 4-6. The fix validates, is canonical, and its quote stands.

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_download import (
     DATA_FILES, GOOD_FILES, TOP, VERSION, ZIP_NAME, Server, assert_good_copy, cache_entries,
-    descriptor, make_zip,
+    make_zip,
 )
 
 from reported_claims.client import fetch as dl

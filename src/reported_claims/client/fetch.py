@@ -23,19 +23,19 @@ This module imports only the standard library, ``platformdirs`` and the package'
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import http.client
 import json
+import math
 import os
 import re
 import shutil
-import math
 import socket
 import stat
 import struct
 import tempfile
 import threading
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -153,12 +153,10 @@ def _download(version: str, base: str, root: Path, dest: Path, timeout: float) -
     archive: Path | None = None
     staging: Path | None = None
     try:
-        try:
+        with _writing_into(root):
             fd, name = tempfile.mkstemp(dir=root, prefix=_TMP_PREFIX, suffix=".zip")
-        except OSError as exc:
-            raise DownloadError(f"cannot write into the cache folder {root}: {exc}") from exc
         archive = Path(name)
-        with os.fdopen(fd, "wb") as out:
+        with _writing_into(root), os.fdopen(fd, "wb") as out:
             actual = _fetch_to_file(zip_url, out, timeout=timeout, limit=MAX_DOWNLOAD_BYTES)
         if actual != expected:
             raise DownloadError(
@@ -167,18 +165,14 @@ def _download(version: str, base: str, root: Path, dest: Path, timeout: float) -
                 f"altered; nothing was cached. Try again, and report it if it persists."
             )
 
-        try:
+        with _writing_into(root):
             staging = Path(tempfile.mkdtemp(dir=root, prefix=_TMP_PREFIX))
-        except OSError as exc:
-            raise DownloadError(f"cannot write into the cache folder {root}: {exc}") from exc
         _extract(archive, staging, top=f"reported-claims-{version}", url=zip_url)
         descriptor_sha256 = _verify_package(staging, zip_url)
         marker = {"version": version, "url": zip_url, "sha256": actual,
                   "datapackage_sha256": descriptor_sha256}
-        try:
+        with _writing_into(root):
             (staging / MARKER).write_text(json.dumps(marker) + "\n", encoding="utf-8")
-        except OSError as exc:
-            raise DownloadError(f"cannot write into the cache folder {root}: {exc}") from exc
         if _install(staging, dest):
             staging = None  # renamed into place
         return dest
@@ -733,10 +727,8 @@ def _install(staging: Path, dest: Path) -> bool:
     if _verify_cached(dest) is None:
         return False
     if dest.exists() or dest.is_symlink():
-        try:
+        with _writing_into(dest.parent):
             aside = Path(tempfile.mkdtemp(dir=dest.parent, prefix=_TMP_PREFIX))
-        except OSError as exc:
-            raise DownloadError(f"cannot write into the cache folder {dest.parent}: {exc}") from exc
         try:
             os.replace(dest, aside / "old")
         except FileNotFoundError:
@@ -754,6 +746,18 @@ def _install(staging: Path, dest: Path) -> bool:
             return False  # another process won the race: keep theirs
         raise DownloadError(f"cannot move the download into the cache at {dest}: {exc}")
     return True
+
+
+@contextlib.contextmanager
+def _writing_into(folder: Path):
+    """Turn a failure to write into the cache (full disk, permissions) into a DownloadError."""
+    try:
+        yield
+    except OSError as exc:
+        raise DownloadError(
+            f"cannot write into the cache folder {folder}: {exc}. "
+            f"Free some space, or choose another folder with cache_dir= or ${CACHE_ENV}."
+        ) from exc
 
 
 def _remove(path: Path) -> None:

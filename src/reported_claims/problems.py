@@ -85,17 +85,20 @@ class Problem:
         code = visible(self.code)
         tag = code if self.severity == "error" else f"{code}, warning"
         return (
-            f"{visible(self.path)}:{int(self.line)}:{int(self.col)}: {where}: "
+            f"{visible(self.path)}:{visible(self.line)}:{visible(self.col)}: {where}: "
             f"{visible(self.message)} [{tag}]"
         )
 
     def github(self) -> str:
         """The GitHub Actions annotation form, shown on the pull request; one line."""
         level = "error" if self.severity == "error" else "warning"
+        props = ",".join(
+            f"{name}={_github_property(visible(value))}"
+            for name, value in (("file", self.path), ("line", self.line), ("col", self.col),
+                                ("title", self.code))
+        )
         msg = _github_data(f"{visible(self.location or '(file)')}: {visible(self.message)}")
-        file = _github_property(visible(self.path))
-        title = _github_property(visible(self.code))
-        return f"::{level} file={file},line={int(self.line)},col={int(self.col)},title={title}::{msg}"
+        return f"::{level} {props}::{msg}"
 
 
 def relpath(path: os.PathLike | str, root: os.PathLike | str) -> str:

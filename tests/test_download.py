@@ -9,6 +9,7 @@ import io
 import json
 import stat
 import threading
+import time
 import zipfile
 from pathlib import Path
 
@@ -21,12 +22,27 @@ VERSION = "1.2.3"
 TOP = f"reported-claims-{VERSION}"
 ZIP_NAME = f"reported-claims-{VERSION}.zip"
 
-DATAPACKAGE = {"name": "reported-claims", "version": VERSION, "resources": []}
-GOOD_FILES = {
-    "datapackage.json": json.dumps(DATAPACKAGE).encode(),
+DATA_FILES = {
     "data/claims.csv": b"id,text\nc1,hello\n",
     "data/entities.json": b"[]\n",
 }
+
+
+def descriptor(files: dict[str, bytes]) -> dict:
+    """A datapackage.json whose resources give each file's hash and size, as a build does."""
+    return {
+        "name": "reported-claims",
+        "version": VERSION,
+        "resources": [
+            {"name": path.rsplit("/", 1)[-1].replace(".", "-"), "path": path, "bytes": len(data),
+             "hash": f"sha256:{hashlib.sha256(data).hexdigest()}"}
+            for path, data in files.items()
+        ],
+    }
+
+
+DATAPACKAGE = descriptor(DATA_FILES)
+GOOD_FILES = {"datapackage.json": json.dumps(DATAPACKAGE).encode(), **DATA_FILES}
 
 
 # --------------------------------------------------------------------------- server
@@ -38,6 +54,27 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
 
     def do_GET(self):
         self.server.requests.append(self.path)
+        slow = self.server.slow.get(self.path)
+        if slow is not None:  # a byte at a time, each well within a socket timeout
+            body, interval = slow
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            for i in range(len(body)):
+                try:
+                    self.wfile.write(body[i:i + 1])
+                    self.wfile.flush()
+                except OSError:
+                    return  # the client gave up
+                time.sleep(interval)
+            return
+        redirect = self.server.redirect.get(self.path)
+        if redirect is not None:
+            self.send_response(302)
+            self.send_header("Location", redirect)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         truncate = self.server.truncate.get(self.path)
         if truncate is not None:
             body = truncate
@@ -59,6 +96,8 @@ class Server:
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.httpd.requests = []
         self.httpd.truncate = {}
+        self.httpd.slow = {}
+        self.httpd.redirect = {}
         self.base_url = f"http://127.0.0.1:{self.httpd.server_address[1]}/releases"
         self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
         self.thread.start()
@@ -395,15 +434,16 @@ def test_incomplete_cached_copy_survives_failed_download_and_is_repaired(server,
 def test_install_keeps_copy_of_process_that_won_the_race(tmp_path):
     dest = tmp_path / VERSION
     dest.mkdir()
-    (dest / "datapackage.json").write_text('{"theirs": true}')
-    (dest / MARKER).write_text("{}")
+    theirs = b'{"theirs": true, "resources": []}'
+    (dest / "datapackage.json").write_bytes(theirs)
+    (dest / MARKER).write_text(json.dumps({"datapackage_sha256": hashlib.sha256(theirs).hexdigest()}))
     staging = tmp_path / ".tmp-ours"
     staging.mkdir()
-    (staging / "datapackage.json").write_text('{"ours": true}')
+    (staging / "datapackage.json").write_text('{"ours": true, "resources": []}')
     (staging / MARKER).write_text("{}")
 
     assert dl._install(staging, dest) is False
-    assert json.loads((dest / "datapackage.json").read_text()) == {"theirs": True}
+    assert json.loads((dest / "datapackage.json").read_text())["theirs"] is True
 
 
 def test_base_url_and_cache_from_environment(server, tmp_path, monkeypatch):

@@ -7,15 +7,63 @@ into an exit code. Each code is stable; ``CODES`` documents it (``reported-claim
 from __future__ import annotations
 
 import os
+import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
 Severity = Literal["error", "warning"]
 
+# Characters that can end a line, move the cursor, start a terminal escape sequence, reorder
+# what a reader sees or hide in plain sight: controls (C0, DEL, C1 including U+0085), format
+# characters (bidirectional overrides, zero-width), the line and paragraph separators, private
+# use, unassigned code points and lone surrogates (undecodable bytes of a file name).
+_HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp", "Co", "Cn"})
+_SHORT_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape_char(char: str) -> str:
+    if char in _SHORT_ESCAPES:
+        return _SHORT_ESCAPES[char]
+    point = ord(char)
+    if point < 0x100:
+        return f"\\x{point:02x}"
+    if point < 0x10000:
+        return f"\\u{point:04x}"
+    return f"\\U{point:08x}"
+
+
+def visible(text: object) -> str:
+    """``text`` with every character that could break or disguise a line of output escaped.
+
+    Controls, format, separator, private-use, unassigned and surrogate characters become
+    visible escapes (``\\n``, ``\\x1b``, ``\\u2028``...), so that text from a record, a
+    file name or a YAML tag printed by the tool stays on its one line and shows what it holds.
+    """
+    text = str(text)
+    if text.isprintable() and text.isascii():
+        return text
+    return "".join(
+        _escape_char(c) if unicodedata.category(c) in _HIDDEN_CATEGORIES else c for c in text
+    )
+
+
+def _github_data(text: str) -> str:
+    """Escape the message of a GitHub workflow command, as actions/toolkit's escapeData does."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _github_property(text: str) -> str:
+    """Escape a property value of a GitHub workflow command (escapeProperty)."""
+    return _github_data(text).replace(":", "%3A").replace(",", "%2C")
+
 
 @dataclass(frozen=True, order=True)
 class Problem:
-    """One thing wrong with one place in one file."""
+    """One thing wrong with one place in one file.
+
+    Its fields may hold text a contributor wrote (keys, values, file names); ``format`` and
+    ``github`` escape it, so they are the only ways a problem is printed.
+    """
 
     path: str
     """The file, relative to the repository when it is inside it, with forward slashes."""
@@ -32,16 +80,25 @@ class Problem:
     severity: Severity = "error"
 
     def format(self) -> str:
-        where = self.location or "(file)"
-        tag = self.code if self.severity == "error" else f"{self.code}, warning"
-        return f"{self.path}:{self.line}:{self.col}: {where}: {self.message} [{tag}]"
+        """The problem as one line, ``file:line:col: where: what [code]``."""
+        where = visible(self.location or "(file)")
+        code = visible(self.code)
+        tag = code if self.severity == "error" else f"{code}, warning"
+        return (
+            f"{visible(self.path)}:{visible(self.line)}:{visible(self.col)}: {where}: "
+            f"{visible(self.message)} [{tag}]"
+        )
 
     def github(self) -> str:
-        """The GitHub Actions annotation form, shown on the pull request."""
+        """The GitHub Actions annotation form, shown on the pull request; one line."""
         level = "error" if self.severity == "error" else "warning"
-        msg = f"{self.location or '(file)'}: {self.message}".replace("%", "%25")
-        msg = msg.replace("\r", "%0D").replace("\n", "%0A")
-        return f"::{level} file={self.path},line={self.line},col={self.col},title={self.code}::{msg}"
+        props = ",".join(
+            f"{name}={_github_property(visible(value))}"
+            for name, value in (("file", self.path), ("line", self.line), ("col", self.col),
+                                ("title", self.code))
+        )
+        msg = _github_data(f"{visible(self.location or '(file)')}: {visible(self.message)}")
+        return f"::{level} {props}::{msg}"
 
 
 def relpath(path: os.PathLike | str, root: os.PathLike | str) -> str:
@@ -52,7 +109,8 @@ def relpath(path: os.PathLike | str, root: os.PathLike | str) -> str:
         rel = os.path.relpath(p, r)
     except ValueError:  # another drive on Windows
         rel = p
-    if rel.startswith(".."):
+    # A name such as "..draft.yaml" is inside the root; only a ".." component leaves it.
+    if rel == os.pardir or rel.startswith(os.pardir + os.sep):
         rel = str(path)
     return rel.replace(os.sep, "/")
 

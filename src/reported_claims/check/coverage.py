@@ -1,6 +1,6 @@
 """The ledger of every sentence: each sentence of an archived text is quoted or listed, with a reason.
 
-A sentence is accounted for when a report of a claim that is not withdrawn quotes it (a part
+A sentence is accounted for when a report of a claim (withdrawn ones too) quotes it (a part
 of a quote between elisions, or an implied attribution's context, overlapping it), or when the
 source's ``not_recorded`` lists it with the reason it is not recorded. What is neither is an
 ``unaccounted-sentence`` problem at its line of the archived text, so that a pull request
@@ -92,9 +92,8 @@ def article(dataset: Dataset, sid: str, text: str, shown: str) -> Article:
                         x.reason = reason
         return found
 
+    # A withdrawn claim still accounts for what it quoted: the record stays, with why it was withdrawn.
     for claim in sorted(dataset.claims.values(), key=lambda c: c.id):
-        if claim.status == "withdrawn":
-            continue
         for r in claim.reports:
             if r.source != sid:
                 continue

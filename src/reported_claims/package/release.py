@@ -21,7 +21,7 @@ from pathlib import Path
 
 from reported_claims.errors import ReportedClaimsError
 from reported_claims.util.fs import atomic_file, atomic_write
-from reported_claims.model.kinds import kind
+from reported_claims.model.kinds import KINDS, kind
 from reported_claims.package import DATA, DESCRIPTOR
 from reported_claims.package.diff import (
     BUMPS,
@@ -129,6 +129,17 @@ def check_version(version: str, previous: Package | None, changes: Diff | None) 
             f"version {version} is a {given} release, but the changes since {old} need a "
             f"{changes.bump} release: use {next_version(old, changes.bump)} "
             f"(see `reported-claims diff` for what changed)"
+        )
+
+
+def vanished(repo: Path, previous: Package) -> None:
+    """Refuse when a record file of an id the previous release published is gone."""
+    present = {p.stem for k in KINDS if k.prefix for p in (Path(repo) / k.folder).glob("*.yaml")}
+    gone = sorted(rid for k in KINDS if k.prefix for rid in previous.records.get(k.plural, {}) if rid not in present)
+    if gone:
+        raise ReleaseError(
+            "ids of the previous release are missing: " + ", ".join(gone)
+            + ". Ids are never deleted: restore the records and withdraw them instead"
         )
 
 
@@ -306,10 +317,12 @@ def write_other_formats(repo: Path, version: str, dist: Path) -> list[str]:
 
 def plan(repo: Path, version: str, previous: Path | None = None) -> tuple[Package | None, str | None, Diff | None]:
     """Compare the built package with the previous release and check ``version``; write nothing."""
-    rebuild(repo, read_version(repo))
-    current = read_package(repo)
     with tempfile.TemporaryDirectory(prefix="reported-claims-release-") as tmp:
         prev, label = previous_package(repo, previous, Path(tmp))
+    if prev is not None:
+        vanished(repo, prev)  # before validation, which would only see what the deletion broke
+    rebuild(repo, read_version(repo))
+    current = read_package(repo)
     changes = diff(prev, current) if prev is not None else None
     check_version(version, prev, changes)
     return prev, label, changes

@@ -24,18 +24,6 @@ def _change(d: dict, source: str) -> str:
             f" (compared with {d['compared_with']}{first})")
 
 
-def _runs(segments: list[dict]) -> list[tuple[str, bool]]:
-    """The quote as runs of plain and marked text, neighbouring marked pieces joined."""
-    out: list[tuple[str, bool]] = []
-    for s in segments:
-        marked = bool(s["kinds"])
-        if out and out[-1][1] == marked:
-            out[-1] = (out[-1][0] + s["text"], marked)
-        else:
-            out.append((s["text"], marked))
-    return out
-
-
 def _head(c: dict) -> list[str]:
     facts = [f"{k}: {c[k]}" for k in ("act", "topic", "status", "made", "period") if c[k]]
     lines = [c["id"], c["statement"], "   ".join(facts)]
@@ -61,7 +49,7 @@ def _plain(c: dict, tree: list) -> str:
         counted = "" if r["counted"] else ", not counted"
         who = r["attributed_to"] or "(the writer's own voice)"
         lines += ["", f"report {i}: {_node(r['source'])}, fit {r['fit']}{counted}; {r['attribution_mode']}: {who}"]
-        quote = "".join(f"«{text}»" if marked else text for text, marked in _runs(r["segments"]))
+        quote = "".join(f"«{s['text']}»" if s["kinds"] else s["text"] for s in r["segments"])
         lines.append(f'  "{quote}"')
         lines += [f"  * {_change(d, r['source']['id'])}" for d in r["drifts"]]
     return "\n".join(lines)
@@ -94,8 +82,8 @@ def _rich(console, c: dict, tree: list) -> None:
         console.print(Text(f"\nreport {i}: {_node(r['source'])}, fit {r['fit']}{counted}; "
                            f"{r['attribution_mode']}: {who}", style="bold"))
         quote = Text("  “")
-        for text, marked in _runs(r["segments"]):
-            quote.append(text, style="black on yellow" if marked else "")
+        for s in r["segments"]:
+            quote.append(s["text"], style="black on yellow" if s["kinds"] else "")
         quote.append("”")
         console.print(quote)
         for d in r["drifts"]:

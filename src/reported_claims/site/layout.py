@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from reported_claims.errors import require
 from reported_claims.site.lineage import Edge, Graph
 
-NODE_W = 210
-NODE_H = 62
+NODE_W = 232
+NODE_H = 64
 X_SPACE = 28
 Y_SPACE = 70
 MARGIN = 12

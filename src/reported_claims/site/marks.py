@@ -34,7 +34,7 @@ def _find(quote: str, words: str) -> int:
 
 
 def segments(report: Report, drifts: Iterable[Drift]) -> list[tuple[str, tuple[Drift, ...]]]:
-    """The quote cut into pieces, each with the differences it carries (none for plain text)."""
+    """The quote cut into plain and marked pieces, each marked one with the differences it carries."""
     spans: list[tuple[int, int, Drift]] = []
     for d in drifts:
         for words in needles(report, d):
@@ -45,8 +45,10 @@ def segments(report: Report, drifts: Iterable[Drift]) -> list[tuple[str, tuple[D
     out: list[tuple[str, tuple[Drift, ...]]] = []
     for start, end in zip(cuts, cuts[1:]):
         here = tuple(d for s, e, d in spans if s <= start and end <= e)
-        if out and out[-1][1] == here:
-            out[-1] = (out[-1][0] + report.quote[start:end], here)
+        if out and bool(out[-1][1]) == bool(here):
+            # neighbouring marked pieces are one mark, carrying each of their differences once
+            merged = out[-1][1] + tuple(d for d in here if d not in out[-1][1])
+            out[-1] = (out[-1][0] + report.quote[start:end], merged)
         else:
             out.append((report.quote[start:end], here))
     return out

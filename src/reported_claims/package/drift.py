@@ -23,7 +23,7 @@ KINDS = (
     "hedge-changed", "hedge-dropped", "value-changed", "unit-changed", "scope-changed",
     "attribution-changed", "attribution-dropped", "modality-changed", "act-changed", "period-changed",
 )
-"""The kinds of difference, in the order a report's rows list them by field."""
+"""The kinds of difference (the ``kind`` column's values)."""
 CLAIM = "claim"
 """``compared_with`` of a report compared with the claim itself (no upstream text was seen)."""
 

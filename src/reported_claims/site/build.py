@@ -133,7 +133,7 @@ class Site:
         topics = {c.topic for c in self.r.claims.values()}
         items = {i for c in self.r.claims.values() for i in c.items}
         statuses = {c.status for c in self.r.claims.values()}
-        entities = {e["entities"][i] for e in self.index() for i in range(len(e["entities"]))}
+        entities = {e.entity for c in self.r.claims.values() for e in [*c.entities, *c.claimants]}
         label = lambda vocab, values: sorted(((v, self.r.label(vocab, v)) for v in values),  # noqa: E731
                                              key=lambda p: (p[1].casefold(), p[0]))
         return {"topic": label("topics", topics), "item": label("items", items),

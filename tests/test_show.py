@@ -36,6 +36,9 @@ def test_plain_text_marks_the_differences():
     assert "  src-us-officials-briefing-2024-04-12 (official-briefing, 2024-04-12)\n" \
            "  ├── quotes → src-ap-china-surges-sales-to-russia (wire-story, 2024-04-12)\n" in out
     assert "  │   ├── reprint → src-intl-identities-surging-equipment-sales (reprint, 2024-05-09) [reports]" in out
+    chips = show("clm-russia-semiconductor-imports-from-china-2021-2022").stdout
+    assert chips.count("quotes → src-ap-china-surges-sales-to-russia") == 2
+    assert "  └── quotes → src-ap-china-surges-sales-to-russia (wire-story, 2024-04-12) (see above)\n" in chips
     assert "China was the source of «a staggering 90%» of «Russia’s microelectronics imports»" in out
     assert "So much so, that China supplied «90 per cent» of «computer chips imported by Russia» last year." in out
     assert "* hedge-dropped china-share.hedge: about 90% → a staggering 90% (compared with claim)" in out

@@ -42,8 +42,8 @@ def _head(c: dict) -> list[str]:
 
 def _plain(c: dict, tree: list) -> str:
     lines = _head(c) + ["", "lineage (primary sources first):"]
-    for prefix, node, relation in tree:
-        mark = " [reports]" if node["reports"] else ""
+    for prefix, node, relation, repeated in tree:
+        mark = (" [reports]" if node["reports"] else "") + (" (see above)" if repeated else "")
         lines.append(f"  {prefix}{relation + ' → ' if relation else ''}{_node(node)}{mark}")
     for i, r in enumerate(c["reports"], 1):
         counted = "" if r["counted"] else ", not counted"
@@ -66,12 +66,14 @@ def _rich(console, c: dict, tree: list) -> None:
         console.print(line, markup=False, highlight=False)
     root = Tree("lineage (primary sources first)")
     stack: list = []
-    for prefix, node, relation in tree:
+    for prefix, node, relation, repeated in tree:
         depth = len(prefix) // 4
         label = Text()
         if relation:
             label.append(relation + " → ", style="cyan")
         label.append(_node(node), style="bold" if node["reports"] else "")
+        if repeated:
+            label.append(" (see above)", style="dim")
         parent = root if depth == 0 else stack[depth - 1]
         del stack[depth:]
         stack.append(parent.add(label))

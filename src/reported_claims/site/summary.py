@@ -87,17 +87,18 @@ def describe(records: Records, claim: Claim) -> dict:
     }
 
 
-def tree_lines(described: dict) -> list[tuple[str, dict, Optional[str]]]:
+def tree_lines(described: dict) -> list[tuple[str, dict, Optional[str], bool]]:
     """The lineage as an indented tree from the sources nothing derives from: (prefix, node,
-    relation from its parent). A node reached twice is listed again without its children."""
+    relation from its parent, whether it was listed above). A node reached twice is listed
+    again without its children."""
     nodes = {n["id"]: n for n in described["lineage"]["nodes"]}
     edges = described["lineage"]["edges"]
     fed = {e["to"] for e in edges}
-    out: list[tuple[str, dict, Optional[str]]] = []
+    out: list[tuple[str, dict, Optional[str], bool]] = []
     shown: set[str] = set()
 
     def walk(node: str, prefix: str, child_prefix: str, relation: Optional[str]) -> None:
-        out.append((prefix, nodes[node], relation))
+        out.append((prefix, nodes[node], relation, node in shown))
         if node in shown:
             return
         shown.add(node)

@@ -1,0 +1,366 @@
+"""How a claim's wording drifted as it travelled from source to source, as rows of data.
+
+Each report is compared with the text it derives from: following ``reports[].derived_from``,
+else its source's ``derived_from``, to the report of the same claim from that upstream source.
+A source that reprints the upstream one (``relation: reprint``, the same text) stands for it,
+so a rewrite of a wire story known only from a reprint is compared with that reprint. Where
+the upstream text was not seen at all, or a report derives from nothing, it is compared with
+the claim: its normalised quantities, its act and its claimants' attribution. Each difference
+is one row: its kind, the field, the value before and after as written, and the source along
+the lineage where the new value first appears.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from typing import Callable, Hashable, Iterable, Iterator, Mapping, Optional
+
+from reported_claims.model.records import Claim, Claimant, Figure, Report, Source
+from reported_claims.package.tables import Column, ForeignKey, Table, col, derived, fk, parent, position
+
+KINDS = (
+    "hedge-changed", "hedge-dropped", "value-changed", "unit-changed", "scope-changed",
+    "attribution-changed", "attribution-dropped", "modality-changed", "act-changed", "period-changed",
+)
+"""The kinds of difference (the ``kind`` column's values)."""
+CLAIM = "claim"
+"""``compared_with`` of a report compared with the claim itself (no upstream text was seen)."""
+
+OWN_VOICE = "news-organisation"
+"""The attribution kind of a claim stated in an article's own voice."""
+
+HEDGE_WORDS = {"exact": "", "about": "about", "nearly": "nearly", "over": "over", "at-least": "at least",
+               "under": "under", "up-to": "up to"}
+
+
+# --- what one text says -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FigureView:
+    """One quantity as a text gives it, with the claim's values where the text adds none."""
+
+    text: str
+    value: float
+    unit: str
+    hedge: str
+    share_of: Optional[str]
+    compared_to: Optional[str]
+    period: Optional[str]
+
+
+@dataclass(frozen=True)
+class View:
+    """What one text (a report, or the claim standing for an unseen text) says of the claim."""
+
+    figures: dict[str, FigureView]
+    terms: tuple[str, ...]
+    attribution: Optional[str]
+    """The attribution kind, None where the text states the claim in its own voice."""
+    attributed_to: Optional[str]
+    act: str
+    modality: Optional[str]
+    modality_text: Optional[str]
+    modality_known: bool
+    """False for the claim, which records no modality of its own."""
+
+
+def render(value: float, unit: str, hedge: str) -> str:
+    """A normalised figure in words: ``about 90%``, ``over $500 million``, ``3 times``."""
+    def number(x: float) -> str:
+        for size, word in ((1e12, "trillion"), (1e9, "billion"), (1e6, "million")):
+            if x >= size:
+                return f"{x / size:g} {word}"
+        return f"{x:,.0f}" if float(x).is_integer() else f"{x:,g}"
+
+    if unit == "percent":
+        text = f"{value:g}%"
+    elif unit == "times":
+        text = f"{value:g} times"
+    elif unit == "count":
+        text = number(value)
+    elif unit == "USD":
+        text = f"${number(value)}"
+    else:
+        text = f"{unit} {number(value)}"
+    return f"{HEDGE_WORDS[hedge]} {text}".strip()
+
+
+def _claim_figures(claim: Claim) -> dict[str, FigureView]:
+    return {q.id: FigureView(render(q.value, q.unit, q.hedge), q.value, q.unit, q.hedge, q.share_of,
+                             q.compared_to, q.period or claim.period) for q in claim.quantities}
+
+
+def _baseline_claimant(claim: Claim, report: Report, sources: Mapping[str, Source]) -> Claimant:
+    """The claimant a report is compared with when no upstream text was seen.
+
+    The report's own claimant, unless that is the publisher speaking in its own voice: then
+    the first other claimant who made the claim somewhere (a ``via``) or is not a news
+    organisation, whom the publisher repeats without saying so. Another article that makes
+    the claim in its own voice is no such claimant.
+    """
+    source = sources.get(report.source)
+    publisher = source.publisher if source else None
+    own = next((c for c in claim.claimants if c.entity == report.claimant), claim.claimants[0])
+    if own.entity != publisher:
+        return own
+    return next((c for c in claim.claimants
+                 if c.entity != publisher and (c.via or c.attribution != OWN_VOICE)), own)
+
+
+def claim_view(claim: Claim, report: Report, sources: Mapping[str, Source]) -> View:
+    """What the claim says, as the text a report is compared with when no upstream was seen."""
+    c = _baseline_claimant(claim, report, sources)
+    source = sources.get(report.source)
+    own_voice = source is not None and c.entity == source.publisher
+    return View(_claim_figures(claim), tuple(claim.items), None if own_voice else c.attribution,
+                c.description, claim.act, None, None, modality_known=False)
+
+
+def _figure(claim_figure: FigureView, f: Figure) -> FigureView:
+    return FigureView(f.text, f.value, f.unit, f.hedge, f.share_of or claim_figure.share_of,
+                      f.compared_to or claim_figure.compared_to, f.period or claim_figure.period)
+
+
+def report_view(claim: Claim, report: Report) -> View:
+    """What one report says: its own figures and words, the claim's where it gives none."""
+    figures = _claim_figures(claim)
+    for f in report.figures:
+        figures[f.quantity] = _figure(figures[f.quantity], f)
+    return View(figures, tuple(report.terms) or tuple(claim.items),
+                None if report.attribution_mode == "none" else report.attribution, report.attributed_to,
+                report.act or claim.act, report.modality, report.modality_text, modality_known=True)
+
+
+# --- the aspects compared -----------------------------------------------------------------
+
+
+def _norm(text: Optional[str]) -> Optional[str]:
+    """Text compared regardless of case, typographic quotes and spacing."""
+    if text is None:
+        return None
+    text = unicodedata.normalize("NFKC", text).replace("\u2019", "'").replace("\u2018", "'")
+    return " ".join(text.replace("\u201c", '"').replace("\u201d", '"').casefold().split())
+
+
+@dataclass(frozen=True)
+class Aspect:
+    """One thing compared between two texts: its key, how it is shown, and the kind of a change."""
+
+    field: str
+    quantity: Optional[str]
+    key: Callable[[View], Hashable]
+    shown: Callable[[View], Optional[str]]
+    kind: Callable[[View, View], Optional[str]]
+    """The kind of difference from the first view to the second, None when it is not one."""
+
+
+def _figure_aspects(q: str) -> list[Aspect]:
+    def fig(view: View) -> FigureView:
+        return view.figures[q]
+
+    text = lambda v: fig(v).text  # noqa: E731
+    return [
+        Aspect("value", q, lambda v: fig(v).value, text, lambda b, a: "value-changed"),
+        Aspect("unit", q, lambda v: fig(v).unit, text, lambda b, a: "unit-changed"),
+        Aspect("hedge", q, lambda v: fig(v).hedge, text,
+               lambda b, a: "hedge-dropped" if fig(a).hedge == "exact" else "hedge-changed"),
+        Aspect("share_of", q, lambda v: _norm(fig(v).share_of), lambda v: fig(v).share_of,
+               lambda b, a: "scope-changed"),
+        Aspect("compared_to", q, lambda v: _norm(fig(v).compared_to), lambda v: fig(v).compared_to,
+               lambda b, a: "scope-changed"),
+        Aspect("period", q, lambda v: fig(v).period, lambda v: fig(v).period, lambda b, a: "period-changed"),
+    ]
+
+
+def _attribution_kind(before: View, after: View) -> str:
+    return "attribution-dropped" if after.attribution is None else "attribution-changed"
+
+
+def _attribution_shown(view: View) -> Optional[str]:
+    """The words of the attribution with its kind, which can change while the words stay."""
+    if view.attribution is None:
+        return None
+    return f"{view.attributed_to} ({view.attribution})" if view.attributed_to else view.attribution
+
+
+def _modality_kind(before: View, after: View) -> Optional[str]:
+    return "modality-changed" if before.modality_known else None
+
+
+def _joined(values: tuple[str, ...]) -> Optional[str]:
+    return "; ".join(values) or None
+
+
+ASPECTS_OF_REPORT = [
+    Aspect("terms", None, lambda v: tuple(sorted(_norm(t) for t in v.terms)), lambda v: _joined(v.terms),
+           lambda b, a: "scope-changed"),
+    Aspect("attribution", None, lambda v: v.attribution, _attribution_shown, _attribution_kind),
+    Aspect("act", None, lambda v: v.act, lambda v: v.act, lambda b, a: "act-changed"),
+    Aspect("modality", None, lambda v: v.modality, lambda v: v.modality_text, _modality_kind),
+]
+
+
+def aspects(claim: Claim) -> list[Aspect]:
+    """Everything compared for a claim's reports: each quantity's figure, then the report's words."""
+    return [a for q in claim.quantities for a in _figure_aspects(q.id)] + ASPECTS_OF_REPORT
+
+
+# --- lineage ------------------------------------------------------------------------------
+
+
+def parents(report: Report, sources: Mapping[str, Source]) -> list[str]:
+    """The sources a report's passage derives from: its own ``derived_from``, else its source's."""
+    if report.derived_from:
+        return list(report.derived_from)
+    source = sources.get(report.source)
+    return [d.source for d in source.derived_from] if source else []
+
+
+def _stand_in(claim: Claim, upstream: str, sources: Mapping[str, Source], besides: Report) -> Optional[Report]:
+    """The claim's report from ``upstream``, else from a reprint of it (the same text)."""
+    for r in claim.reports:
+        if r is not besides and r.source == upstream:
+            return r
+    for r in claim.reports:
+        source = sources.get(r.source)
+        if r is besides or source is None or (r.derived_from and upstream not in r.derived_from):
+            continue
+        if any(d.source == upstream and d.relation == "reprint" for d in source.derived_from):
+            return r
+    return None
+
+
+def upstream_report(claim: Claim, report: Report, sources: Mapping[str, Source]) -> Optional[Report]:
+    """The report of the same claim that carries the text this report derives from, if one was seen."""
+    for p in parents(report, sources):
+        found = _stand_in(claim, p, sources, report)
+        if found is not None:
+            return found
+    return None
+
+
+def _ancestors(report: Report, sources: Mapping[str, Source]) -> list[tuple[int, str]]:
+    """(distance, source id) of every source up a report's lineage, nearest first."""
+    out, seen = [], {report.source}
+    level = parents(report, sources)
+    distance = 1
+    while level:
+        nxt = []
+        for sid in sorted(set(level) - seen):
+            seen.add(sid)
+            out.append((distance, sid))
+            s = sources.get(sid)
+            if s is not None:
+                nxt.extend(d.source for d in s.derived_from)
+        level, distance = nxt, distance + 1
+    return out
+
+
+# --- rows ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Drift:
+    """One difference between a report and the text it derives from."""
+
+    claim_id: str
+    source_id: str
+    kind: str
+    field: str
+    quantity_id: Optional[str]
+    before: Optional[str]
+    after: Optional[str]
+    compared_with: str
+    first_source_id: str
+
+
+def report_drifts(claim: Claim, report: Report, sources: Mapping[str, Source]) -> list[Drift]:
+    """The differences of one report from the text it derives from, in the order of ``aspects``."""
+    upstream = upstream_report(claim, report, sources)
+    before = report_view(claim, upstream) if upstream else claim_view(claim, report, sources)
+    after = report_view(claim, report)
+    by_source = {r.source: r for r in claim.reports}
+    ancestors = [(d, sid) for d, sid in _ancestors(report, sources) if sid in by_source]
+    out = []
+    for aspect in aspects(claim):
+        key = aspect.key(after)
+        if aspect.key(before) == key:
+            continue
+        kind = aspect.kind(before, after)
+        if kind is None:
+            continue
+        carriers = [(d, sid) for d, sid in ancestors if aspect.key(report_view(claim, by_source[sid])) == key]
+        first = max(carriers, key=lambda c: (c[0], c[1]))[1] if carriers else report.source
+        out.append(Drift(claim.id, report.source, kind, aspect.field, aspect.quantity, aspect.shown(before),
+                         aspect.shown(after), upstream.source if upstream else CLAIM, first))
+    return out
+
+
+def claim_drifts(claim: Claim, sources: Mapping[str, Source]) -> list[Drift]:
+    """Every difference of every report of a claim, report by report."""
+    return [d for r in claim.reports for d in report_drifts(claim, r, sources)]
+
+
+def drift_count(claim: Claim, sources: Mapping[str, Source]) -> int:
+    """How many differences the reports of a claim have from the texts they derive from."""
+    return len(claim_drifts(claim, sources))
+
+
+def rows(claims: Iterable[Claim], sources: Mapping[str, Source]) -> Iterator[dict]:
+    """The rows of the ``report_drift`` table, one per difference, numbered within each report."""
+    for claim in sorted(claims, key=lambda c: c.id):
+        for report in claim.reports:
+            for i, d in enumerate(report_drifts(claim, report, sources)):
+                yield {"claim_id": d.claim_id, "source_id": d.source_id, "position": i, "kind": d.kind,
+                       "field": d.field, "quantity_id": d.quantity_id, "before": d.before, "after": d.after,
+                       "compared_with": d.compared_with, "first_source_id": d.first_source_id}
+
+
+# --- the table ----------------------------------------------------------------------------
+
+FIELDS = ("value", "unit", "hedge", "share_of", "compared_to", "period", "terms", "attribution", "act", "modality")
+
+COLUMNS: tuple[Column, ...] = (
+    parent("claim_id", Claim, "claim"),
+    col(Report, "source", "source_id", description="The source of the report that differs."),
+    position("difference among the report's differences"),
+    derived("kind", "string",
+            "What changed: `hedge-changed`, `hedge-dropped` (the figure became exact), `value-changed`, "
+            "`unit-changed`, `scope-changed` (the whole a share is of, what a multiple compares against, or "
+            "the terms), `attribution-changed`, `attribution-dropped` (stated in the writer's own voice), "
+            "`modality-changed`, `act-changed` or `period-changed`.", required=True, enum=list(KINDS)),
+    derived("field", "string", "The report field that differs (for a figure, the field of "
+            "`reports[].figures`; `attribution` covers its kind and mode).", required=True, enum=list(FIELDS)),
+    col(Figure, "quantity", "quantity_id", required=False,
+        description="For a figure, the id of the claim's quantity; empty otherwise."),
+    derived("before", "string", "The value in the text compared with, as written (a figure of the claim in "
+            "words, e.g. `about 90%`); empty when it had none."),
+    derived("after", "string", "The value in this report, as written; empty when it has none (a dropped "
+            "attribution or modality)."),
+    derived("compared_with", "string",
+            f"The source whose report carries the text this report derives from (a reprint stands for the text "
+            f"it reprints), or `{CLAIM}` where that text was not seen: then the claim's normalised quantities, "
+            "act and claimants' attribution.", required=True, pattern=f"{CLAIM}|src-[a-z0-9]+(-[a-z0-9]+)*"),
+    derived("first_source_id", "string",
+            "The source furthest up this report's lineage whose report already has the new value: where the "
+            "difference first appears in a text that was seen (this report's source when none before it has it).",
+            required=True),
+)
+PRIMARY_KEY = ("claim_id", "source_id", "position")
+# No foreign key on (claim_id, quantity_id): the validator refuses a composite key with an empty
+# part, and quantity_id is empty on the rows that are not about a figure.
+FOREIGN_KEYS: tuple[ForeignKey, ...] = (
+    fk("claim_id,source_id", "claim_reports", "claim_id,source_id"),
+    fk("first_source_id", "sources"),
+)
+
+
+def table() -> Table:
+    """The ``report_drift`` table, ready to be listed with the package's other tables."""
+    return Table("report_drift", "Report drift",
+                 "One row per difference between a report and the text it derives from: how a claim's "
+                 "hedges, figures, scope and attribution changed as it travelled.",
+                 COLUMNS, PRIMARY_KEY, lambda ctx: rows(ctx.claims, ctx.source_index), FOREIGN_KEYS)
+

@@ -13,7 +13,7 @@ import pytest
 SRC = Path(__file__).resolve().parent.parent / "src"
 PACKAGE = "reported_claims"
 LAYERS = {"errors": 0, "problems": 0, "util": 0, "_version": 0, "model": 1, "repo": 2, "check": 3,
-          "package": 4, "client": 5, "cli": 6}
+          "package": 4, "ingest": 5, "client": 5, "site": 6, "cli": 7}
 """The first name under reported_claims -> its layer; a module imports only its own or lower ones."""
 TOP = ("reported_claims", "reported_claims.__main__")
 """The entry points, above every layer: they may import the client and the command line lazily."""

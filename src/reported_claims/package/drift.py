@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import Callable, Hashable, Iterable, Iterator, Mapping, Optional
 
 from reported_claims.model.records import Claim, Claimant, Figure, Report, Source
-from reported_claims.package.tables import Column, ForeignKey, Table, col, derived, fk, parent, position
 
 KINDS = (
     "hedge-changed", "hedge-dropped", "value-changed", "unit-changed", "scope-changed",
@@ -318,49 +317,5 @@ def rows(claims: Iterable[Claim], sources: Mapping[str, Source]) -> Iterator[dic
                        "compared_with": d.compared_with, "first_source_id": d.first_source_id}
 
 
-# --- the table ----------------------------------------------------------------------------
-
 FIELDS = ("value", "unit", "hedge", "share_of", "compared_to", "period", "terms", "attribution", "act", "modality")
-
-COLUMNS: tuple[Column, ...] = (
-    parent("claim_id", Claim, "claim"),
-    col(Report, "source", "source_id", description="The source of the report that differs."),
-    position("difference among the report's differences"),
-    derived("kind", "string",
-            "What changed: `hedge-changed`, `hedge-dropped` (the figure became exact), `value-changed`, "
-            "`unit-changed`, `scope-changed` (the whole a share is of, what a multiple compares against, or "
-            "the terms), `attribution-changed`, `attribution-dropped` (stated in the writer's own voice), "
-            "`modality-changed`, `act-changed` or `period-changed`.", required=True, enum=list(KINDS)),
-    derived("field", "string", "The report field that differs (for a figure, the field of "
-            "`reports[].figures`; `attribution` covers its kind and mode).", required=True, enum=list(FIELDS)),
-    col(Figure, "quantity", "quantity_id", required=False,
-        description="For a figure, the id of the claim's quantity; empty otherwise."),
-    derived("before", "string", "The value in the text compared with, as written (a figure of the claim in "
-            "words, e.g. `about 90%`); empty when it had none."),
-    derived("after", "string", "The value in this report, as written; empty when it has none (a dropped "
-            "attribution or modality)."),
-    derived("compared_with", "string",
-            f"The source whose report carries the text this report derives from (a reprint stands for the text "
-            f"it reprints), or `{CLAIM}` where that text was not seen: then the claim's normalised quantities, "
-            "act and claimants' attribution.", required=True, pattern=f"{CLAIM}|src-[a-z0-9]+(-[a-z0-9]+)*"),
-    derived("first_source_id", "string",
-            "The source furthest up this report's lineage whose report already has the new value: where the "
-            "difference first appears in a text that was seen (this report's source when none before it has it).",
-            required=True),
-)
-PRIMARY_KEY = ("claim_id", "source_id", "position")
-# No foreign key on (claim_id, quantity_id): the validator refuses a composite key with an empty
-# part, and quantity_id is empty on the rows that are not about a figure.
-FOREIGN_KEYS: tuple[ForeignKey, ...] = (
-    fk("claim_id,source_id", "claim_reports", "claim_id,source_id"),
-    fk("first_source_id", "sources"),
-)
-
-
-def table() -> Table:
-    """The ``report_drift`` table, ready to be listed with the package's other tables."""
-    return Table("report_drift", "Report drift",
-                 "One row per difference between a report and the text it derives from: how a claim's "
-                 "hedges, figures, scope and attribution changed as it travelled.",
-                 COLUMNS, PRIMARY_KEY, lambda ctx: rows(ctx.claims, ctx.source_index), FOREIGN_KEYS)
-
+"""The report fields a difference can be in (the ``field`` column of ``report_drift``)."""

@@ -20,6 +20,7 @@ from typing import Annotated, Any, Callable, Iterable, Iterator, Literal, Option
 from pydantic.fields import FieldInfo
 
 from reported_claims.model.graph import Lineage
+from reported_claims.package import drift
 from reported_claims.model.kinds import VOCABULARIES
 from reported_claims.model.records import (
     Claim,
@@ -272,6 +273,7 @@ def _claims(ctx: Context) -> Iterator[dict]:
             "listed_report_count": len(c.reports) - len(counted),
             "origin_count": len(origins), "origins": JOIN.join(origins),
             "primary_sources": JOIN.join(ctx.primary_sources(c)),
+            "drift_count": drift.drift_count(c, ctx.source_index),
             "first_reported": ctx.first_reported(c),
         }
 
@@ -452,6 +454,9 @@ def _claim_tables() -> list[Table]:
                 derived("primary_sources", "string",
                         f"The primary sources the claimants made the claim in (their `via`), joined with `{JOIN}`: "
                         "one briefing behind many articles shows here as one id."),
+                derived("drift_count", "integer",
+                        "Number of differences between the claim's reports and the texts they derive from "
+                        "(see report_drift).", required=True, minimum=0),
                 derived("first_reported", "string",
                         "Earliest publication date among the sources of the counted reports (`YYYY`, `YYYY-MM` or `YYYY-MM-DD`); "
                         "empty when none is dated.", pattern=PARTIAL_DATE),
@@ -617,6 +622,42 @@ def _claim_tables() -> list[Table]:
             primary_key=CLAIM_ID + ("position",),
             rows=_claim_links,
             foreign_keys=(claim_fk, fk("target_id", "claims")),
+        ),
+        Table(
+            name="report_drift", title="Report drift",
+            description="One row per difference between a report and the text it derives from: how a claim's "
+                        "hedges, figures, scope and attribution changed as it travelled.",
+            columns=(
+                parent("claim_id", Claim, "claim"),
+                col(Report, "source", "source_id", description="The source of the report that differs."),
+                position("difference among the report's differences"),
+                derived("kind", "string",
+                        "What changed: `hedge-changed`, `hedge-dropped` (the figure became exact), `value-changed`, "
+                        "`unit-changed`, `scope-changed` (the whole a share is of, what a multiple compares against, or "
+                        "the terms), `attribution-changed`, `attribution-dropped` (stated in the writer's own voice), "
+                        "`modality-changed`, `act-changed` or `period-changed`.", required=True, enum=list(drift.KINDS)),
+                derived("field", "string", "The report field that differs (for a figure, the field of "
+                        "`reports[].figures`; `attribution` covers its kind and mode).", required=True, enum=list(drift.FIELDS)),
+                col(Figure, "quantity", "quantity_id", required=False,
+                    description="For a figure, the id of the claim's quantity; empty otherwise."),
+                derived("before", "string", "The value in the text compared with, as written (a figure of the claim in "
+                        "words, e.g. `about 90%`); empty when it had none."),
+                derived("after", "string", "The value in this report, as written; empty when it has none (a dropped "
+                        "attribution or modality)."),
+                derived("compared_with", "string",
+                        f"The source whose report carries the text this report derives from (a reprint stands for the text "
+                        f"it reprints), or `{drift.CLAIM}` where that text was not seen: then the claim's normalised quantities, "
+                        "act and claimants' attribution.", required=True, pattern=f"{drift.CLAIM}|src-[a-z0-9]+(-[a-z0-9]+)*"),
+                derived("first_source_id", "string",
+                        "The source furthest up this report's lineage whose report already has the new value: where the "
+                        "difference first appears in a text that was seen (this report's source when none before it has it).",
+                        required=True),
+            ),
+            primary_key=("claim_id", "source_id", "position"),
+            rows=lambda ctx: drift.rows(ctx.claims, ctx.source_index),
+            # No foreign key on (claim_id, quantity_id): the validator refuses a composite key with an
+            # empty part, and quantity_id is empty on the rows that are not about a figure.
+            foreign_keys=(report_fk, fk("first_source_id", "sources")),
         ),
     ]
 

@@ -41,6 +41,8 @@ _SOURCE_WORDS = re.compile(
     r"foundation|institute|group|company|companies|firms?|outlets?|media)\b",
     re.IGNORECASE,
 )
+_PASSIVE = re.compile(r"\b(?:is|are|was|were|be|been|being)(?:\s+\w+ly|\s+also|\s+still|\s+not)*\s*$",
+                      re.IGNORECASE)
 MAX_WORDS = 12
 
 
@@ -50,6 +52,8 @@ class Attribution:
 
     words: str
     verb: str
+    at: int
+    """Where the attribution starts in the sentence."""
 
 
 def _before(text: str) -> Optional[str]:
@@ -85,9 +89,11 @@ def attributions(sentence: str) -> list[Attribution]:
     for m in _ACCORDING.finditer(sentence):
         phrase = m.group(1).strip()
         if _looks_like_source(phrase):
-            out.append(Attribution(phrase, "according to"))
+            out.append(Attribution(phrase, "according to", m.start()))
     for m in _VERB.finditer(sentence):
         before = sentence[: m.start()]
+        if _PASSIVE.search(before):
+            continue  # "are believed to", "is expected to": the sentence's hedge, not whom it cites
         phrase = _before(before)
         if phrase is None or not _looks_like_source(phrase) or phrase.lower().startswith(("according", "it is")):
             after = sentence[m.end():]
@@ -96,5 +102,5 @@ def attributions(sentence: str) -> list[Attribution]:
             else:
                 phrase = None
         if phrase and _looks_like_source(phrase) and phrase in sentence:
-            out.append(Attribution(phrase, m.group(0).lower()))
-    return out
+            out.append(Attribution(phrase, m.group(0).lower(), m.start()))
+    return sorted(out, key=lambda a: a.at)

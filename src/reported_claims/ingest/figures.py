@@ -45,7 +45,8 @@ _WORD_NUMBERS = {
     "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "a hundred": 100, "hundred": 100,
     "a dozen": 12,
 }
-_MULTIPLES = {"twice": 2, "double": 2, "doubled": 2, "triple": 3, "tripled": 3, "quadrupled": 4, "thrice": 3}
+_MULTIPLES = {"twice": 2, "doubled": 2, "tripled": 3, "quadrupled": 4, "thrice": 3,
+              "twofold": 2, "threefold": 3, "fourfold": 4, "fivefold": 5, "tenfold": 10}
 _PERCENT = r"%|\s?per\s?cent\b|\s?percent\b|\s?pct\b|\s?percentage points?\b"
 
 _hedge_alt = "|".join(re.escape(w) for w in sorted(HEDGES, key=len, reverse=True))
@@ -65,7 +66,7 @@ FIGURE = re.compile(
     rf"(?:(?P<pct>{_PERCENT})|\s+(?P<times>times|fold)\b|-(?P<fold>fold)\b|\s+(?P<curword>{_CUR_WORD})\b)?",
     re.IGNORECASE,
 )
-_MULTIPLE = re.compile(rf"\b(?:(?P<hedge>{_hedge_alt})\s+)?(?P<word>twice|thrice|doubled|tripled|quadrupled)\b",
+_MULTIPLE = re.compile(rf"\b(?:(?P<hedge>{_hedge_alt})\s+)?(?P<word>{'|'.join(sorted(_MULTIPLES))})\b",
                        re.IGNORECASE)
 _MONTHS = re.compile(r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s*$", re.IGNORECASE)
 _SCOPE_STOP = frozenset(

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from reported_claims.check.quotes import fold
 
 SHINGLE = 4
+NAVIGATION_WORDS = 12
+_END = re.compile(r"[.!?][\"'”’)\]]*$")
 _WORD = re.compile(r"[a-z0-9]+(?:\.[a-z0-9]+)*")
 STOP = frozenset(
     "a an the and or but nor of to in on at by for with from into onto over under about as than then that "
@@ -34,6 +36,11 @@ def words(text: str) -> list[str]:
     for w in _WORD.findall(fold(text).lower().replace("'s ", " ").replace("’s ", " ")):
         out.append(w.replace(".", ""))
     return out
+
+
+def title_like(text: str) -> bool:
+    """A heading, headline, byline or link: short and without a full stop."""
+    return len(words(text)) <= NAVIGATION_WORDS and not _END.search(text)
 
 
 def stem(word: str) -> str:

@@ -1,6 +1,6 @@
 """Which archived texts a new article derives from, and how: reprint, rewrite or summary.
 
-Each substantial sentence of the article (six words or more) is looked up in two indexes over the
+Each substantial sentence of the article (six words or more, not a heading) is looked up in two indexes over the
 archived sentences: word 4-shingles (the same words) and content stems (the same facts,
 reworded). A sentence is *copied* from an archived text when most of its shingles stand there,
 and *carried* when it is copied or close to one archived sentence in content. The share of
@@ -15,12 +15,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from reported_claims.check.sentences import Sentence
-from reported_claims.ingest.index import Index, shingles, words
+from reported_claims.ingest.index import Index, shingles, title_like, words
 
 MIN_WORDS = 6
 COPIED = 0.8
 """Share of a sentence's shingles found in one archived text for the sentence to be copied."""
-CARRIED = 0.5
+CARRIED = 0.4
 """Similarity to one archived sentence (idf cosine) for a sentence to be carried, reworded."""
 REPRINT = 0.8
 """Share of sentences copied for a reprint."""
@@ -64,7 +64,7 @@ def build(texts: dict[str, list[Sentence]], background: int = 0) -> Archive:
 
 def compare(archive: Archive, sentences: list[Sentence]) -> dict[str, tuple[float, float, int]]:
     """Per archived source: (share of sentences copied, share carried, sentences carried)."""
-    substantial = [s for s in sentences if len(words(s.text)) >= MIN_WORDS]
+    substantial = [s for s in sentences if len(words(s.text)) >= MIN_WORDS and not title_like(s.text)]
     copied: dict[str, int] = defaultdict(int)
     carried: dict[str, int] = defaultdict(int)
     for s in substantial:

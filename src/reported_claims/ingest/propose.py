@@ -24,18 +24,18 @@ from reported_claims.ingest import lineage
 from reported_claims.ingest.attribution import Attribution, attributions
 from reported_claims.ingest.extract import Article
 from reported_claims.ingest.figures import Figure, figures
-from reported_claims.ingest.index import Index, stems, words
+from reported_claims.ingest.index import Index, stems, title_like, words
 from reported_claims.model.records import Claim
 from reported_claims.repo.load import Dataset
 
-THRESHOLD = 0.5
+THRESHOLD = 0.6
 """Score at which a sentence is proposed as a report of a claim."""
 ALTERNATIVE = 0.3
 """Score at which another claim is listed as an alternative for a proposed sentence."""
 FIGURE_AGREES = 0.15
 FIGURE_DIFFERS = 0.15
-NAVIGATION_WORDS = 12
-_END = re.compile(r"[.!?][\"'”’)\]]*$")
+MIN_PASSAGE = 4
+"""Content words a quote's part needs to stand for its claim in the index."""
 _BULLET = re.compile(r"^\s*(?:[•·▪‣*+-]|\d+[.)])\s+")
 NEWS_KINDS = frozenset({"news-organisation"})
 
@@ -49,6 +49,7 @@ class Context:
     claims: Index
     texts: dict[str, list[Sentence]]
     derived: dict[str, list[tuple[str, str]]]
+    names: re.Pattern
 
 
 def context(dataset: Dataset, root: Path) -> Context:
@@ -68,9 +69,10 @@ def context(dataset: Dataset, root: Path) -> Context:
         claims.add((cid, None), claim.statement)
         for r in claim.reports:
             for part in parts(r.quote):
-                claims.add((cid, r.source), part)
+                if len(set(stems(part))) >= MIN_PASSAGE:  # "the officials said." would match any sentence
+                    claims.add((cid, r.source), part)
     derived = {sid: [(d.source, d.relation) for d in s.derived_from] for sid, s in dataset.sources.items()}
-    return Context(dataset, lineage.build(texts), claims.freeze(), texts, derived)
+    return Context(dataset, lineage.build(texts), claims.freeze(), texts, derived, names(dataset))
 
 
 @dataclass
@@ -132,7 +134,7 @@ def score_sentences(ctx: Context, sents: list[Sentence]) -> dict[int, dict[str, 
     """Sentence number -> claim -> score."""
     out: dict[int, dict[str, float]] = {}
     for n, s in enumerate(sents):
-        if len(words(s.text)) < 4:
+        if len(words(s.text)) < 4 or title_like(s.text):
             continue
         best: dict[str, float] = defaultdict(float)
         for number, a, b in ctx.claims.search(s.text):
@@ -232,12 +234,24 @@ def _differences(claim: Claim, found: list[Figure], derived_reports: list[tuple[
     return out
 
 
+def names(dataset: Dataset) -> re.Pattern:
+    """A pattern of every entity's name and aliases, as whole words."""
+    found = sorted({n for e in dataset.entities.values() for n in [e.name, *e.aliases] if len(n) > 2},
+                   key=len, reverse=True)
+    return re.compile(r"\b(?:" + "|".join(re.escape(fold(n)) for n in found) + r")\b")
+
+
+def _names(ctx: Context, text: str) -> bool:
+    """Whether a sentence names an entity of the records: it is within the collection's scope."""
+    return bool(ctx.names.search(fold(text)))
+
+
 def _ledger_reason(s: Sentence, line: str, seen: set[str]) -> str:
     folded = fold(s.text)
     if folded in seen:
         return "duplicate"
     n = len(words(s.text))
-    if _BULLET.match(line) or n <= 4 or (n <= NAVIGATION_WORDS and not _END.search(s.text)):
+    if _BULLET.match(line) or n <= 4 or title_like(s.text):
         return "navigation"
     return "background"
 
@@ -316,7 +330,7 @@ def propose(ctx: Context, article: Article, sid: str, publisher: Optional[str] =
             continue
         line = lines[s.line - 1]
         reason = _ledger_reason(s, line, seen)
-        if reason == "background" and (attrs[n] or figures(s.text)):
+        if reason == "background" and (attrs[n] or figures(s.text) or _names(ctx, s.text)):
             candidates.append({"quote": s.text, "line": s.line})
         else:
             ledger.append({"quote": s.text, "reason": reason})

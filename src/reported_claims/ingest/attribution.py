@@ -44,6 +44,7 @@ _SOURCE_WORDS = re.compile(
 _PASSIVE = re.compile(r"\b(?:is|are|was|were|be|been|being)(?:\s+\w+ly|\s+also|\s+still|\s+not)*\s*$",
                       re.IGNORECASE)
 MAX_WORDS = 12
+_NOT_SOURCES = frozenset("it this that which there these those what".split())
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,8 @@ def _after(text: str) -> Optional[str]:
 
 
 def _looks_like_source(phrase: str) -> bool:
+    if phrase.lower() in _NOT_SOURCES:
+        return False
     return bool(_SOURCE_WORDS.search(phrase)) or any(w[:1].isupper() for w in phrase.split()[1:]) or \
         phrase[:1].isupper() and len(phrase.split()) <= 4
 

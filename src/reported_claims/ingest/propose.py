@@ -30,6 +30,8 @@ from reported_claims.repo.load import Dataset
 
 THRESHOLD = 0.6
 """Score at which a sentence is proposed as a report of a claim."""
+LOWER = 0.5
+"""Score at which a sentence is proposed for the claim it matches best."""
 ALTERNATIVE = 0.3
 """Score at which another claim is listed as an alternative for a proposed sentence."""
 FIGURE_AGREES = 0.15
@@ -271,7 +273,10 @@ def propose(ctx: Context, article: Article, sid: str, publisher: Optional[str] =
         for cid, v in per.items():
             if cid not in best or v > best[cid].score:
                 best[cid] = Scored(cid, v, n)
-    accepted = sorted((b for b in best.values() if b.score >= THRESHOLD), key=lambda b: (b.sentence, -b.score))
+    top_of = {n: max(per.values()) for n, per in scores.items() if per}
+    accepted = sorted((b for b in best.values() if b.score >= THRESHOLD
+                       or (b.score >= LOWER and b.score == top_of[b.sentence])),
+                      key=lambda b: (b.sentence, -b.score))
     quoted = {b.sentence for b in accepted}
     attrs = [attributions(s.text) for s in sents]
     prev_para = _paragraph_starts(sents)
@@ -282,18 +287,20 @@ def propose(ctx: Context, article: Article, sid: str, publisher: Optional[str] =
         claim = ctx.dataset.claims[b.claim]
         s = sents[b.sentence]
         quote, mode, words_, context_ = s.text, "none", None, None
+        named = lambda k: _claimant(ctx, claim, attrs[k][0].words)  # noqa: E731
         if attrs[b.sentence]:
             mode, words_ = "explicit", attrs[b.sentence][0].words
         else:
+            # an earlier sentence carries the attribution only when it names one of the claimants
             prior = b.sentence - 1
             if (prior >= 0 and sents[prior].line == s.line and attrs[prior] and prior not in quoted
-                    and find(f"{sents[prior].text} {s.text}", folded) is None):
+                    and named(prior) and find(f"{sents[prior].text} {s.text}", folded) is None):
                 quote = f"{sents[prior].text} {s.text}"
                 mode, words_ = "explicit", attrs[prior][0].words
                 merged.add(prior)
             else:
                 for k in range(b.sentence - 1, prev_para[b.sentence] - 1, -1):
-                    if attrs[k]:
+                    if attrs[k] and named(k):
                         mode, words_, context_ = "implied", attrs[k][0].words, sents[k].text
                         break
         if mode == "none":

@@ -71,6 +71,7 @@ def write(root: Path, proposal: Proposal, text: str) -> list[Path]:
             raise IngestError(f"{path} exists already: ingest writes a new source; choose another --id")
     data = text.encode("utf-8")
     planned: list[tuple[Path, str]] = []
+    pending: list[dict] = []
     claims_dir = root / RECORDS / "claims"
     for item in proposal.reports:
         path = claims_dir / f"{item['claim']}.yaml"
@@ -99,10 +100,15 @@ def write(root: Path, proposal: Proposal, text: str) -> list[Path]:
         }
         path = claims_dir / f"{cid}.yaml"
         planned.append((path, layout(claim, "claim")))
+        # the scaffold does not validate until it is filled in, so its quote does not yet account
+        # for the sentence: the ledger holds it meanwhile, flagged as a placeholder too
+        pending.append({"quote": item["quote"], "reason": "background",
+                        "note": f"{PLACEHOLDER} remove this entry once {cid} is filled in"})
     record = dict(proposal.source)
     record["text_sha256"] = hashlib.sha256(data).hexdigest()
-    if proposal.ledger:
-        record["not_recorded"] = [{"quote": e["quote"], "reason": e["reason"]} for e in proposal.ledger]
+    ledger = [{"quote": e["quote"], "reason": e["reason"]} for e in proposal.ledger] + pending
+    if ledger:
+        record["not_recorded"] = ledger
     if "publisher" not in record:
         record["publisher"] = PLACEHOLDER_ENTITY
     ordered = {k: record[k] for k in ("id", "kind", "title", "publisher") if k in record}

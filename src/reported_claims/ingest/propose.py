@@ -28,14 +28,16 @@ from reported_claims.ingest.index import Index, stems, title_like, words
 from reported_claims.model.records import Claim
 from reported_claims.repo.load import Dataset
 
-THRESHOLD = 0.6
+THRESHOLD = 0.55
 """Score at which a sentence is proposed as a report of a claim."""
-LOWER = 0.5
+LOWER = 0.45
 """Score at which a sentence is proposed for the claim it matches best."""
 ALTERNATIVE = 0.3
 """Score at which another claim is listed as an alternative for a proposed sentence."""
 FIGURE_AGREES = 0.15
 FIGURE_DIFFERS = 0.15
+ATTRIBUTION_DIFFERS = 0.1
+"""Taken off when the sentence cites an entity of the records that is none of the claim's claimants."""
 MIN_PASSAGE = 4
 """Content words a quote's part needs to stand for its claim in the index."""
 _BULLET = re.compile(r"^\s*(?:[•·▪‣*+-]|\d+[.)])\s+")
@@ -52,6 +54,17 @@ class Context:
     texts: dict[str, list[Sentence]]
     derived: dict[str, list[tuple[str, str]]]
     names: re.Pattern
+    by_name: dict[str, set[str]] = field(default_factory=dict)
+    """Folded lower-case name or alias -> the entities that bear it."""
+
+    def entities_in(self, phrase: str) -> set[str]:
+        """The entities whose name or alias stands in ``phrase`` as whole words (the longest only)."""
+        text = f" {' '.join(words(phrase))} "
+        hits = [n for n in self.by_name if f" {n} " in text]
+        if not hits:
+            return set()
+        longest = max(len(n) for n in hits)
+        return {e for n in hits if len(n) == longest for e in self.by_name[n]}
 
 
 def context(dataset: Dataset, root: Path) -> Context:
@@ -74,7 +87,13 @@ def context(dataset: Dataset, root: Path) -> Context:
                 if len(set(stems(part))) >= MIN_PASSAGE:  # "the officials said." would match any sentence
                     claims.add((cid, r.source), part)
     derived = {sid: [(d.source, d.relation) for d in s.derived_from] for sid, s in dataset.sources.items()}
-    return Context(dataset, lineage.build(texts), claims.freeze(), texts, derived, names(dataset))
+    by_name: dict[str, set[str]] = defaultdict(set)
+    for e in dataset.entities.values():
+        for n in (e.name, *e.aliases):
+            key = " ".join(words(n))
+            if len(key) > 2:
+                by_name[key].add(e.id)
+    return Context(dataset, lineage.build(texts), claims.freeze(), texts, derived, names(dataset), dict(by_name))
 
 
 @dataclass
@@ -141,10 +160,25 @@ def score_sentences(ctx: Context, sents: list[Sentence]) -> dict[int, dict[str, 
         best: dict[str, float] = defaultdict(float)
         for number, a, b in ctx.claims.search(s.text):
             cid, _ = ctx.claims.keys[number]
-            best[cid] = max(best[cid], 0.65 * a + 0.35 * math.sqrt(a * b))
+            best[cid] = max(best[cid], 0.55 * a + 0.15 * b + 0.3 * math.sqrt(a * b))
         found = figures(s.text)
-        out[n] = {cid: v + _figure_bonus(ctx.dataset.claims[cid], found) for cid, v in best.items()}
+        named = {e for a in attributions(s.text) for e in ctx.entities_in(a.words)}
+        out[n] = {cid: v + _figure_bonus(ctx.dataset.claims[cid], found)
+                  - (ATTRIBUTION_DIFFERS if named and not _related(ctx, named, ctx.dataset.claims[cid]) else 0.0)
+                  for cid, v in best.items()}
     return out
+
+
+def _related(ctx: Context, named: set[str], claim: Claim) -> bool:
+    """Whether an entity the sentence cites is a claimant of the claim, or part of one, or its whole."""
+    claimants = {c.entity for c in claim.claimants}
+    for e in named:
+        entity = ctx.dataset.entities.get(e)
+        if e in claimants or (entity and entity.part_of in claimants):
+            return True
+        if any(getattr(ctx.dataset.entities.get(c), "part_of", None) == e for c in claimants):
+            return True
+    return False
 
 
 def _paragraph_starts(sents: list[Sentence]) -> list[int]:

@@ -44,6 +44,7 @@ _SOURCE_WORDS = re.compile(
 _PASSIVE = re.compile(r"\b(?:is|are|was|were|be|been|being)(?:\s+\w+ly|\s+also|\s+still|\s+not)*\s*$",
                       re.IGNORECASE)
 MAX_WORDS = 12
+_AUDIENCE = re.compile(r"\s+(?:to\s+)?((?:the\s+)?[A-Z][^,.;:]{0,60})")
 _NOT_SOURCES = frozenset("it this that which there these those what".split())
 
 
@@ -55,6 +56,8 @@ class Attribution:
     verb: str
     at: int
     """Where the attribution starts in the sentence."""
+    audience: Optional[str] = None
+    """Whom it was said to, for "told the AP" or "suggested to the Journal": an outlet often."""
 
 
 def _before(text: str) -> Optional[str]:
@@ -105,5 +108,6 @@ def attributions(sentence: str) -> list[Attribution]:
             else:
                 phrase = None
         if phrase and _looks_like_source(phrase) and phrase in sentence:
-            out.append(Attribution(phrase, m.group(0).lower(), m.start()))
+            to = _AUDIENCE.match(sentence[m.end():])
+            out.append(Attribution(phrase, m.group(0).lower(), m.start(), to.group(1).strip() if to else None))
     return sorted(out, key=lambda a: a.at)

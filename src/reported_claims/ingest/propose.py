@@ -58,13 +58,12 @@ class Context:
     """Folded lower-case name or alias -> the entities that bear it."""
 
     def entities_in(self, phrase: str) -> set[str]:
-        """The entities whose name or alias stands in ``phrase`` as whole words (the longest only)."""
+        """The entities whose name or alias stands in ``phrase`` as whole words, leaving out a name
+        that stands only inside a longer one ("US" in "US officials")."""
         text = f" {' '.join(words(phrase))} "
         hits = [n for n in self.by_name if f" {n} " in text]
-        if not hits:
-            return set()
-        longest = max(len(n) for n in hits)
-        return {e for n in hits if len(n) == longest for e in self.by_name[n]}
+        kept = [n for n in hits if not any(n != m and f" {n} " in f" {m} " for m in hits)]
+        return {e for n in kept for e in self.by_name[n]}
 
 
 def context(dataset: Dataset, root: Path) -> Context:
@@ -377,12 +376,22 @@ def propose(ctx: Context, article: Article, sid: str, publisher: Optional[str] =
             ledger.append({"quote": s.text, "reason": reason})
         seen.add(fold(s.text))
 
-    attributes_to = sorted({
-        c.via for r in reports for c in ctx.dataset.claims[r["claim"]].claimants
-        if r["attribution_mode"] != "none" and c.entity == r["claimant"] and c.via
-    })
+    attributes_to = sorted(_cited(ctx, reports, attrs, sid))
     source = _source_fields(article, sid, publisher, url, matches, attributes_to)
     return Proposal(source, matches, reports, candidates, ledger, attributes_to)
+
+
+def _cited(ctx: Context, reports: list[dict], attrs: list[list[Attribution]], sid: str) -> set[str]:
+    """The primary sources the article cites: where its reports' claimants spoke (``via``), and the
+    sources published by an entity its attributions name ("told the AP", "Bloomberg reported")."""
+    out = {
+        c.via for r in reports for c in ctx.dataset.claims[r["claim"]].claimants
+        if r["attribution_mode"] != "none" and c.entity == r["claimant"] and c.via
+    }
+    named = {e for found in attrs for a in found for e in ctx.entities_in(a.words)}
+    named |= {e for found in attrs for a in found if a.audience for e in ctx.entities_in(a.audience)}
+    out |= {s.id for s in ctx.dataset.sources.values() if s.publisher in named and s.id != sid}
+    return out
 
 
 def _source_fields(article: Article, sid: str, publisher: Optional[str], url: Optional[str],

@@ -100,12 +100,12 @@ def attributions(sentence: str) -> list[Attribution]:
         before = sentence[: m.start()]
         if _PASSIVE.search(before):
             continue  # "are believed to", "is expected to": the sentence's hedge, not whom it cites
-        phrase = _before(before)
-        if phrase is None or not _looks_like_source(phrase) or phrase.lower().startswith(("according", "it is")):
-            after = sentence[m.end():]
-            if before.rstrip().endswith(",") or not before.strip():
-                phrase = _after(after)
-            else:
+        phrase = None
+        if before.rstrip().endswith(",") or not before.strip():
+            phrase = _after(sentence[m.end():])  # inverted: "..., said the officials"
+        if phrase is None and before.strip():
+            phrase = _before(before)
+            if phrase and phrase.lower().startswith(("according", "it is")):
                 phrase = None
         if phrase and _looks_like_source(phrase) and phrase in sentence:
             to = _AUDIENCE.match(sentence[m.end():])

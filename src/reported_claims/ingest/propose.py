@@ -409,7 +409,7 @@ def _source_fields(article: Article, sid: str, publisher: Optional[str], url: Op
         out["url"] = url or article.url
     if article.date:
         out["published"] = article.date
-    out["seen"] = "true"
+    out["seen"] = True
     if article.authors:
         out["authors"] = article.authors
     if top:

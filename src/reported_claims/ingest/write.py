@@ -105,6 +105,7 @@ def write(root: Path, proposal: Proposal, text: str) -> list[Path]:
         pending.append({"quote": item["quote"], "reason": "background",
                         "note": f"{PLACEHOLDER} remove this entry once {cid} is filled in"})
     record = dict(proposal.source)
+    record["seen"] = "true"  # the reader gives every scalar as text; the layout writes it from that
     record["text_sha256"] = hashlib.sha256(data).hexdigest()
     ledger = [{"quote": e["quote"], "reason": e["reason"]} for e in proposal.ledger] + pending
     if ledger:

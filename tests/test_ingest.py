@@ -84,6 +84,18 @@ def test_json_has_the_documented_shape():
     assert all(e["reason"] in ("navigation", "background", "duplicate") for e in out["ledger"])
 
 
+def test_summary_without_json_or_write(tmp_path):
+    done = ingest(str(ICARO), "--id", "src-icaro-copy")
+    assert done.returncode == 0, done.stderr
+    assert "reprint of src-icaro-china-support-raises-concerns" in done.stdout
+    assert "report of clm-china-share-russian-microelectronics-2023" in done.stdout
+
+
+def test_json_and_write_together_are_refused():
+    done = ingest(str(ICARO), "--json", "--write")
+    assert done.returncode == 2 and "choose one of --json and --write" in done.stderr
+
+
 def test_write_is_the_pull_request(tmp_path):
     """A new reprint of the AP story: the source, its text and reports are written; validate passes
     except for the placeholders of the candidate claims, and fmt --check finds nothing to change."""

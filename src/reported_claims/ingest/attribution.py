@@ -36,8 +36,8 @@ _SOURCE_WORDS = re.compile(
     r"\b(?:officials?|spokes(?:man|woman|person)|ministry|minister|government|administration|assessment|"
     r"intelligence|report|data|analysts?|economists?|experts?|critics?|sources?|agency|department|"
     r"secretary|president|general|commander|readout|statement|study|analysis|disclosures?|research|"
-    r"journal|press|times|post|news|reuters|bloomberg|ap|afp|officers?|diplomats?|people|he|she|they|"
-    r"it|we|white house|kremlin|pentagon|state|envoy|ambassador|chairman|leader|message|documents?|"
+    r"press|news|officers?|diplomats?|people|he|she|they|we|state|envoy|ambassador|chairman|leader|"
+    r"message|documents?|"
     r"foundation|institute|group|company|companies|firms?|outlets?|media)\b",
     re.IGNORECASE,
 )

@@ -95,6 +95,17 @@ def test_range_keeps_its_ends():
     assert (f.low, f.high) == (60, 70)
 
 
+@pytest.mark.parametrize("text", [
+    "nearly 70% of Russia's $900 million worth of machine tool imports in the last quarter",
+    "Nearly 70% of Russia’s approximately $900 million in machine tool imports in the last quarter",
+    "nearly 70 per cent of Russia's USD 900 million worth of machine tool imports emanated from China",
+])
+def test_scope_skips_an_amount_inside_it(text):
+    share, amount = figures(text)
+    assert (share.unit, share.hedge) == ("percent", "nearly") and amount.value == 900e6
+    assert share.scope.replace("’", "'") == "Russia's machine tool imports"
+
+
 def test_several_figures_in_order():
     found = figures("imports jumped from $200 million in 2021 to over $500 million in 2022")
     assert [(f.value, f.hedge) for f in found] == [(200 * M, "exact"), (500 * M, "over")]

@@ -69,6 +69,10 @@ FIGURE = re.compile(
 _MULTIPLE = re.compile(rf"\b(?:(?P<hedge>{_hedge_alt})\s+)?(?P<word>{'|'.join(sorted(_MULTIPLES))})\b",
                        re.IGNORECASE)
 _MONTHS = re.compile(r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s*$", re.IGNORECASE)
+_INNER_AMOUNT = re.compile(
+    rf"(?:(?:{_hedge_alt})\s+)?(?:US\$|\$|€|£|¥|(?:{_ISO})\s?)\d[\d,.]*(?:\s?{_MAG})?\s+(?:worth\s+of|in|of|worth)\s+",
+    re.IGNORECASE,
+)
 _SCOPE_STOP = frozenset(
     "came come comes coming was were is are has have had in during last this from according that which who "
     "emanated went goes go originated valued worth between since before after while when and but as were".split()
@@ -112,8 +116,10 @@ def _scope(text: str, end: int) -> Optional[str]:
     m = re.match(r"\s+of\s+(.+)", text[end:])
     if not m:
         return None
+    # "of Russia's $900 million worth of machine tool imports": the whole is the imports
+    rest = _INNER_AMOUNT.sub("", m.group(1))
     words = []
-    for word in m.group(1).split():
+    for word in rest.split():
         bare = word.strip(",;:.!?()\"“”")
         if bare.lower() in _SCOPE_STOP or FIGURE.fullmatch(bare) and bare[:1].isdigit():
             break

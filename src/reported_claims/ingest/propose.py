@@ -237,6 +237,11 @@ def _figures_json(claim: Claim, found: list[Figure]) -> list[dict]:
     return out
 
 
+def _wider(scope: str, other: str) -> bool:
+    """Whether ``scope`` has words ``other`` lacks ("imported", "computer chips"), so the whole differs."""
+    return bool(set(stems(scope)) - set(stems(other)))
+
+
 def _differences(claim: Claim, found: list[Figure], derived_reports: list[tuple[str, dict]],
                  mode: str) -> list[dict]:
     out = []
@@ -249,7 +254,7 @@ def _differences(claim: Claim, found: list[Figure], derived_reports: list[tuple[
             out.append({"field": "value", "quantity": q.id, "claim": q.value, "here": f.value, "text": f.text})
         if f.hedge != q.hedge:
             out.append({"field": "hedge", "quantity": q.id, "claim": q.hedge, "here": f.hedge, "text": f.text})
-        if q.share_of and f.scope and set(stems(f.scope)) != set(stems(q.share_of)):
+        if q.share_of and f.scope and _wider(f.scope, q.share_of):
             out.append({"field": "scope", "quantity": q.id, "claim": q.share_of, "here": f.scope, "text": f.text})
     for sid, upstream in derived_reports:
         theirs = figures(upstream["quote"])
@@ -262,7 +267,7 @@ def _differences(claim: Claim, found: list[Figure], derived_reports: list[tuple[
                 out.append({"field": "value", "source": sid, "there": g.value, "here": f.value, "text": f.text})
             if f.hedge != g.hedge:
                 out.append({"field": "hedge", "source": sid, "there": g.hedge, "here": f.hedge, "text": f.text})
-            if f.scope and g.scope and set(stems(f.scope)) != set(stems(g.scope)):
+            if f.scope and g.scope and (_wider(f.scope, g.scope) or _wider(g.scope, f.scope)):
                 out.append({"field": "scope", "source": sid, "there": g.scope, "here": f.scope, "text": f.text})
         if upstream["attribution_mode"] != "none" and mode == "none":
             out.append({"field": "attribution", "source": sid, "there": upstream["attributed_to"], "here": None})

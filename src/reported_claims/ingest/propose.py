@@ -51,7 +51,6 @@ class Context:
     dataset: Dataset
     archive: lineage.Archive
     claims: Index
-    texts: dict[str, list[Sentence]]
     derived: dict[str, list[tuple[str, str]]]
     names: re.Pattern
     by_name: dict[str, set[str]] = field(default_factory=dict)
@@ -92,7 +91,7 @@ def context(dataset: Dataset, root: Path) -> Context:
             key = " ".join(words(n))
             if len(key) > 2:
                 by_name[key].add(e.id)
-    return Context(dataset, lineage.build(texts), claims.freeze(), texts, derived, names(dataset), dict(by_name))
+    return Context(dataset, lineage.build(texts), claims.freeze(), derived, names(dataset), dict(by_name))
 
 
 @dataclass

@@ -125,6 +125,16 @@ def test_write_is_the_pull_request(tmp_path):
     assert quotes.returncode == 0, quotes.stdout.decode()
 
 
+def test_write_without_a_publisher_leaves_placeholders_only(tmp_path):
+    repo = copy_repo(tmp_path / "repo")
+    done = ingest(str(HTML), "--id", "src-icaro-page", "--write", "--repo", str(repo))
+    assert done.returncode == 0, done.stderr
+    validate = run_cli("validate", cwd=repo).stdout.decode()
+    problems = [line for line in validate.splitlines() if line.endswith("]")]
+    assert problems and all(line.endswith("[placeholder]") for line in problems), problems
+    assert any("src-icaro-page.yaml" in line and "publisher" in line for line in problems)
+
+
 def test_write_refuses_an_existing_source(tmp_path):
     repo = copy_repo(tmp_path / "repo")
     done = ingest(str(ICARO), "--id", "src-icaro-china-support-raises-concerns", "--write", "--repo", str(repo))

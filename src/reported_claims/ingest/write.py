@@ -78,8 +78,8 @@ def write(root: Path, proposal: Proposal, text: str) -> list[Path]:
         claim = _read(path)
         claimants = {c["entity"] for c in claim.get("claimants", [])}
         report = _report(item, sid, claimants)
-        if report["claimant"] not in claimants and report["claimant"] != PLACEHOLDER_ENTITY:
-            # the writer's own voice: the publisher joins the claimants, as curated reports do
+        if report["claimant"] not in claimants:
+            # the writer's own voice: the publisher (or its placeholder) joins the claimants
             claim["claimants"] = [*claim["claimants"], {"entity": report["claimant"],
                                                         "attribution": report["attribution"]}]
         claim["reports"] = [*claim.get("reports", []), report]

@@ -36,6 +36,8 @@ ALTERNATIVE = 0.3
 """Score at which another claim is listed as an alternative for a proposed sentence."""
 FIGURE_AGREES = 0.15
 FIGURE_DIFFERS = 0.15
+ALIGNED = 0.2
+"""Added, times the sentences' similarity, for a claim quoted at the archived sentence this one rewords."""
 ATTRIBUTION_DIFFERS = 0.1
 """Taken off when the sentence cites an entity of the records that is none of the claim's claimants."""
 MIN_PASSAGE = 4
@@ -53,6 +55,8 @@ class Context:
     claims: Index
     derived: dict[str, list[tuple[str, str]]]
     names: re.Pattern
+    quoted_at: dict[tuple[str, int], set[str]] = field(default_factory=dict)
+    """(source id, sentence number) of an archived text -> the claims whose reports quote it."""
     by_name: dict[str, set[str]] = field(default_factory=dict)
     """Folded lower-case name or alias -> the entities that bear it."""
 
@@ -91,7 +95,16 @@ def context(dataset: Dataset, root: Path) -> Context:
             key = " ".join(words(n))
             if len(key) > 2:
                 by_name[key].add(e.id)
-    return Context(dataset, lineage.build(texts), claims.freeze(), derived, names(dataset), dict(by_name))
+    quoted_at: dict[tuple[str, int], set[str]] = defaultdict(set)
+    folded = {sid: [fold(s.text) for s in sents] for sid, sents in texts.items()}
+    for cid, claim in dataset.claims.items():
+        for r in claim.reports:
+            pieces = parts(r.quote)
+            for n, sentence in enumerate(folded.get(r.source, ())):
+                if any(p in sentence or sentence in p for p in pieces):
+                    quoted_at[(r.source, n)].add(cid)
+    return Context(dataset, lineage.build(texts), claims.freeze(), derived, names(dataset),
+                   quoted_at=dict(quoted_at), by_name=dict(by_name))
 
 
 @dataclass
@@ -149,8 +162,23 @@ def _figure_bonus(claim: Claim, found: list[Figure]) -> float:
     return -FIGURE_DIFFERS
 
 
-def score_sentences(ctx: Context, sents: list[Sentence]) -> dict[int, dict[str, float]]:
-    """Sentence number -> claim -> score."""
+def _aligned(ctx: Context, text: str, related: set[str]) -> dict[str, float]:
+    """Claims quoted at the sentence of a related archived text that this sentence rewords, with
+    how close the two sentences are: the same passage reworded carries the same claims."""
+    out: dict[str, float] = defaultdict(float)
+    if not related:
+        return out
+    for number, a, b in ctx.archive.sentences.search(text):
+        key = ctx.archive.sentences.keys[number]
+        sim = math.sqrt(a * b)
+        if key[0] in related and sim >= lineage.CARRIED:
+            for cid in ctx.quoted_at.get(key, ()):
+                out[cid] = max(out[cid], sim)
+    return out
+
+
+def score_sentences(ctx: Context, sents: list[Sentence], related: set[str] = frozenset()) -> dict[int, dict[str, float]]:
+    """Sentence number -> claim -> score; ``related``: the archived texts the article derives from."""
     out: dict[int, dict[str, float]] = {}
     for n, s in enumerate(sents):
         if len(words(s.text)) < 4 or title_like(s.text):
@@ -159,6 +187,8 @@ def score_sentences(ctx: Context, sents: list[Sentence]) -> dict[int, dict[str, 
         for number, a, b in ctx.claims.search(s.text):
             cid, _ = ctx.claims.keys[number]
             best[cid] = max(best[cid], 0.55 * a + 0.15 * b + 0.3 * math.sqrt(a * b))
+        for cid, sim in _aligned(ctx, s.text, related).items():
+            best[cid] += ALIGNED * sim
         found = figures(s.text)
         named = {e for a in attributions(s.text) for e in ctx.entities_in(a.words)}
         out[n] = {cid: v + _figure_bonus(ctx.dataset.claims[cid], found)
@@ -303,7 +333,7 @@ def propose(ctx: Context, article: Article, sid: str, publisher: Optional[str] =
     lines = text.splitlines()
     sents = sentences(text)
     matches = lineage.propose(ctx.archive, sents, ctx.derived)
-    scores = score_sentences(ctx, sents)
+    scores = score_sentences(ctx, sents, {m.source for m in matches if m.via is None and m.relation != "summary"})
 
     best: dict[str, Scored] = {}
     for n, per in scores.items():

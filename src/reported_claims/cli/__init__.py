@@ -15,6 +15,7 @@ import click
 
 from reported_claims import __version__
 from reported_claims.cli import package, records
+from reported_claims.cli.ingest import ingest
 from reported_claims.cli.show import show
 from reported_claims.cli.site import site
 from reported_claims.errors import MissingExtra, ReportedClaimsError, missing_extra
@@ -86,5 +87,5 @@ def main():
 
 
 for command in (records.validate, records.codes, records.new, records.fmt, records.check_quotes, records.coverage,
-                package.build, package.diff, package.release, package.export, show, site):
+                package.build, package.diff, package.release, package.export, ingest, show, site):
     main.add_command(command)

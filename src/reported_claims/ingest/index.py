@@ -1,0 +1,116 @@
+"""Words, shingles and an inverted index over passages, so that a new article is compared with
+the archived texts and the claims' wording without comparing every pair.
+
+Passages (a sentence of an archived text, a claim's statement, a part of a report's quote) are
+indexed by their content stems. Looking up a sentence accumulates, per passage that shares a
+stem, the inverse document frequency of what they share: only passages with a word in common
+are ever scored. Verbatim overlap is measured separately with word 4-shingles.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from reported_claims.check.quotes import fold
+
+SHINGLE = 4
+NAVIGATION_WORDS = 12
+_END = re.compile(r"[.!?][\"'”’)\]]*$")
+_WORD = re.compile(r"[a-z0-9]+(?:\.[a-z0-9]+)*")
+STOP = frozenset(
+    "a an the and or but nor of to in on at by for with from into onto over under about as than then that "
+    "this these those there here it its it's is are was were be been being has have had do does did will "
+    "would can could may might must shall should not no so such also too very more most much many some any "
+    "each every all both either neither which who whom whose what when where why how while if because since "
+    "after before during until upon within without between through across against among per via own their "
+    "them they he she his her him we our us you your i me my one s t said says say told according".split()
+)
+
+
+def words(text: str) -> list[str]:
+    """Lower-case words of the folded text; ``U.S.`` and ``US`` are one word."""
+    out = []
+    for w in _WORD.findall(fold(text).lower().replace("'s ", " ").replace("’s ", " ")):
+        out.append(w.replace(".", ""))
+    return out
+
+
+def title_like(text: str) -> bool:
+    """A heading, headline, byline or link: short and without a full stop."""
+    return len(words(text)) <= NAVIGATION_WORDS and not _END.search(text)
+
+
+def stem(word: str) -> str:
+    """A light suffix stripper: enough for plural, tense and -ly variants to meet."""
+    if len(word) <= 3 or word.isdigit():
+        return word
+    for suffix, keep in (("ically", 0), ("ations", 0), ("ation", 0), ("ies", 0), ("ied", 0), ("ing", 3),
+                         ("edly", 3), ("ly", 4), ("ed", 3), ("es", 3), ("s", 3)):
+        if word.endswith(suffix) and len(word) - len(suffix) >= max(keep, 3):
+            base = word[: -len(suffix)]
+            if suffix in ("ies", "ied"):
+                base += "y"
+            if suffix == "s" and word.endswith("ss"):
+                return word
+            return base.rstrip("e") if base.endswith("e") and len(base) > 4 else base
+    return word.rstrip("e") if len(word) > 4 and word.endswith("e") else word
+
+
+def stems(text: str) -> list[str]:
+    """The content stems of a text, in order (stop words left out)."""
+    return [stem(w) for w in words(text) if w not in STOP]
+
+
+def shingles(text: str) -> set[tuple[str, ...]]:
+    """Word 4-shingles of the text: what a reprint shares with its original."""
+    ws = words(text)
+    return {tuple(ws[i: i + SHINGLE]) for i in range(len(ws) - SHINGLE + 1)}
+
+
+@dataclass
+class Index:
+    """An inverted index of passages by content stem, with inverse document frequencies."""
+
+    keys: list[object] = field(default_factory=list)
+    """What each passage stands for (for instance ``(source id, sentence number)``)."""
+    weights: list[float] = field(default_factory=list)
+    """Each passage's total idf weight of its distinct stems."""
+    postings: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    idf: dict[str, float] = field(default_factory=dict)
+    _stems: list[frozenset[str]] = field(default_factory=list)
+
+    def add(self, key: object, text: str) -> None:
+        terms = frozenset(stems(text))
+        number = len(self.keys)
+        self.keys.append(key)
+        self._stems.append(terms)
+        for t in terms:
+            self.postings[t].append(number)
+
+    def freeze(self, background: int = 0) -> "Index":
+        """Compute the idf weights once every passage is added (``background``: passages counted
+        only for the frequencies, such as the sentences of texts that are not searched)."""
+        n = len(self.keys) + background
+        self.idf = {t: math.log(1 + n / len(p)) for t, p in self.postings.items()}
+        self.weights = [sum(self.idf[t] for t in terms) for terms in self._stems]
+        return self
+
+    def weight(self, terms: frozenset[str]) -> float:
+        default = math.log(1 + max(len(self.keys), 1))
+        return sum(self.idf.get(t, default) for t in terms)
+
+    def search(self, text: str) -> list[tuple[int, float, float]]:
+        """Passages sharing a stem with ``text``: (passage, share of the passage's weight found in
+        the text, share of the text's weight found in the passage)."""
+        terms = frozenset(stems(text))
+        own = self.weight(terms)
+        if not own:
+            return []
+        shared: dict[int, float] = defaultdict(float)
+        for t in terms:
+            for number in self.postings.get(t, ()):
+                shared[number] += self.idf[t]
+        return [(n, w / self.weights[n], w / own) for n, w in shared.items() if self.weights[n]]

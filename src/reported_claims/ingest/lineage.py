@@ -1,0 +1,114 @@
+"""Which archived texts a new article derives from, and how: reprint, rewrite or summary.
+
+Each substantial sentence of the article (six words or more, not a heading) is looked up in two indexes over the
+archived sentences: word 4-shingles (the same words) and content stems (the same facts,
+reworded). A sentence is *copied* from an archived text when most of its shingles stand there,
+and *carried* when it is copied or close to one archived sentence in content. The share of
+copied and carried sentences decides the relation; the overlap is the share carried. A matched
+text that is itself a reprint or rewrite passes its score on to the source it derives from.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+
+from reported_claims.check.sentences import Sentence
+from reported_claims.ingest.index import Index, shingles, title_like, words
+
+MIN_WORDS = 6
+COPIED = 0.8
+"""Share of a sentence's shingles found in one archived text for the sentence to be copied."""
+CARRIED = 0.4
+"""Similarity to one archived sentence (idf cosine) for a sentence to be carried, reworded."""
+REPRINT = 0.8
+"""Share of sentences copied for a reprint."""
+REWRITE = 0.35
+"""Share of sentences carried for a rewrite."""
+SUMMARY_SENTENCES = 2
+"""Sentences carried, at least, for a summary (fewer is a coincidence of wording)."""
+
+
+@dataclass(frozen=True)
+class Match:
+    source: str
+    relation: str
+    overlap: float
+    via: str | None = None
+    """For a source proposed through a matched text that derives from it: that text."""
+
+    def as_json(self) -> dict:
+        return {"source": self.source, "relation": self.relation, "overlap": round(self.overlap, 3)}
+
+
+@dataclass
+class Archive:
+    """The archived texts, indexed by sentence."""
+
+    sentences: Index
+    shingled: dict[tuple[str, ...], set[str]]
+
+
+def build(texts: dict[str, list[Sentence]], background: int = 0) -> Archive:
+    """Index the sentences of the archived texts (source id -> its sentences)."""
+    index = Index()
+    shingled: dict[tuple[str, ...], set[str]] = defaultdict(set)
+    for sid, sents in texts.items():
+        for n, s in enumerate(sents):
+            index.add((sid, n), s.text)
+            for sh in shingles(s.text):
+                shingled[sh].add(sid)
+    return Archive(index.freeze(background), shingled)
+
+
+def compare(archive: Archive, sentences: list[Sentence]) -> dict[str, tuple[float, float, int]]:
+    """Per archived source: (share of sentences copied, share carried, sentences carried)."""
+    substantial = [s for s in sentences if len(words(s.text)) >= MIN_WORDS and not title_like(s.text)]
+    copied: dict[str, int] = defaultdict(int)
+    carried: dict[str, int] = defaultdict(int)
+    for s in substantial:
+        own = shingles(s.text)
+        hits: dict[str, int] = defaultdict(int)
+        for sh in own:
+            for sid in archive.shingled.get(sh, ()):
+                hits[sid] += 1
+        best: dict[str, float] = defaultdict(float)
+        for number, a, b in archive.sentences.search(s.text):
+            sid = archive.sentences.keys[number][0]
+            best[sid] = max(best[sid], math.sqrt(a * b))
+        for sid in set(hits) | set(best):
+            share = hits.get(sid, 0) / len(own) if own else 0.0
+            if share >= COPIED:
+                copied[sid] += 1
+            if share >= COPIED or best.get(sid, 0.0) >= CARRIED:
+                carried[sid] += 1
+    n = len(substantial) or 1
+    return {sid: (copied[sid] / n, carried[sid] / n, carried[sid]) for sid in carried}
+
+
+def propose(archive: Archive, sentences: list[Sentence], derived: dict[str, list[tuple[str, str]]]) -> list[Match]:
+    """The lineage proposals, best first. ``derived``: source id -> its (source, relation) derivations,
+    so that a match with a reprint or rewrite proposes what it derives from as well."""
+    out: list[tuple[float, int, Match]] = []
+    for sid, (copied, carried, count) in compare(archive, sentences).items():
+        if copied >= REPRINT:
+            relation = "reprint"
+        elif carried >= REWRITE:
+            relation = "rewrite"
+        elif count >= SUMMARY_SENTENCES:
+            relation = "summary"
+        else:
+            continue
+        overlap = max(copied, carried)
+        out.append((overlap, 1, Match(sid, relation, overlap)))
+        for upstream, how in derived.get(sid, ()):
+            # the origin of a reprint is the likelier ancestor; a rewrite's own wording comes first
+            out.append((overlap, 2 if how == "reprint" else 0, Match(upstream, relation, overlap, via=sid)))
+    out.sort(key=lambda t: (-t[0], -t[1], t[2].source))
+    seen, best = set(), []
+    for _, _, match in out:
+        if match.source not in seen:
+            seen.add(match.source)
+            best.append(match)
+    return best

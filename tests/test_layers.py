@@ -96,3 +96,13 @@ def test_no_import_cycle():
 
 def test_the_layers_cover_every_module():
     assert set(MODULES) - set(TOP) and all(layer(m) >= 0 for m in MODULES)
+
+
+def test_architecture_names_every_subpackage_and_module():
+    """ARCHITECTURE.md is the map of the tree: every subpackage and every module in it is named."""
+    text = (SRC.parent / "ARCHITECTURE.md").read_text(encoding="utf-8")
+    for folder in sorted(p for p in (SRC / PACKAGE).iterdir() if p.is_dir() and (p / "__init__.py").exists()):
+        assert f"`{folder.name}/`" in text, folder.name
+        for module in sorted(folder.glob("*.py")):
+            if module.name != "__init__.py":
+                assert f"`{module.name}`" in text, f"{folder.name}/{module.name}"

@@ -20,18 +20,17 @@ from typing import TYPE_CHECKING, Any
 from reported_claims._version import __version__
 
 if TYPE_CHECKING:  # the names a type checker sees; at run time they are imported on first use
-    from reported_claims.client.api import (
-        Collection,
-        Dataset,
-        data_path,
-        dataset,
-        load,
-        load_entities,
-        load_sources,
-        to_pandas,
-        to_polars,
-    )
-    from reported_claims.client.fetch import DownloadError, download
+    from reported_claims.client.api import Collection as Collection
+    from reported_claims.client.api import Dataset as Dataset
+    from reported_claims.client.api import data_path as data_path
+    from reported_claims.client.api import dataset as dataset
+    from reported_claims.client.api import load as load
+    from reported_claims.client.api import load_entities as load_entities
+    from reported_claims.client.api import load_sources as load_sources
+    from reported_claims.client.api import to_pandas as to_pandas
+    from reported_claims.client.api import to_polars as to_polars
+    from reported_claims.client.fetch import DownloadError as DownloadError
+    from reported_claims.client.fetch import download as download
 
 _API = ("Collection", "Dataset", "data_path", "dataset", "load", "load_entities", "load_sources", "to_pandas",
         "to_polars")

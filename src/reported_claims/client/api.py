@@ -36,7 +36,7 @@ from reported_claims.model.records import Claim, Entity, Record, Report, Source,
 from reported_claims.package import DESCRIPTOR, types
 
 if TYPE_CHECKING:
-    import pandas
+    import pandas  # type: ignore[import-untyped, unused-ignore]  # typed by pandas-stubs, if installed
     import polars
 
     from reported_claims.package.read import Package
@@ -317,7 +317,8 @@ class Dataset:
         ``KeyError``.
         """
         self.entity(entity_id)
-        return self.claims.filter(lambda c: any(e.entity == entity_id for e in [*c.entities, *c.claimants]))
+        return self.claims.filter(lambda c: any(e.entity == entity_id for e in c.entities)
+                                  or any(e.entity == entity_id for e in c.claimants))
 
     def reports_of(self, source_id: str) -> list[tuple[Claim, Report]]:
         """The reports this source carries, with their claims, in claim id order.
@@ -429,8 +430,10 @@ def to_pandas(table: str = "claims", version: Optional[str] = None, *,
     """
     pd = require("pandas", "pandas", "to_pandas")
     fields, rows = _table(table, version, path)
-    return pd.DataFrame({f["name"]: types.pandas_series(f, [row[f["name"]] for row in rows]) for f in fields},
-                        columns=[f["name"] for f in fields])
+    frame: pandas.DataFrame = pd.DataFrame(
+        {f["name"]: types.pandas_series(f, [row[f["name"]] for row in rows]) for f in fields},
+        columns=[f["name"] for f in fields])
+    return frame
 
 
 def to_polars(table: str = "claims", version: Optional[str] = None, *,
@@ -443,5 +446,6 @@ def to_polars(table: str = "claims", version: Optional[str] = None, *,
     """
     pl = require("polars", "polars", "to_polars")
     fields, rows = _table(table, version, path)
-    return pl.DataFrame([[row[f["name"]] for f in fields] for row in rows], orient="row",
-                        schema={f["name"]: types.polars_type(f) for f in fields})
+    frame: polars.DataFrame = pl.DataFrame([[row[f["name"]] for f in fields] for row in rows], orient="row",
+                                           schema={f["name"]: types.polars_type(f) for f in fields})
+    return frame

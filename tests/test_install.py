@@ -119,7 +119,7 @@ def test_installed_package_reads_a_path_a_version_and_resolves_references(instal
         digest = hashlib.sha256((assets / "reported-claims-9.8.7.zip").read_bytes()).hexdigest()
         (assets / "SHA256SUMS").write_text(f"{digest}  reported-claims-9.8.7.zip\n")
         script = textwrap.dedent(f"""
-            import json, reported_claims
+            import importlib.metadata, json, reported_claims
             from reported_claims.client.api import package_folder
             data = reported_claims.dataset()
             try:
@@ -136,6 +136,7 @@ def test_installed_package_reads_a_path_a_version_and_resolves_references(instal
                 "about": data.claims_about("ent-hikvision").ids(),
                 "search": [c.id for c in data.search("hikvision")],
                 "refused": refused,
+                "urls": importlib.metadata.metadata("reported-claims").get_all("Project-URL"),
             }}))
         """)
         env = {**os.environ, "REPORTED_CLAIMS_BASE_URL": server.base_url,
@@ -151,6 +152,9 @@ def test_installed_package_reads_a_path_a_version_and_resolves_references(instal
     assert "clm-china-support-sent-through-chinese-companies" in got["about"]
     assert sorted(got["search"]) == sorted(got["about"])
     assert "is not a term of the topics vocabulary" in got["refused"]
+    home = "https://github.com/reported-claims/reported-claims"
+    assert f"Documentation, {home}/blob/main/README.md" in got["urls"]
+    assert f"Changelog, {home}/blob/main/CHANGELOG.md" in got["urls"]
 
 
 USER_SCRIPT = """

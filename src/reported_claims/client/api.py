@@ -28,7 +28,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Generic, Optional, TypeVar, Union, overload
+from typing import TYPE_CHECKING, Any, Optional, TypeVar, Union, overload
 
 from reported_claims.errors import require
 from reported_claims.model.graph import Lineage, steps
@@ -50,7 +50,7 @@ PathLike = Union[str, "os.PathLike[str]"]
 _BUNDLED = "_data"
 
 
-class Collection(Sequence[R], Generic[R]):
+class Collection(Sequence[R]):
     """Records sorted by id: a sequence by position, a mapping by id.
 
     ``collection["clm-x"]`` raises ``KeyError`` naming the id; ``collection.get("clm-x")``

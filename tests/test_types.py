@@ -46,7 +46,7 @@ def rows(package) -> list[dict]:
 
 @pytest.fixture
 def on_package(package, monkeypatch):
-    monkeypatch.setattr(api, "data_path", lambda: package)
+    monkeypatch.setattr(api, "data_path", lambda version=None, *, path=None: package)
     return package
 
 

@@ -350,7 +350,9 @@ def test_jsonl_has_a_file_per_table_with_typed_values(jsonl):
     claims = read_jsonl(jsonl / "claims.jsonl")
     starts = [c["period_start"] for c in claims if c["period_start"]]
     assert starts and all(len(d) == 10 and d[4] == "-" for d in starts)
-    assert any("Russia’s" in c["statement"] for c in claims)  # not escaped to \u2019
+    reports = read_jsonl(jsonl / "claim_reports.jsonl")
+    assert any("Russia’s" in r["quote"] for r in reports)
+    assert "Russia’s" in (jsonl / "claim_reports.jsonl").read_text(encoding="utf-8")  # not escaped
 
 
 def test_jsonl_refuses_a_file_as_out(package, tmp_path):
@@ -388,10 +390,11 @@ def test_xlsx_has_a_sheet_per_table_with_typed_cells(workbook):
     claims = list(book["claims"].iter_rows(values_only=True))
     starts = [r[claims[0].index("period_start")] for r in claims[1:] if r[claims[0].index("period_start")]]
     assert starts and all(isinstance(d, dt.datetime) for d in starts)
-    statements = [r[claims[0].index("statement")] for r in claims[1:]]
-    assert any("Russia’s" in s for s in statements)
-    with open(REPO / "data" / "claims.csv", encoding="utf-8", newline="") as f:
-        assert statements == [r["statement"] for r in csv.DictReader(f)]
+    reports = list(book["claim_reports"].iter_rows(values_only=True))
+    quotes = [r[reports[0].index("quote")] for r in reports[1:]]
+    assert any("Russia’s" in q for q in quotes)
+    with open(REPO / "data" / "claim_reports.csv", encoding="utf-8", newline="") as f:
+        assert quotes == [r["quote"] for r in csv.DictReader(f)]
 
 
 def test_xlsx_export_is_byte_identical_and_keeps_other_files(package, workbook, tmp_path):

@@ -174,11 +174,11 @@ def _package_folder(ctx, param, value: Optional[Path]) -> Path:
 
 
 @click.command()
-@click.argument("fmt", metavar="FORMAT", type=click.Choice(["parquet", "sqlite", "jsonl", "xlsx"]))
+@click.argument("fmt", metavar="FORMAT", type=click.Choice(["parquet", "sqlite", "jsonl", "xlsx", "dictionary"]))
 @click.option("--out", type=click.Path(path_type=Path),
               help="Where to write: a folder for parquet [default: reported-claims-parquet] and jsonl "
                    "[default: reported-claims-jsonl], a file for sqlite [default: reported-claims.db] and "
-                   "xlsx [default: reported-claims.xlsx].")
+                   "xlsx [default: reported-claims.xlsx] and dictionary [default: data-dictionary.md].")
 @click.option("--metadata", "metadata_path", type=click.Path(dir_okay=False, path_type=Path),
               help="sqlite only: write Datasette's metadata here.  [default: metadata.json beside the database]")
 @click.option("--no-metadata", is_flag=True, help="sqlite only: write no Datasette metadata.")
@@ -188,7 +188,7 @@ def _package_folder(ctx, param, value: Optional[Path]) -> Path:
               help="The repository whose package to export.  [default: the nearest one from the current "
                    "folder up, else the current folder]")
 def export(fmt, out, metadata_path, no_metadata, package, repo):
-    """Write the data package's tables as Parquet, SQLite, JSON Lines or Excel.
+    """Write the data package's tables as Parquet, SQLite, JSON Lines or Excel, or its data dictionary.
 
     parquet (needs the `parquet` extra: pyarrow) writes OUT/<table>.parquet for every CSV
     table and OUT/datapackage.json describing them. sqlite (needs the `export` extra) writes
@@ -197,6 +197,9 @@ def export(fmt, out, metadata_path, no_metadata, package, repo):
     (labels, canned queries) beside it; Datasette names the database after the file, and the
     metadata's key is that name. jsonl writes OUT/<table>.jsonl, one JSON object a row.
     xlsx (needs the `export` extra) writes one Excel workbook, a sheet per table.
+    dictionary writes the data dictionary in Markdown: every table and column, its type,
+    constraints and vocabulary terms, and an example row (the repository keeps it as
+    docs/data-dictionary.md).
 
     \b
     Example:
@@ -204,6 +207,7 @@ def export(fmt, out, metadata_path, no_metadata, package, repo):
         reported-claims export parquet --out parquet
         reported-claims export jsonl --out jsonl
         reported-claims export xlsx --out reported-claims.xlsx
+        reported-claims export dictionary --out docs/data-dictionary.md
     """
     from reported_claims.package.export import export as run
 

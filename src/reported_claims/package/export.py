@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Optional
 
 from reported_claims.errors import MissingExtra, ReportedClaimsError, require
-from reported_claims.package import DESCRIPTOR, schemas, types
+from reported_claims.package import DESCRIPTOR, dictionary, schemas, types
 from reported_claims.package.read import PackageError, open_package
 from reported_claims.util.fs import atomic_write
 
@@ -34,6 +34,7 @@ DEFAULT_SQLITE = Path("reported-claims.db")
 DEFAULT_PARQUET = Path("reported-claims-parquet")
 DEFAULT_JSONL = Path("reported-claims-jsonl")
 DEFAULT_XLSX = Path("reported-claims.xlsx")
+DEFAULT_DICTIONARY = Path("data-dictionary.md")
 DATASETTE_METADATA = "metadata.json"
 FTS = {"claims": ["statement"], "claim_reports": ["quote"]}
 """The columns of each table that Datasette's ``?_search=`` searches."""
@@ -435,7 +436,8 @@ def write_xlsx(package_dir: Path, out: Path = DEFAULT_XLSX) -> list[Path]:
 
 
 FORMATS = {"parquet": (write_parquet, DEFAULT_PARQUET), "sqlite": (write_sqlite, DEFAULT_SQLITE),
-           "jsonl": (write_jsonl, DEFAULT_JSONL), "xlsx": (write_xlsx, DEFAULT_XLSX)}
+           "jsonl": (write_jsonl, DEFAULT_JSONL), "xlsx": (write_xlsx, DEFAULT_XLSX),
+           "dictionary": (dictionary.write_dictionary, DEFAULT_DICTIONARY)}
 """Each format's writer and default ``out``."""
 
 

@@ -262,14 +262,12 @@ def package_files(package_dir: Path) -> list[str]:
 
 
 def write_archive(package_dir: Path, version: str, out: Path) -> None:
-    """The release archive: one top folder holding the package and, beside it, the licences,
-    the README and the citation (``BESIDE``); sorted entries, fixed times and modes."""
-    missing = [name for name in BESIDE if not (package_dir / name).is_file()]
-    if missing:
-        raise ReleaseError(f"{', '.join(missing)} missing from {package_dir}: a release archive carries "
-                           f"{', '.join(BESIDE)} beside the package")
+    """The release archive: one top folder holding the package and, beside it, those of the
+    licences, the README and the citation (``BESIDE``) that ``package_dir`` holds (``write_dist``
+    demands all of them); sorted entries, fixed times and modes."""
     descriptor, *data = package_files(package_dir)
-    write_zip(package_dir, [descriptor, *BESIDE, *data], f"reported-claims-{version}", out)
+    beside = [name for name in BESIDE if (package_dir / name).is_file()]
+    write_zip(package_dir, [descriptor, *beside, *data], f"reported-claims-{version}", out)
 
 
 def write_zip(package_dir: Path, files: list[str], top: str, out: Path) -> None:
@@ -326,6 +324,10 @@ def write_dist(repo: Path, version: str | None = None, check_fresh: bool = True)
             f"datapackage.json carries version {built}, but {VERSION_FILE} says {version}: "
             f"rebuild with `reported-claims build` (or cut the release with `reported-claims release`)"
         )
+    missing = [name for name in BESIDE if not (repo / name).is_file()]
+    if missing:
+        raise ReleaseError(f"{', '.join(missing)} missing from {repo}: a release archive carries "
+                           f"{', '.join(BESIDE)} beside the package")
     if check_fresh:
         stale = stale_data(repo, version)
         if stale:

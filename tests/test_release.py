@@ -1,4 +1,5 @@
-"""`reported-claims release`: refuses wrong versions, writes the version, CHANGELOG and dist/.
+"""`reported-claims release`: refuses wrong versions, writes the version, CHANGELOG and dist/;
+the sdist and wheel leave the archived articles out.
 
 Each test gets a git repository holding a copy of the real records and their built package,
 tagged v1.0.0; it changes the records as a curator would and runs the CLI in it.
@@ -13,14 +14,16 @@ import re
 import shutil
 import sqlite3
 import subprocess
+import sys
+import tarfile
 import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import copy_repo, run_cli
+from conftest import REPO, copy_repo, run_cli
 
 from reported_claims.client.fetch import download
-from reported_claims.package.release import rebuild
+from reported_claims.package.release import BESIDE, rebuild
 
 EPOCH = "1714521600"  # 2024-05-01
 ENV = {"SOURCE_DATE_EPOCH": EPOCH}
@@ -43,6 +46,8 @@ def set_version(repo: Path, version: str) -> None:
 def built(tmp_path_factory) -> Path:
     """The real records with their package built as version 1.0.0 (once per module)."""
     template = copy_repo(tmp_path_factory.mktemp("built") / "repo")
+    for name in BESIDE:
+        shutil.copy(REPO / name, template / name)
     set_version(template, "1.0.0")
     rebuild(template, "1.0.0")
     return template
@@ -75,7 +80,7 @@ def descriptor_version(repo: Path) -> str:
 
 
 CLAIMS = Path("records") / "claims"
-UNREFERENCED = "clm-cavoli-russia-military-reconstituted"
+UNREFERENCED = "clm-china-gradually-ramping-up-clandestine-support"
 """A claim no other record refers to, so that removing it leaves the others valid."""
 
 
@@ -91,7 +96,25 @@ def withdraw_claim(repo: Path) -> str:
     text = re.sub(r"(?m)^status: .*\n", "", path.read_text())
     path.write_text(text + "status: withdrawn\nwithdrawal:\n  date: 2024-04-30\n"
                     "  reason: A duplicate of another claim.\n")
+    keep_ledgers_whole(repo)
     return UNREFERENCED
+
+
+def keep_ledgers_whole(repo: Path) -> None:
+    """What a curator does after withdrawing a claim: list the sentences only its reports quoted
+    as not recorded in their sources, so that the ledger of each archived text stays whole."""
+    from reported_claims.check.coverage import coverage
+    from reported_claims.repo.load import load
+
+    for article in coverage(load(repo)[0]):
+        if article.unaccounted:
+            source = repo / "records" / "sources" / f"{article.source}.yaml"
+            entries = "".join(f"  - quote: {json.dumps(x.sentence.text, ensure_ascii=False)}\n"
+                              "    reason: duplicate\n" for x in article.unaccounted)
+            source_text = source.read_text(encoding="utf-8")
+            assert "\nnot_recorded:\n" in source_text
+            source.write_text(source_text.replace("\nnot_recorded:\n", "\nnot_recorded:\n" + entries, 1),
+                              encoding="utf-8")
 
 
 def test_rebuild_passes_the_version_to_the_build(built, tmp_path):
@@ -124,6 +147,12 @@ def test_minor_release_writes_version_changelog_and_dist(repo):
     assert names[0] == "reported-claims-1.1.0/datapackage.json"
     assert names == sorted(names[:1]) + sorted(names[1:])
     assert all(n.startswith("reported-claims-1.1.0/") for n in names)
+    with zipfile.ZipFile(zip_path) as archive:
+        for name in BESIDE:
+            assert archive.read(f"reported-claims-1.1.0/{name}") == (repo / name).read_bytes(), name
+    citation = (repo / "CITATION.cff").read_text()
+    assert re.search(r"(?m)^version: 1\.1\.0$", citation) and citation.count("version:") == 2  # cff-version too
+    assert "wrote CITATION.cff" in out
 
 
 def test_withdrawal_is_a_patch_release(repo):
@@ -156,6 +185,7 @@ def test_version_not_greater_or_malformed_is_refused(repo, version):
 
 def test_vanished_id_is_refused(repo):
     (repo / CLAIMS / f"{UNREFERENCED}.yaml").unlink()
+    keep_ledgers_whole(repo)
     code, _, err = release(repo, "--version", "2.0.0")
     assert code == 1
     assert "missing" in err and "withdraw" in err
@@ -218,10 +248,46 @@ def test_dist_only_refuses_a_stale_package(repo):
     assert "datapackage.json carries version 1.0.0" in err
 
 
-def test_dist_holds_sqlite_and_parquet_copies_byte_identical_and_summed(repo):
+def test_release_without_its_licences_is_refused(repo):
+    (repo / "LICENSE-DATA").unlink()
+    code, _, err = release(repo, "--dist-only")
+    assert code == 1
+    assert "LICENSE-DATA missing" in err and "Traceback" not in err
+    assert not (repo / "dist" / "reported-claims-1.0.0.zip").exists()
+
+
+def test_release_without_a_citation_version_writes_nothing(repo):
+    (repo / "CITATION.cff").write_text("cff-version: 1.2.0\ntitle: reported-claims\n")
+    add_claim(repo)
+    before = version_file(repo)
+    code, _, err = release(repo, "--version", "1.1.0")
+    assert code == 1 and "CITATION.cff has no line `version: X.Y.Z`" in err
+    assert version_file(repo) == before and descriptor_version(repo) == "1.0.0"
+
+
+def test_dist_only_refuses_data_stale_against_the_records(repo):
+    add_claim(repo)  # a record the committed data/ does not hold
+    code, _, err = release(repo, "--dist-only")
+    assert code == 1
+    assert "stale against records/" in err and "data/claims.csv" in err and "datapackage.json" in err
+    assert not (repo / "dist").exists()
+    git(repo, "checkout", "--", ".")
+    (repo / CLAIMS / "clm-zz-new-claim.yaml").unlink()
+    path = repo / "data" / "entities.csv"  # a hand edit of the built data
+    path.write_text(path.read_text(encoding="utf-8").replace("Antony Blinken", "A. Blinken"), encoding="utf-8")
+    code, _, err = release(repo, "--dist-only")
+    assert code == 1 and "(data/entities.csv differ" in err
+    git(repo, "checkout", "--", ".")
+    assert release(repo, "--dist-only")[0] == 0
+
+
+def test_dist_holds_every_format_byte_identical_and_summed(repo):
+    import openpyxl
+
     assert release(repo, "--dist-only")[0] == 0
     dist = repo / "dist"
-    assets = ["reported-claims-1.0.0-parquet.zip", "reported-claims-1.0.0.db", "reported-claims-1.0.0.zip"]
+    assets = ["reported-claims-1.0.0-jsonl.zip", "reported-claims-1.0.0-parquet.zip",
+              "reported-claims-1.0.0-sqlite.zip", "reported-claims-1.0.0.xlsx", "reported-claims-1.0.0.zip"]
     if importlib.util.find_spec("pyarrow") is None:
         assets.remove("reported-claims-1.0.0-parquet.zip")
     sums = (dist / "SHA256SUMS").read_text()
@@ -231,9 +297,49 @@ def test_dist_holds_sqlite_and_parquet_copies_byte_identical_and_summed(repo):
         (dist / a).unlink()
     assert release(repo, "--dist-only")[0] == 0
     assert {a: (dist / a).read_bytes() for a in assets} == first
-    with sqlite3.connect(dist / "reported-claims-1.0.0.db") as db:
+    with zipfile.ZipFile(dist / "reported-claims-1.0.0-sqlite.zip") as archive:
+        assert archive.namelist() == ["reported-claims-1.0.0-sqlite/metadata.json",
+                                      "reported-claims-1.0.0-sqlite/reported-claims.db"]
+        archive.extractall(repo / "unzipped")
+    sqlite_dir = repo / "unzipped" / "reported-claims-1.0.0-sqlite"
+    # Datasette keys a database by its file's stem: the same key in every release
+    assert list(json.loads((sqlite_dir / "metadata.json").read_text())["databases"]) == ["reported-claims"]
+    with sqlite3.connect(sqlite_dir / "reported-claims.db") as db:
         assert db.execute("SELECT count(*) FROM claims").fetchone()[0] > 0
+    with zipfile.ZipFile(dist / "reported-claims-1.0.0-jsonl.zip") as archive:
+        claims, reports = ([json.loads(line) for line in
+                            archive.read(f"reported-claims-1.0.0-jsonl/{name}.jsonl").decode("utf-8").splitlines()]
+                           for name in ("claims", "claim_reports"))
+    assert any("Russia’s" in r["quote"] for r in reports)
+    assert {type(c["report_count"]) for c in claims} == {int}
+    book = openpyxl.load_workbook(dist / "reported-claims-1.0.0.xlsx", read_only=True)
+    assert "claims" in book.sheetnames and "quantities" in book.sheetnames
     if "reported-claims-1.0.0-parquet.zip" in assets:
         names = zipfile.ZipFile(dist / "reported-claims-1.0.0-parquet.zip").namelist()
         assert names[0] == "reported-claims-1.0.0-parquet/datapackage.json"
         assert names[1:] == sorted(names[1:]) and "reported-claims-1.0.0-parquet/claims.parquet" in names
+
+
+def test_sdist_holds_contributing_and_neither_distribution_holds_the_archive(tmp_path):
+    """archive/ holds whole third-party articles the project cannot license."""
+    src = tmp_path / "src"
+    src.mkdir()
+    for name in ("pyproject.toml", "hatch_build.py", "datapackage.json", "CONTRIBUTING.md", "RELEASING.md", *BESIDE):
+        shutil.copy(REPO / name, src / name)
+    for name in ("src", "records", "data", "schema", "archive", "tests"):
+        shutil.copytree(REPO / name, src / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    assert any((src / "archive").iterdir())
+    done = subprocess.run([sys.executable, "-m", "build", "--sdist", "--wheel", "--outdir", str(tmp_path / "dist"),
+                           str(src)], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    sdist = next((tmp_path / "dist").glob("reported_claims-*.tar.gz"))
+    with tarfile.open(sdist) as tar:
+        names = [n.split("/", 1)[1] for n in tar.getnames() if "/" in n]
+    assert "CONTRIBUTING.md" in names and "tests/test_docs.py" in names
+    assert not [n for n in names if n == "archive" or n.startswith("archive/")]
+    wheel = next((tmp_path / "dist").glob("reported_claims-*.whl"))
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+    assert "reported_claims/_data/datapackage.json" in names
+    archived = {p.name for p in (REPO / "archive").rglob("*") if p.is_file()}
+    assert not [n for n in names if "archive/" in n or n.rsplit("/", 1)[-1] in archived]

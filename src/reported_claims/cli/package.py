@@ -174,28 +174,49 @@ def _package_folder(ctx, param, value: Optional[Path]) -> Path:
 
 
 @click.command()
-@click.argument("fmt", metavar="FORMAT", type=click.Choice(["parquet", "sqlite"]))
+@click.argument("fmt", metavar="FORMAT", type=click.Choice(["parquet", "sqlite", "jsonl", "xlsx", "dictionary"]))
 @click.option("--out", type=click.Path(path_type=Path),
-              help="Where to write: a folder for parquet [default: reported-claims-parquet], "
-                   "a file for sqlite [default: reported-claims.db].")
+              help="Where to write: a folder for parquet [default: reported-claims-parquet] and jsonl "
+                   "[default: reported-claims-jsonl], a file for sqlite [default: reported-claims.db] and "
+                   "xlsx [default: reported-claims.xlsx] and dictionary [default: data-dictionary.md].")
+@click.option("--metadata", "metadata_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="sqlite only: write Datasette's metadata here.  [default: metadata.json beside the database]")
+@click.option("--no-metadata", is_flag=True, help="sqlite only: write no Datasette metadata.")
 @click.option("--package", type=click.Path(file_okay=False, path_type=Path),
               help="A built package folder (datapackage.json and data/). Default: the repository's.")
 @click.option("--repo", type=click.Path(file_okay=False, path_type=Path), default=None, callback=_package_folder,
               help="The repository whose package to export.  [default: the nearest one from the current "
                    "folder up, else the current folder]")
-def export(fmt, out, package, repo):
-    """Write the data package's tables as Parquet files or an SQLite database.
+def export(fmt, out, metadata_path, no_metadata, package, repo):
+    """Write the data package's tables as Parquet, SQLite, JSON Lines or Excel, or its data dictionary.
 
     parquet (needs the `parquet` extra: pyarrow) writes OUT/<table>.parquet for every CSV
-    table and OUT/datapackage.json describing them. sqlite writes one database with typed
-    columns, primary and foreign keys, and Datasette's metadata.json beside it.
+    table and OUT/datapackage.json describing them. sqlite (needs the `export` extra) writes
+    one database with typed columns, primary and foreign keys, full-text search on claim
+    statements and report quotes and the view report_list, and Datasette's metadata.json
+    (labels, canned queries) beside it; Datasette names the database after the file, and the
+    metadata's key is that name. jsonl writes OUT/<table>.jsonl, one JSON object a row.
+    xlsx (needs the `export` extra) writes one Excel workbook, a sheet per table.
+    dictionary writes the data dictionary in Markdown: every table and column, its type,
+    constraints and vocabulary terms, and an example row (the repository keeps it as
+    docs/data-dictionary.md).
 
     \b
     Example:
         reported-claims export sqlite && datasette reported-claims.db --metadata metadata.json
         reported-claims export parquet --out parquet
+        reported-claims export jsonl --out jsonl
+        reported-claims export xlsx --out reported-claims.xlsx
+        reported-claims export dictionary --out docs/data-dictionary.md
     """
     from reported_claims.package.export import export as run
 
-    for path in run(fmt, package if package is not None else repo, out):
+    options = {}
+    if metadata_path is not None or no_metadata:
+        if fmt != "sqlite":
+            raise click.UsageError("--metadata and --no-metadata are for the sqlite format")
+        if metadata_path is not None and no_metadata:
+            raise click.UsageError("give --metadata PATH or --no-metadata, not both")
+        options["metadata"] = metadata_path if metadata_path is not None else False
+    for path in run(fmt, package if package is not None else repo, out, **options):
         click.echo(f"wrote {path}")

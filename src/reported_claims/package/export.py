@@ -1,14 +1,22 @@
-"""Other formats of a built data package: Parquet files and an SQLite database.
+"""Other formats of a built data package: Parquet, SQLite, JSON Lines and Excel.
 
-Both read the CSV tables of a package folder (``datapackage.json`` and ``data/``) through the
+Each reads the CSV tables of a package folder (``datapackage.json`` and ``data/``) through the
 package reader, typed by each resource's Table Schema with the one type map (``types``), and
-write rows in CSV order, so that the same package gives the same bytes (for Parquet, with the
+writes rows in CSV order, so that the same package gives the same bytes (for Parquet, with the
 same pyarrow version). Every file is written beside its target and renamed into place.
-Parquet needs the ``parquet`` extra (pyarrow); SQLite needs only the standard library.
+Parquet needs the ``parquet`` extra (pyarrow); SQLite (full-text search and views, with
+sqlite-utils) and Excel (XlsxWriter) need the ``export`` extra; JSON Lines needs nothing.
+
+The SQLite database is made for Datasette: full-text search on claim statements and report
+quotes, the view ``report_list``, and a ``metadata.json`` with labels for foreign keys and
+canned queries. Datasette names a database after its file's stem, so the metadata's database
+key is the stem of the file written (``reported-claims`` for ``reported-claims.db``).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import io
 import json
 import sqlite3
 from dataclasses import dataclass
@@ -16,7 +24,7 @@ from pathlib import Path
 from typing import Optional
 
 from reported_claims.errors import MissingExtra, ReportedClaimsError, require
-from reported_claims.package import DESCRIPTOR, schemas, types
+from reported_claims.package import DESCRIPTOR, dictionary, schemas, types
 from reported_claims.package.read import PackageError, open_package
 from reported_claims.util.fs import atomic_write
 
@@ -24,7 +32,51 @@ PACKAGE = DESCRIPTOR
 """The descriptor's file name, also in the Parquet folder."""
 DEFAULT_SQLITE = Path("reported-claims.db")
 DEFAULT_PARQUET = Path("reported-claims-parquet")
+DEFAULT_JSONL = Path("reported-claims-jsonl")
+DEFAULT_XLSX = Path("reported-claims.xlsx")
+DEFAULT_DICTIONARY = Path("data-dictionary.md")
 DATASETTE_METADATA = "metadata.json"
+FTS = {"claims": ["statement"], "claim_reports": ["quote"]}
+"""The columns of each table that Datasette's ``?_search=`` searches."""
+LABELS = {"claims": "statement", "sources": "title", "entities": "name"}
+"""The column that Datasette shows for a foreign key to each table."""
+REPORT_LIST = "report_list"
+REPORT_LIST_SQL = """SELECT r.claim_id, c.statement, r.source_id, s.title AS source_title,
+  s.published, s.publisher AS publisher_id, p.name AS publisher, r.quote, r.fit
+FROM claim_reports AS r
+JOIN claims AS c ON c.id = r.claim_id
+JOIN sources AS s ON s.id = r.source_id
+LEFT JOIN entities AS p ON p.id = s.publisher
+ORDER BY r.claim_id, r.position"""
+REPORT_LIST_DESCRIPTION = (
+    "Every report of a claim as one readable row: the claim's statement, the source's title, "
+    "publication date and publisher, the quote and how closely it fits the claim.")
+QUERIES = {
+    "claims_about_entity": {
+        "title": "Claims about an entity",
+        "description": "The claims that name an entity (give its id, such as ent-china, or its name), "
+                       "with its role in each.",
+        "sql": "SELECT c.id, c.statement, ce.role, c.status, c.report_count\n"
+               "FROM claim_entities AS ce\nJOIN claims AS c ON c.id = ce.claim_id\n"
+               "JOIN entities AS e ON e.id = ce.entity_id\n"
+               "WHERE e.id = :entity OR e.name = :entity\nORDER BY c.id, ce.position",
+    },
+    "reports_of_source": {
+        "title": "Reports of a source",
+        "description": "Every claim a source reports, with its quote (give the source's id, such as "
+                       "src-ap-china-surges-sales-to-russia).",
+        "sql": f"SELECT claim_id, statement, quote, fit\nFROM {REPORT_LIST}\nWHERE source_id = :source\n"
+               "ORDER BY claim_id",
+    },
+    "claims_by_origin_count": {
+        "title": "Claims by origin count",
+        "description": "Claims ordered by how many independent origins their reports trace back to, "
+                       "most first.",
+        "sql": "SELECT id, statement, origin_count, report_count, source_count\nFROM claims\n"
+               "ORDER BY origin_count DESC, report_count DESC, id",
+    },
+}
+"""Datasette's canned queries of the database."""
 PARQUET_MEDIATYPE = "application/vnd.apache.parquet"
 # Fixed so that the same rows give the same bytes; zstd is read by DuckDB, polars, pandas, Spark.
 PARQUET_OPTIONS = {"compression": "zstd", "compression_level": 9, "version": "2.6",
@@ -199,6 +251,10 @@ def _check_sqlite_out(out: Path) -> None:
                 raise ExportError(f"{out} exists and is not an SQLite database; refusing to overwrite it")
 
 
+def _sqlite_utils():
+    return require("sqlite_utils", "export", "The SQLite export")
+
+
 def _fill(con: sqlite3.Connection, tables: list[TableData]) -> None:
     with con:
         for table in tables:
@@ -210,23 +266,44 @@ def _fill(con: sqlite3.Connection, tables: list[TableData]) -> None:
                              for row in table.rows))
             for sql in index_sql(table):
                 con.execute(sql)
+    db = _sqlite_utils().Database(con)
+    names = {t.name for t in tables}
+    for name, columns in FTS.items():
+        if name in names:
+            # No triggers: the database is a read-only copy of the package.
+            db[name].enable_fts(columns, create_triggers=False)
+    if {"claims", "claim_reports", "sources", "entities"} <= names:
+        db.create_view(REPORT_LIST, REPORT_LIST_SQL)
     problems = con.execute("PRAGMA foreign_key_check").fetchall()
     if problems:
         shown = "; ".join(f"{t} row {rowid} -> {parent}" for t, rowid, parent, _ in problems[:5])
         raise ExportError(f"{len(problems)} row(s) break a foreign key ({shown}): rebuild the package")
 
 
+def _table_metadata(t: TableData) -> dict:
+    out = {"title": t.resource.get("title", t.name), "description": t.resource.get("description", ""),
+           "columns": {f["name"]: f.get("description", "") for f in t.fields}}
+    if t.name in LABELS:
+        out["label_column"] = LABELS[t.name]
+    if t.name in FTS:
+        out["fts_table"] = f"{t.name}_fts"
+    return out
+
+
 def datasette_metadata(descriptor: dict, tables: list[TableData], database: str) -> dict:
-    """Datasette's metadata.json: title, licence, source, and per-table and per-column descriptions."""
+    """Datasette's metadata.json: title, licence, source, per-table and per-column descriptions,
+    the label column of the tables foreign keys point to, and the canned queries. ``database``
+    is the key Datasette gives the database: its file name without ``.db``."""
     licence = (descriptor.get("licenses") or [{}])[0]
     out = {"title": descriptor.get("title", descriptor.get("name", database)),
            "description": descriptor.get("description", ""),
            "license": licence.get("name", ""), "license_url": licence.get("path", ""),
            "source": descriptor.get("homepage", ""), "source_url": descriptor.get("homepage", ""),
-           "databases": {database: {"tables": {
-               t.name: {"title": t.resource.get("title", t.name), "description": t.resource.get("description", ""),
-                        "columns": {f["name"]: f.get("description", "") for f in t.fields}}
-               for t in tables}}}}
+           "databases": {database: {"tables": {t.name: _table_metadata(t) for t in tables},
+                                    "queries": QUERIES}}}
+    if {"claims", "claim_reports"} <= {t.name for t in tables}:
+        out["databases"][database]["tables"][REPORT_LIST] = {
+            "title": "Reports, readable", "description": REPORT_LIST_DESCRIPTION}
     if descriptor.get("version"):
         out["description"] += f" Version {descriptor['version']}."
     return out
@@ -243,15 +320,17 @@ def _check_metadata_out(path: Path) -> None:
         raise ExportError(f"{path} exists and is not Datasette metadata; refusing to overwrite it")
 
 
-def write_sqlite(package_dir: Path, out: Path = DEFAULT_SQLITE, metadata: bool = True) -> list[Path]:
-    """An SQLite database of every CSV table at ``out`` and, with ``metadata``, Datasette's
-    ``metadata.json`` beside it. The database is built in memory and written beside ``out``,
-    then renamed into place; an existing file that is not an SQLite database is never overwritten."""
+def write_sqlite(package_dir: Path, out: Path = DEFAULT_SQLITE, metadata: bool | Path = True) -> list[Path]:
+    """An SQLite database of every CSV table at ``out`` and Datasette's metadata: with
+    ``metadata`` True, ``metadata.json`` beside it; with a path, there; with False, none.
+    The database is built in memory and written beside ``out``, then renamed into place; an
+    existing file that is not an SQLite database is never overwritten."""
     out = Path(out)
+    _sqlite_utils()
     descriptor, tables = read_tables(package_dir)
-    meta_path = out.parent / DATASETTE_METADATA
+    meta_path = out.parent / DATASETTE_METADATA if metadata is True else Path(metadata) if metadata else None
     _check_sqlite_out(out)
-    if metadata:
+    if meta_path is not None:
         _check_metadata_out(meta_path)
     try:
         con = sqlite3.connect(":memory:")
@@ -265,20 +344,111 @@ def write_sqlite(package_dir: Path, out: Path = DEFAULT_SQLITE, metadata: bool =
     out.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(out, database)
     written = [out]
-    if metadata:
+    if meta_path is not None:
+        meta_path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(meta_path, schemas.dumps(datasette_metadata(descriptor, tables, out.stem)))
         written.append(meta_path)
     return written
 
 
-def export(fmt: str, package_dir: Path, out: Optional[Path] = None) -> list[Path]:
-    """Write the package in ``fmt`` (``parquet`` or ``sqlite``); return the paths written."""
-    writers = {"parquet": (write_parquet, DEFAULT_PARQUET), "sqlite": (write_sqlite, DEFAULT_SQLITE)}
-    if fmt not in writers:
-        raise ExportError(f"unknown format {fmt!r}; choose one of: {', '.join(writers)}")
-    writer, default = writers[fmt]
+# --- JSON Lines ---------------------------------------------------------------------------
+
+
+def _json_value(value):
+    return value.isoformat() if isinstance(value, dt.date) else value
+
+
+def jsonl_text(table: TableData) -> str:
+    """One JSON object a line, keys in column order: numbers, booleans, null, dates as ISO text."""
+    names = [f["name"] for f in table.fields]
+    return "".join(json.dumps({n: _json_value(row[n]) for n in names}, ensure_ascii=False) + "\n"
+                   for row in table.rows)
+
+
+def write_jsonl(package_dir: Path, out: Path = DEFAULT_JSONL) -> list[Path]:
+    """``<out>/<table>.jsonl`` for every CSV table."""
+    out = Path(out)
+    _, tables = read_tables(package_dir)
+    if out.exists() and not out.is_dir():
+        raise ExportError(f"{out} is a file; give --out a folder for the JSON Lines files")
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for table in tables:
+        atomic_write(out / f"{table.name}.jsonl", jsonl_text(table))
+        written.append(out / f"{table.name}.jsonl")
+    return written
+
+
+# --- Excel --------------------------------------------------------------------------------
+
+
+EXCEL_CELL_LIMIT = 32767
+"""The most characters an Excel cell holds."""
+ZIP_MAGIC = b"PK\x03\x04"
+
+
+def xlsx_bytes(descriptor: dict, tables: list[TableData]) -> bytes:
+    """A workbook with one sheet per table: a bold, frozen header row and typed cells (numbers,
+    booleans, dates); text is never read as a formula, a number or a link."""
+    xlsxwriter = require("xlsxwriter", "export", "The Excel export")
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False,
+                                        "strings_to_numbers": False, "strings_to_urls": False,
+                                        "default_date_format": "yyyy-mm-dd"})
+    # The package's own date, not the clock, so that the same package gives the same bytes.
+    created = descriptor.get("created")
+    when = dt.datetime.strptime(created, "%Y-%m-%dT%H:%M:%SZ") if created else dt.datetime(2000, 1, 1)
+    book.set_properties({"title": descriptor.get("title", ""), "created": when,
+                         "comments": f"Version {descriptor.get('version', '')} of the data package"})
+    bold = book.add_format({"bold": True})
+    for table in tables:
+        sheet = book.add_worksheet(table.name)
+        names = [f["name"] for f in table.fields]
+        sheet.write_row(0, 0, names, bold)
+        sheet.freeze_panes(1, 0)
+        for r, row in enumerate(table.rows, start=1):
+            for c, name in enumerate(names):
+                value = row[name]
+                if isinstance(value, str) and len(value) > EXCEL_CELL_LIMIT:
+                    raise ExportError(f"{table.name}.{name} row {r} has {len(value)} characters, more than an "
+                                      f"Excel cell holds ({EXCEL_CELL_LIMIT}): use the CSV or JSON Lines files")
+                if value is not None:
+                    sheet.write(r, c, value)
+    book.close()
+    return buffer.getvalue()
+
+
+def write_xlsx(package_dir: Path, out: Path = DEFAULT_XLSX) -> list[Path]:
+    """An Excel workbook at ``out``, one sheet per CSV table; never overwrites a file that is
+    not a workbook."""
+    out = Path(out)
+    descriptor, tables = read_tables(package_dir)
+    if out.is_dir():
+        raise ExportError(f"{out} is a folder; give --out a file name such as reported-claims.xlsx")
+    if out.exists():
+        with open(out, "rb") as f:
+            if f.read(len(ZIP_MAGIC)) != ZIP_MAGIC:
+                raise ExportError(f"{out} exists and is not an Excel workbook; refusing to overwrite it")
+    data = xlsx_bytes(descriptor, tables)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(out, data)
+    return [out]
+
+
+FORMATS = {"parquet": (write_parquet, DEFAULT_PARQUET), "sqlite": (write_sqlite, DEFAULT_SQLITE),
+           "jsonl": (write_jsonl, DEFAULT_JSONL), "xlsx": (write_xlsx, DEFAULT_XLSX),
+           "dictionary": (dictionary.write_dictionary, DEFAULT_DICTIONARY)}
+"""Each format's writer and default ``out``."""
+
+
+def export(fmt: str, package_dir: Path, out: Optional[Path] = None, **options) -> list[Path]:
+    """Write the package in ``fmt`` (one of ``FORMATS``); ``options`` go to its writer (for
+    sqlite: ``metadata``); return the paths written."""
+    if fmt not in FORMATS:
+        raise ExportError(f"unknown format {fmt!r}; choose one of: {', '.join(FORMATS)}")
+    writer, default = FORMATS[fmt]
     try:
-        return writer(package_dir, out or default)
+        return writer(package_dir, out or default, **options)
     except MissingExtra as exc:
         raise ExportError(str(exc)) from None
     except OSError as exc:

@@ -4,13 +4,15 @@
 default the package committed at the latest ``v*`` tag), refuses a version that is not
 greater or that understates the bump the changes require, then writes ``_version.py``,
 rebuilds the package so that ``datapackage.json`` carries the version, prepends the
-CHANGELOG entry and writes ``dist/``. ``write_dist()`` alone is what the tag workflow runs.
+CHANGELOG entry, stamps CITATION.cff and writes ``dist/``. ``write_dist()`` alone is what
+the tag workflow runs; it refuses a ``data/`` that the records no longer build to.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import os
 import re
 import subprocess
@@ -42,10 +44,14 @@ CHANGELOG_HEAD = (
     "Changes to the data, newest first. Versions follow the Frictionless data-package-version\n"
     "rules (see RELEASING.md). Entries are written by `reported-claims release`.\n"
 )
+CITATION = "CITATION.cff"
 DIST = "dist"
+BESIDE = (CITATION, "LICENSE", "LICENSE-DATA", "README.md")
+"""What every release archive holds beside the package: the licences, the README, the citation."""
 # Every entry of the archive gets this time, so that the same data gives the same bytes.
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 _VERSION_LINE = re.compile(r'^__version__ = "[^"]*"$', re.MULTILINE)
+_CITATION_VERSION = re.compile(r"^version: .*$", re.MULTILINE)
 
 
 class ReleaseError(ReportedClaimsError):
@@ -162,6 +168,18 @@ def write_version(repo: Path, version: str) -> None:
     atomic_write(path, _VERSION_LINE.sub(f'__version__ = "{version}"', text))
 
 
+def write_citation_version(repo: Path, version: str) -> None:
+    """Stamp ``version`` into the checkout's CITATION.cff."""
+    path = repo / CITATION
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ReleaseError(f"cannot read {CITATION} ({exc}): a release carries its citation") from None
+    if not _CITATION_VERSION.search(text):
+        raise ReleaseError(f"{CITATION} has no line `version: X.Y.Z`")
+    atomic_write(path, _CITATION_VERSION.sub(f"version: {version}", text, count=1))
+
+
 def rebuild(repo: Path, version: str) -> None:
     """Validate the records of ``repo`` and rebuild its data package, carrying ``version``."""
     from reported_claims.package import build as builder
@@ -255,8 +273,12 @@ def package_files(package_dir: Path) -> list[str]:
 
 
 def write_archive(package_dir: Path, version: str, out: Path) -> None:
-    """The release archive: one top folder, sorted entries, fixed times and modes."""
-    write_zip(package_dir, package_files(package_dir), f"reported-claims-{version}", out)
+    """The release archive: one top folder holding the package and, beside it, those of the
+    licences, the README and the citation (``BESIDE``) that ``package_dir`` holds (``write_dist``
+    demands all of them); sorted entries, fixed times and modes."""
+    descriptor, *data = package_files(package_dir)
+    beside = [name for name in BESIDE if (package_dir / name).is_file()]
+    write_zip(package_dir, [descriptor, *beside, *data], f"reported-claims-{version}", out)
 
 
 def write_zip(package_dir: Path, files: list[str], top: str, out: Path) -> None:
@@ -271,8 +293,38 @@ def write_zip(package_dir: Path, files: list[str], top: str, out: Path) -> None:
             archive.writestr(info, (package_dir / rel).read_bytes(), compresslevel=9)
 
 
-def write_dist(repo: Path, version: str | None = None) -> list[str]:
-    """``dist/reported-claims-X.Y.Z.zip``, the SQLite and Parquet copies and ``dist/SHA256SUMS``."""
+def stale_data(repo: Path, version: str) -> list[str]:
+    """The files of the committed package (``datapackage.json`` and ``data/``) that differ from
+    what the records build to now, built in a temporary folder; empty when they agree."""
+    from reported_claims.package.build import context, write_package
+    from reported_claims.repo.load import load
+
+    dataset, _ = load(repo)
+    with tempfile.TemporaryDirectory(prefix="reported-claims-fresh-") as tmp:
+        fresh = Path(tmp)
+        write_package(context(dataset), fresh, repo, version)
+        ours, theirs = set(package_files(repo)), set(package_files(fresh))
+        return sorted(rel for rel in ours | theirs
+                      if rel not in ours or rel not in theirs or not _same(repo / rel, fresh / rel))
+
+
+def _same(committed: Path, fresh: Path) -> bool:
+    """The same bytes; for the descriptor, the same but for ``created`` (which SOURCE_DATE_EPOCH
+    may set to another time for the same data)."""
+    if committed.name != DESCRIPTOR:
+        return committed.read_bytes() == fresh.read_bytes()
+    try:
+        ours, theirs = (json.loads(p.read_text(encoding="utf-8")) for p in (committed, fresh))
+    except (OSError, ValueError):
+        return False
+    return isinstance(ours, dict) and {**ours, "created": None} == {**theirs, "created": None}
+
+
+def write_dist(repo: Path, version: str | None = None, check_fresh: bool = True) -> list[str]:
+    """``dist/reported-claims-X.Y.Z.zip``, the other formats and ``dist/SHA256SUMS``.
+
+    With ``check_fresh``, refuses when ``data/`` is stale against ``records/`` (see
+    ``stale_data``): a release must be the data its records say."""
     version = version or read_version(repo)
     try:
         built = read_package(repo).version
@@ -283,6 +335,15 @@ def write_dist(repo: Path, version: str | None = None) -> list[str]:
             f"datapackage.json carries version {built}, but {VERSION_FILE} says {version}: "
             f"rebuild with `reported-claims build` (or cut the release with `reported-claims release`)"
         )
+    missing = [name for name in BESIDE if not (repo / name).is_file()]
+    if missing:
+        raise ReleaseError(f"{', '.join(missing)} missing from {repo}: a release archive carries "
+                           f"{', '.join(BESIDE)} beside the package")
+    if check_fresh:
+        stale = stale_data(repo, version)
+        if stale:
+            raise ReleaseError(f"the built package is stale against records/ ({', '.join(stale)} differ from a fresh "
+                               "build): run `reported-claims build`, commit the result, then release")
     dist = repo / DIST
     dist.mkdir(exist_ok=True)
     name = f"reported-claims-{version}.zip"
@@ -293,26 +354,53 @@ def write_dist(repo: Path, version: str | None = None) -> list[str]:
     return [f"{DIST}/{a}" for a in assets] + [f"{DIST}/SHA256SUMS"]
 
 
+SQLITE_NAME = "reported-claims.db"
+"""The database's name inside the SQLite archive: Datasette keys a database by its file's stem,
+so every release's database is ``reported-claims`` to Datasette and to its metadata."""
+
+
+def _zip_folder(folder: Path, top: str, out: Path, first: tuple[str, ...] = ()) -> None:
+    names = sorted(p.name for p in folder.iterdir())
+    write_zip(folder, [*first, *(n for n in names if n not in first)], top, out)
+
+
 def write_other_formats(repo: Path, version: str, dist: Path) -> list[str]:
-    """``reported-claims-X.Y.Z.db`` (SQLite) and, when pyarrow is installed,
-    ``reported-claims-X.Y.Z-parquet.zip``; the names written, in ``dist``."""
+    """The other formats of the package, in ``dist``; the names written:
+
+    ``reported-claims-X.Y.Z-sqlite.zip`` (``reported-claims.db`` and Datasette's
+    ``metadata.json``), ``reported-claims-X.Y.Z-jsonl.zip`` (one ``<table>.jsonl`` a table),
+    ``reported-claims-X.Y.Z.xlsx`` and, when pyarrow is installed,
+    ``reported-claims-X.Y.Z-parquet.zip``."""
     from reported_claims.package import export
 
-    db = f"reported-claims-{version}.db"
-    parquet = f"reported-claims-{version}-parquet.zip"
+    names = {fmt: f"reported-claims-{version}-{fmt}.zip" for fmt in ("sqlite", "jsonl", "parquet")}
+    xlsx = f"reported-claims-{version}.xlsx"
+    written = []
     try:
-        export.write_sqlite(repo, dist / db, metadata=False)
-        with tempfile.TemporaryDirectory(prefix="reported-claims-parquet-") as tmp:
-            try:
-                files = export.write_parquet(repo, Path(tmp))
-            except export.MissingExtra:
-                return [db]
-            names = [p.name for p in files]
-            rels = [export.PACKAGE] + sorted(n for n in names if n != export.PACKAGE)
-            write_zip(Path(tmp), rels, f"reported-claims-{version}-parquet", dist / parquet)
+        with tempfile.TemporaryDirectory(prefix="reported-claims-formats-") as tmp:
+            for fmt in ("sqlite", "jsonl", "parquet"):
+                folder = Path(tmp) / fmt
+                folder.mkdir()
+                try:
+                    if fmt == "sqlite":
+                        export.write_sqlite(repo, folder / SQLITE_NAME)
+                    elif fmt == "jsonl":
+                        export.write_jsonl(repo, folder)
+                    else:
+                        export.write_parquet(repo, folder)
+                except export.MissingExtra as exc:
+                    if fmt == "parquet":  # optional: a release without pyarrow has no Parquet copy
+                        continue
+                    raise ReleaseError(f"cannot write the {fmt} download: {exc}") from None
+                first = (export.PACKAGE,) if fmt == "parquet" else ()
+                _zip_folder(folder, f"reported-claims-{version}-{fmt}", dist / names[fmt], first)
+                written.append(names[fmt])
+        export.write_xlsx(repo, dist / xlsx)
+    except export.MissingExtra as exc:
+        raise ReleaseError(f"cannot write the Excel download: {exc}") from None
     except export.ExportError as exc:
         raise ReleaseError(f"cannot write the other formats: {exc}") from None
-    return [db, parquet]
+    return [*written, xlsx]
 
 
 def plan(repo: Path, version: str, previous: Path | None = None) -> tuple[Package | None, str | None, Diff | None]:
@@ -333,9 +421,11 @@ def release(repo: Path, version: str, previous: Path | None = None) -> Released:
     repo = Path(repo)
     _, label, changes = plan(repo, version, previous)
     date = release_date(repo)
+    write_citation_version(repo, version)  # first: it refuses a CITATION.cff without a version
     write_version(repo, version)
     rebuild(repo, version)
     new = read_package(repo)
     prepend_changelog(repo, version, changelog_entry(version, date, label, changes, new))
-    written = [VERSION_FILE, DESCRIPTOR, CHANGELOG, *write_dist(repo, version)]
+    # Just rebuilt from the records: no need to build them a second time to compare.
+    written = [VERSION_FILE, CITATION, DESCRIPTOR, CHANGELOG, *write_dist(repo, version, check_fresh=False)]
     return Released(version, label, changes, written)

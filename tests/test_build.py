@@ -50,9 +50,9 @@ def test_descriptor(built):
     assert desc["licenses"][0]["name"] == "CC-BY-4.0"
     assert desc["contributors"][0]["roles"]
     names = [r["name"] for r in desc["resources"]]
-    assert names[:16] == ["claims", "claim_reports", "claim_report_figures", "claim_report_terms",
+    assert names[:17] == ["claims", "claim_reports", "claim_report_figures", "claim_report_terms",
                           "claim_report_lineage", "claim_claimants", "claim_entities", "claim_items",
-                          "quantities", "claim_links", "sources", "source_lineage", "source_not_recorded",
+                          "quantities", "claim_links", "report_drift", "sources", "source_lineage", "source_not_recorded",
                           "source_authors", "entities", "entity_aliases"]
     for r in desc["resources"]:
         assert r["hash"].startswith("sha256:") and r["bytes"] == (built / r["path"]).stat().st_size

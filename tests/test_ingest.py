@@ -19,10 +19,8 @@ REPRINTED = REPO / "archive" / "src-intl-identities-surging-equipment-sales.txt"
 
 
 def ingest(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
-    """The command as a user runs it, through a throwaway click group holding only it."""
-    code = ("import click, sys\nfrom reported_claims.cli.ingest import ingest\n"
-            "group = click.Group(commands=[ingest])\ngroup(sys.argv[1:], prog_name='reported-claims')")
-    return subprocess.run([sys.executable, "-c", code, "ingest", *args], cwd=cwd, capture_output=True,
+    """The command as a user runs it (``python -m reported_claims ingest``)."""
+    return subprocess.run([sys.executable, "-m", "reported_claims", "ingest", *args], cwd=cwd, capture_output=True,
                           text=True, timeout=120)
 
 

@@ -16,14 +16,13 @@ MICRO = "clm-china-share-russian-microelectronics-2023"
 
 
 def show(*args: str, cwd: Path = REPO, env: dict | None = None) -> subprocess.CompletedProcess:
-    """The command as a user runs it, through its own click entry point."""
+    """The command as a user runs it (``python -m reported_claims show``)."""
     import os
 
     full = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "NO_COLOR", "TTY_COMPATIBLE")}
     full.update(env or {})
     return subprocess.run(
-        [sys.executable, "-c", "from reported_claims.cli.show import show; show(prog_name='reported-claims show')",
-         *args], cwd=cwd, env=full, capture_output=True, text=True, timeout=120)
+        [sys.executable, "-m", "reported_claims", "show", *args], cwd=cwd, env=full, capture_output=True, text=True, timeout=120)
 
 
 def test_plain_text_marks_the_differences():

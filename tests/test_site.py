@@ -28,10 +28,9 @@ BROWSER_CLAIMS = (MICRO, "clm-china-share-russian-machine-tool-imports-2023-q4",
 
 
 def site_cli(*args: str, cwd: Path = REPO, env: dict | None = None) -> subprocess.CompletedProcess:
-    """The command as a user runs it, through its own click entry point."""
+    """The command as a user runs it (``python -m reported_claims site``)."""
     return subprocess.run(
-        [sys.executable, "-c", "from reported_claims.cli.site import site; site(prog_name='reported-claims site')",
-         *args], cwd=cwd, capture_output=True, text=True, timeout=300, env={**os.environ, **(env or {})})
+        [sys.executable, "-m", "reported_claims", "site", *args], cwd=cwd, capture_output=True, text=True, timeout=300, env={**os.environ, **(env or {})})
 
 
 @pytest.fixture(scope="module")

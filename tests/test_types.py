@@ -150,5 +150,5 @@ def test_a_type_the_package_does_not_write_is_refused(tmp_path):
 
 def test_a_missing_extra_names_it(monkeypatch):
     monkeypatch.setitem(sys.modules, "pandas", None)
-    with pytest.raises(MissingExtra, match=r"to_pandas needs pandas: pip install 'reported-claims\[pandas\]'"):
+    with pytest.raises(MissingExtra, match=r"to_pandas needs pandas, which is not installed: install `reported-claims\[pandas\]`"):
         types.pandas_series({"name": "x", "type": "integer"}, [1])

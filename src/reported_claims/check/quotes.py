@@ -79,9 +79,15 @@ def marked(passage: str, quote: str) -> str:
     return " ".join(out)
 
 
+CLOSEST_MAX = 400
+"""Characters of a quote compared when looking for the closest passage."""
+
+
 def closest(part: str, text: str) -> tuple[float, str]:
     """The passage of ``text`` that best matches ``part``, and its score (0-100)."""
-    al = fuzz.partial_ratio_alignment(part, text)
+    # Bounded: a very long quote against a long text would take minutes; its start is enough to
+    # find where it was taken from.
+    al = fuzz.partial_ratio_alignment(part[:CLOSEST_MAX], text)
     if al is None:
         return 0.0, ""
     start, end = al.dest_start, al.dest_end

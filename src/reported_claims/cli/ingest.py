@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from reported_claims.errors import ReportedClaimsError, require
+from reported_claims.errors import require
 
 
 @click.command("ingest")
@@ -35,19 +35,15 @@ def ingest(file, sid, url, publisher, as_json, do_write, repo):
     """
     if as_json and do_write:
         raise click.UsageError("choose one of --json and --write")
-    try:
-        # imported here: the core install lacks the ingest extra, and the other commands must not need it
-        require("rapidfuzz", "ingest", "reported-claims ingest")
-        from reported_claims.ingest.run import ingest_file, write_file
+    # imported here: the core install lacks the ingest extra, and the other commands must not need it
+    require("rapidfuzz", "ingest", "reported-claims ingest")
+    from reported_claims.ingest.run import ingest_file, write_file
 
-        proposal, article = ingest_file(file, repo, sid=sid, url=url, publisher=publisher)
-        if do_write:
-            for path in write_file(repo, proposal, article):
-                click.echo(f"wrote {path}")
-            return
-    except ReportedClaimsError as exc:
-        click.echo(f"ingest: {exc}", err=True)
-        raise SystemExit(exc.exit_code) from None
+    proposal, article = ingest_file(file, repo, sid=sid, url=url, publisher=publisher)
+    if do_write:
+        for path in write_file(repo, proposal, article):
+            click.echo(f"wrote {path}")
+        return
     if as_json:
         click.echo(json.dumps(proposal.as_json(), indent=2, ensure_ascii=False))
         return

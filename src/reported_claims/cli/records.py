@@ -28,10 +28,13 @@ def validate(paths, repo, strict):
         reported-claims validate records/claims/clm-china-share-russian-microelectronics-2023.yaml
     """
     from reported_claims.check.validate import validate as run
-    from reported_claims.package.schemas import SCHEMA_DIR, stale
+    from reported_claims.package import dictionary, schemas
 
-    has_schemas = (repo / SCHEMA_DIR).is_dir()
-    result = run(repo, list(paths) if paths else None, strict=strict, generated=stale if has_schemas else None)
+    def generated(root: Path) -> list:
+        return schemas.stale(root) + dictionary.stale(root)
+
+    has_schemas = (repo / schemas.SCHEMA_DIR).is_dir()
+    result = run(repo, list(paths) if paths else None, strict=strict, generated=generated if has_schemas else None)
     print_problems(result.problems)
     targets = [f for f in result.files if f.target]
     if not targets and not result.problems:

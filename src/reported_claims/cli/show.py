@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -9,7 +10,6 @@ from typing import Optional
 
 import click
 
-from reported_claims.errors import ReportedClaimsError
 
 
 def _node(n: dict) -> str:
@@ -110,11 +110,7 @@ def show(claim_id: str, as_json: bool, repo: Optional[Path]):
     from reported_claims.site.data import open_records
     from reported_claims.site.summary import close_ids, describe, tree_lines
 
-    try:
-        records = open_records(repo)
-    except ReportedClaimsError as exc:
-        click.echo(f"reported-claims: {exc}", err=True)
-        sys.exit(exc.exit_code)
+    records = open_records(repo)
     claim = records.claims.get(claim_id)
     if claim is None:
         close = close_ids(list(records.claims), claim_id)
@@ -126,11 +122,11 @@ def show(claim_id: str, as_json: bool, repo: Optional[Path]):
         click.echo(json.dumps(described, ensure_ascii=False, indent=2, sort_keys=True))
         return
     tree = tree_lines(described)
-    try:
-        from rich.console import Console  # the site extra brings it
-    except ImportError:
+    if importlib.util.find_spec("rich") is None:  # the site extra brings it; plain text without
         console = None
     else:
+        from rich.console import Console
+
         console = Console(soft_wrap=False)
     if console is not None and console.is_terminal:
         _rich(console, described, tree)

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Optional
 
 import click
 
-from reported_claims.errors import ReportedClaimsError
 
 
 @click.command("site")
@@ -32,9 +30,5 @@ def site(out: Path, repo: Optional[Path]):
     from reported_claims.site.build import build
     from reported_claims.site.data import open_records
 
-    try:
-        built = build(open_records(repo), out)
-    except ReportedClaimsError as exc:
-        click.echo(f"reported-claims: {exc}", err=True)
-        sys.exit(exc.exit_code)
+    built = build(open_records(repo), out)
     click.echo(f"wrote {built.pages} pages ({built.files} files) to {built.out}; open {built.out / 'index.html'}")

@@ -13,7 +13,7 @@ import textwrap
 import unicodedata
 from typing import Annotated, Literal, Optional
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field
 from pydantic_core import PydanticCustomError
 
 # --- identifiers -------------------------------------------------------------------------
@@ -72,6 +72,25 @@ Term = Annotated[
 
 # Characters that can make text display differently from what it contains (Trojan Source):
 # bidirectional embeddings, overrides and isolates, zero-width characters and the BOM.
+# Characters that hide or change what a text shows, by Unicode category: format characters (Cf:
+# zero-width, bidi controls, the tag block that can spell hidden ASCII), private use (Co),
+# unassigned and noncharacters (Cn), controls (Cc) and line and paragraph separators (Zl, Zp);
+# and the combining marks that only select a variant (variation selectors, the grapheme joiner).
+_HIDDEN_CATEGORIES = frozenset({"Cf", "Co", "Cn", "Cc", "Zl", "Zp"})
+_SELECTORS = re.compile("[\u034f\u180b-\u180f\ufe00-\ufe0f\U000e0100-\U000e01ef]")
+
+
+def _hidden(value: str):
+    """(code point, offset, category) of the first hidden character of a text, if any (tab and new line are text)."""
+    for i, ch in enumerate(value):
+        if ch in "\t\n":
+            continue
+        category = unicodedata.category(ch)
+        if category in _HIDDEN_CATEGORIES or _SELECTORS.match(ch):
+            return f"{ord(ch):04X}", i, category
+    return None
+
+
 INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u00ad]")
 CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
 # A cell starting with one of these is run as a formula by spreadsheets (CSV injection).
@@ -98,6 +117,15 @@ def _check_text(value: str) -> str:
     if value != value.strip():
         raise PydanticCustomError(
             "surrounding-whitespace", "text starts or ends with white space; remove it"
+        )
+    if m := _hidden(value):
+        cp, offset, category = m
+        code = "control-character" if category in ("Cc", "Zl", "Zp") else "invisible-character"
+        raise PydanticCustomError(
+            code,
+            "{what} U+{cp} at offset {offset}; remove it",
+            {"what": "control character" if code == "control-character" else "invisible or format character",
+             "cp": cp, "offset": offset},
         )
     if m := CONTROL.search(value):
         raise PydanticCustomError(
@@ -132,11 +160,21 @@ def _check_past(value: dt.date) -> dt.date:
     return value
 
 
-PastDate = Annotated[dt.date, AfterValidator(_check_past)]
+def _iso_date(value: object) -> object:
+    """A date written ``YYYY-MM-DD`` in ASCII digits (or a date already): never a number of
+    seconds, a fullwidth digit or a trailing new line, which pydantic's lax mode would take."""
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+        return value
+    raise PydanticCustomError("invalid-date", "{value} is not a date written YYYY-MM-DD", {"value": repr(value)[:40]})
+
+
+PastDate = Annotated[dt.date, BeforeValidator(_iso_date), AfterValidator(_check_past)]
 
 
 def _check_url(value: str) -> str:
-    if not re.match(r"^https?://[^\s/$.?#][^\s]*$", value, re.IGNORECASE):
+    if not re.fullmatch(r"https?://[^\s/$.?#][^\s]*", value, re.IGNORECASE):
         raise PydanticCustomError("invalid-url", "not an http(s) URL: {value}", {"value": value[:80]})
     _check_text(value)
     return value
@@ -148,8 +186,10 @@ Url = Annotated[str, Field(max_length=2_000), AfterValidator(_check_url)]
 
 Precision = Literal["day", "month", "year", "unknown"]
 
-_PARTIAL = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
-_QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
+# ASCII digits only, matched against the whole value (``fullmatch``): ``\d`` would take "٢٠٢٣"
+# and ``$`` would let a block scalar's final new line through.
+_PARTIAL = re.compile(r"([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?")
+_QUARTER = re.compile(r"([0-9]{4})-Q([1-4])")
 
 
 def _month_end(year: int, month: int) -> dt.date:
@@ -166,10 +206,10 @@ def _bounds(text: str, period: Optional[str] = None) -> tuple[dt.date, dt.date]:
 
     ``period`` is the whole value ``text`` is a part of, quoted in the message whole.
     """
-    if m := _QUARTER.match(text):
+    if m := _QUARTER.fullmatch(text):
         year, q = int(m.group(1)), int(m.group(2))
         return dt.date(year, 3 * q - 2, 1), _month_end(year, 3 * q)
-    m = _PARTIAL.match(text)
+    m = _PARTIAL.fullmatch(text)
     if not m:
         whole = period if period is not None else text
         if "/" not in whole:
@@ -229,7 +269,7 @@ Period = Annotated[
 
 
 def _check_partial_date(value: str) -> str:
-    if not _PARTIAL.match(value):
+    if not _PARTIAL.fullmatch(value):
         raise PydanticCustomError(
             "invalid-date", "{value} is not YYYY, YYYY-MM or YYYY-MM-DD", {"value": repr(value[:40])}
         )

@@ -28,7 +28,7 @@ from reported_claims._version import __version__
 from reported_claims.errors import ReportedClaimsError
 from reported_claims.model.kinds import KINDS, Kind
 from reported_claims.model.types import FORMULA_START
-from reported_claims.package import DATA, DESCRIPTOR, schemas
+from reported_claims.package import DATA, DESCRIPTOR, dictionary, schemas
 from reported_claims.package.tables import Context, Table, tables
 from reported_claims.problems import Problem
 from reported_claims.repo.load import Dataset
@@ -376,6 +376,7 @@ def build(root: Path, dataset: Dataset, *, version: str = __version__, fault: Op
                                      + "\n  ".join(p.format() for p in problems), problems)
                 fault("validated")
                 written = schemas.write(root)
+                described = dictionary.dictionary_text(staging)  # its examples from the staged data/
                 _swap(root, fault)
             except BaseException:
                 # A staging folder beside data.old tells the next build it was not committed.
@@ -383,6 +384,11 @@ def build(root: Path, dataset: Dataset, *, version: str = __version__, fault: Op
                     fs.remove(staging)
                 raise
             warnings = _clean_up(root, fault)
+            target = root / dictionary.DICTIONARY
+            if not target.is_file() or target.read_text(encoding="utf-8") != described:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                fs.atomic_write(target, described)
+                written.append(dictionary.DICTIONARY)
     except fs.LockTimeout as exc:
         raise BuildError(f"gave up waiting for another build to finish: {exc}; "
                          "build again once it is done, or wait longer with --wait SECONDS") from None

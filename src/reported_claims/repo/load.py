@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Optional
@@ -69,14 +70,58 @@ class Dataset:
 
 
 def record_files(root: Path) -> list[Path]:
-    """Every ``*.yaml`` file under ``records/``, in a stable order."""
-    base = root / RECORDS
-    found = []
-    for folder in sorted(FOLDERS):
-        d = base / folder
-        if d.is_dir():
-            found.extend(sorted(p for p in d.iterdir() if p.suffix in (".yaml", ".yml")))
+    """Every entry under ``records/`` that is not one of its kind folders, in a stable order.
+
+    Nothing under ``records/`` is skipped: ``*.yaml`` files in the kind folders are records,
+    and everything else (a file directly under ``records/``, an unknown or misspelled folder,
+    a nested folder, a ``.yml`` or ``.YAML`` file, a link, a device) is returned too, so that
+    ``load_file`` refuses it with a code instead of it being silently left out. Links are never
+    followed.
+    """
+    base = Path(root) / RECORDS
+    found: list[Path] = []
+    try:
+        top = sorted(os.scandir(base), key=lambda e: e.name)
+    except OSError:
+        return found
+    for entry in top:
+        if entry.name in FOLDERS and entry.is_dir(follow_symlinks=False):
+            try:
+                found.extend(sorted(Path(e.path) for e in os.scandir(entry.path)))
+            except OSError:
+                found.append(Path(entry.path))
+        else:
+            found.append(Path(entry.path))
     return found
+
+
+def refusal(path: Path, root: Path, shown: str) -> Optional[Problem]:
+    """Why a path under ``records/`` is not a record file, if it is not; None for a record file."""
+    base = Path(root) / RECORDS
+    try:
+        st = os.lstat(path)
+    except OSError as exc:
+        return Problem(shown, 1, 1, "unreadable", "", exc.strerror or str(exc))
+    parent = Path(path).parent
+    folders = ", ".join(f"records/{f}/" for f in sorted(FOLDERS))
+    if parent == base:
+        if stat.S_ISDIR(st.st_mode):
+            close = difflib.get_close_matches(Path(path).name, list(FOLDERS), n=1)
+            hint = f"; did you mean records/{close[0]}/?" if close else f"; the folders are {folders}"
+            return Problem(shown, 1, 1, "unknown-folder", "", f"records/ holds no folder {Path(path).name!r}{hint}")
+        return Problem(shown, 1, 1, "misplaced-file", "",
+                       f"a file directly under records/ is not read; move it into one of {folders}")
+    if parent.parent != base or parent.name not in FOLDERS:
+        return None  # not under records/: a file named on the command line
+    if stat.S_ISLNK(st.st_mode):
+        return None  # the reader refuses it, with its own message
+    if stat.S_ISDIR(st.st_mode):
+        return Problem(shown, 1, 1, "nested-folder", "",
+                       f"records/{parent.name}/ holds record files only, no folders; move its files up")
+    if Path(path).suffix != ".yaml":
+        return Problem(shown, 1, 1, "unknown-extension", "",
+                       f"a record file ends in .yaml; rename it to {Path(path).stem}.yaml")
+    return None
 
 
 class NotARepository(ReportedClaimsError):
@@ -117,9 +162,18 @@ def expand(paths: Iterable[Path]) -> list[Path]:
         found = []
         for folder, dirs, files in os.walk(p):
             dirs[:] = [d for d in dirs if not d.startswith(".") and d not in SKIPPED_FOLDERS]
-            found += [Path(folder, f) for f in files
-                      if not f.startswith(".") and f.endswith((".yaml", ".yml")) and Path(folder, f).is_file()]
-        out.extend(sorted(found))
+            here = Path(folder)
+            if here.name == RECORDS or here.parent.name == RECORDS:
+                continue  # what is under records/ is found by record_files, refusals included
+            found += [here / f for f in files if not f.startswith(".") and f.lower().endswith((".yaml", ".yml"))]
+        records = Path(p) / RECORDS if (Path(p) / RECORDS).is_dir() else None
+        if Path(p).name == RECORDS:
+            records = Path(p)
+        if records is not None:
+            found += record_files(records.parent)
+        elif Path(p).parent.name == RECORDS:
+            found += [e for e in record_files(Path(p).parent.parent) if Path(e).parent == Path(p)]
+        out.extend(sorted(set(found)))
     return out
 
 
@@ -245,6 +299,9 @@ def validate_record(doc: reader.Document, kind: str) -> tuple[Optional[Record], 
 
 def load_file(path: Path, root: Path) -> Loaded:
     shown = relpath(path, root)
+    refused = refusal(path, root, shown)
+    if refused is not None:
+        return Loaded(path, shown, None, reader.Document(shown, problems=[refused]))
     doc = reader.read(path, shown)
     kind = None
     if doc.data is not None:

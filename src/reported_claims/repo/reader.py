@@ -15,6 +15,8 @@ libyaml's event stream itself, so that:
 from __future__ import annotations
 
 import os
+import re
+import stat
 from dataclasses import dataclass, field, replace
 from typing import Any, Optional
 
@@ -101,8 +103,13 @@ def _position(data: bytes, index: int) -> Mark:
 def read_bytes(path: str | os.PathLike, shown: str) -> tuple[Optional[bytes], list[Problem]]:
     """The file's bytes, refusing before reading anything too large or not a regular file."""
     try:
-        st = os.stat(path)
-        if not os.path.isfile(path):
+        st = os.lstat(path)
+        if stat.S_ISLNK(st.st_mode):
+            # A link can point out of the repository: its target would be read and published.
+            return None, [Problem(shown, 1, 1, "symlink", "",
+                                  "a record file must be a file of the repository, not a symbolic link; "
+                                  "copy the record here instead")]
+        if not stat.S_ISREG(st.st_mode):
             return None, [Problem(shown, 1, 1, "unreadable", "", "not a regular file")]
         if st.st_size > MAX_BYTES:
             return None, [
@@ -111,7 +118,9 @@ def read_bytes(path: str | os.PathLike, shown: str) -> tuple[Optional[bytes], li
                     f"file is {st.st_size} bytes; a record may have at most {MAX_BYTES}",
                 )
             ]
-        with open(path, "rb") as fh:
+        # O_NOFOLLOW: a link swapped in after the check above is refused, not followed.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0))
+        with os.fdopen(fd, "rb") as fh:
             data = fh.read(MAX_BYTES + 1)
     except OSError as exc:
         return None, [Problem(shown, 1, 1, "unreadable", "", exc.strerror or str(exc))]
@@ -141,9 +150,25 @@ def decode(data: bytes, shown: str) -> tuple[Optional[str], list[Problem]]:
         ]
 
 
+# libyaml breaks lines at these, while cat, editors and diff views show one line: a key after
+# one would be hidden in plain sight.
+_HIDDEN_BREAKS = re.compile("[\u2028\u2029\u0085]")
+
+
 def parse(text: str, shown: str) -> Document:
     """Build the record from YAML text; never raises for any input."""
     doc = Document(shown, text=text)
+    breaks = list(_HIDDEN_BREAKS.finditer(text))
+    if breaks:
+        for m in breaks[:20]:
+            line = text.count("\n", 0, m.start()) + 1
+            col = m.start() - (text.rfind("\n", 0, m.start()) + 1) + 1
+            doc.problems.append(Problem(
+                shown, line, col, "line-separator", "",
+                f"U+{ord(m.group()):04X} is a line break to YAML but not to editors; remove it "
+                "(write a real new line where one is meant)",
+            ))
+        return doc
     if not any(line.strip() and not line.lstrip().startswith("#") for line in text.splitlines()):
         doc.problems.append(Problem(shown, 1, 1, "empty-file", "", "file holds no record"))
         return doc

@@ -43,7 +43,7 @@ def run_cli(*args: str, cwd: Path | str = REPO, env: dict | None = None, timeout
 
 def copy_repo(dest: Path, records: bool = True) -> Path:
     """A copy of the repository's records, schemas and archive in ``dest``, for commands that write."""
-    for name in ("records", "schema", "archive"):
+    for name in ("records", "schema", "archive", "docs"):
         src = REPO / name
         if src.is_dir() and (records or name != "records"):
             shutil.copytree(src, dest / name)

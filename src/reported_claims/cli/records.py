@@ -28,10 +28,13 @@ def validate(paths, repo, strict):
         reported-claims validate records/claims/clm-china-share-russian-microelectronics-2023.yaml
     """
     from reported_claims.check.validate import validate as run
-    from reported_claims.package import dictionary, schemas
+    from reported_claims.package import DESCRIPTOR, dictionary, schemas
 
     def generated(root: Path) -> list:
-        return schemas.stale(root) + dictionary.stale(root)
+        # The dictionary is checked where it is kept and its example rows can be read: a clone has
+        # docs/ and data/, a bare copy of the records may have neither.
+        kept = (root / dictionary.DICTIONARY).parent.is_dir() and (root / DESCRIPTOR).is_file()
+        return schemas.stale(root) + (dictionary.stale(root) if kept else [])
 
     has_schemas = (repo / schemas.SCHEMA_DIR).is_dir()
     result = run(repo, list(paths) if paths else None, strict=strict, generated=generated if has_schemas else None)

@@ -18,7 +18,10 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_download import (
+from test_download import (  # noqa: F401 - the fixtures server, cache and _no_env are used by name
+    _no_env,
+    cache,
+    server,
     DATA_FILES, GOOD_FILES, TOP, VERSION, ZIP_NAME, Server, assert_good_copy, cache_entries,
     make_zip,
 )
@@ -29,28 +32,6 @@ from reported_claims.errors import ReportedClaimsError
 
 SUMS_PATH = f"/releases/v{VERSION}/SHA256SUMS"
 ZIP_PATH = f"/releases/v{VERSION}/{ZIP_NAME}"
-
-
-@pytest.fixture
-def server(tmp_path):
-    root = tmp_path / "served"
-    root.mkdir()
-    srv = Server(root)
-    try:
-        yield srv
-    finally:
-        srv.stop()
-
-
-@pytest.fixture
-def cache(tmp_path) -> Path:
-    return tmp_path / "cache"
-
-
-@pytest.fixture(autouse=True)
-def _no_env(monkeypatch):
-    monkeypatch.delenv("REPORTED_CLAIMS_BASE_URL", raising=False)
-    monkeypatch.delenv("REPORTED_CLAIMS_CACHE", raising=False)
 
 
 def test_download_error_is_a_reported_claims_error():

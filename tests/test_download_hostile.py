@@ -13,7 +13,6 @@ import socket
 import socketserver
 import threading
 import time
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings

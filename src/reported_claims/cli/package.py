@@ -52,16 +52,21 @@ def _uncommitted(root: Path) -> Optional[list[str]]:
 @repo_option
 @click.option("--wait", type=click.FloatRange(min=0), default=60, show_default=True,
               help="Seconds to wait for another build of the repository to finish.")
-def build(repo, wait):
+@click.option("--check", "full_check", is_flag=True,
+              help="Also run the Frictionless validator and the JSON Schemas over the built package "
+                   "before publishing it (CI does); the files written are the same.")
+def build(repo, wait, full_check):
     """Validate, then regenerate the schemas and build the data package.
 
-    Writes datapackage.json and data/ (CSV and JSON) after the Frictionless validator
-    has passed them; on any failure the previous package is left as it was. Then lists the
+    Writes datapackage.json and data/ (CSV and JSON) once their primary and foreign keys
+    hold (with --check, once the Frictionless validator has passed them); on any failure the
+    previous package is left as it was. Then lists the
     generated files that changed: commit them with your records (CI rebuilds and compares).
 
     \b
     Example:
         reported-claims build
+        reported-claims build --check
         SOURCE_DATE_EPOCH=1712900000 reported-claims build --repo path/to/repo
     """
     from reported_claims.package.build import FAULT_ENV, fault_hook
@@ -78,7 +83,7 @@ def build(repo, wait):
     before = _hashes(repo)
     # The fault hook is a debugging aid for the build's own tests: the one place its variable is read.
     built = run_build(repo, result.dataset, fault=fault_hook(os.environ.get(FAULT_ENV)), wait=wait,
-                      notify=lambda message: click.echo(message, err=True))
+                      notify=lambda message: click.echo(message, err=True), full_check=full_check)
     for rel in built.schemas_written:
         click.echo(f"wrote {rel}")
     click.echo(f"built datapackage.json: {built.resources} resources in data/")

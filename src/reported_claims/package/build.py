@@ -1,7 +1,8 @@
 """Building the data package: ``datapackage.json`` and ``data/``, atomically.
 
-The package is written into a staging folder next to the outputs, checked with the
-Frictionless validator (types, constraints, primary and foreign keys, hashes) and only then
+The package is written into a staging folder next to the outputs, its primary and foreign
+keys checked (and, with ``full_check``, everything the Frictionless validator checks: types,
+constraints, keys, hashes, and the JSON resources against their schemas), and only then
 moved into place: ``data/`` by renaming (old -> ``data.old``, new -> ``data``), then
 ``datapackage.json`` by ``os.replace``, which is the commit point: a failure before it leaves
 the previous package as it was, a failure after it (cleaning up) is only a warning. An
@@ -94,8 +95,8 @@ def cell(value: object, where: str) -> str:
     return text
 
 
-def csv_text(table: Table, rows: Iterable[dict]) -> str:
-    """The table as CSV: header row, ``\\n`` line ends, quoting only where needed, sorted by key."""
+def csv_body(table: Table, rows: Iterable[dict]) -> list[list[str]]:
+    """The table's rows as CSV cells, sorted by primary key (integer key columns as numbers)."""
     names = table.names
     key = [names.index(k) for k in table.primary_key]
     body = [[cell(row[n], f"{table.name}.{n}") for n in names] for row in rows]
@@ -104,11 +105,67 @@ def csv_text(table: Table, rows: Iterable[dict]) -> str:
         body.sort(key=lambda r: [int(r[i]) if t == "integer" else r[i] for i, t in zip(key, kinds)])
     else:
         body.sort(key=lambda r: [r[i] for i in key])
+    return body
+
+
+def _csv_bytes(names: list[str], body: list[list[str]]) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(names)
     writer.writerows(body)
-    return out.getvalue()
+    return out.getvalue().encode("utf-8")
+
+
+def csv_text(table: Table, rows: Iterable[dict]) -> str:
+    """The table as CSV: header row, ``\\n`` line ends, quoting only where needed, sorted by key."""
+    return _csv_bytes(table.names, csv_body(table, rows)).decode("utf-8")
+
+
+class Keys:
+    """The primary and foreign keys of the tables as they are written, checked without re-reading.
+
+    The full Frictionless check (``check``) re-reads every file; these are the guarantees a
+    build always keeps, at the cost of one pass over the cells it has in hand.
+    """
+
+    def __init__(self, all_tables: Iterable[Table]) -> None:
+        self.referenced = {(fk.resource, fk.reference) for t in all_tables for fk in t.foreign_keys}
+        self.values: dict[tuple[str, tuple], set[tuple]] = {}
+        self.wanted: list[tuple[str, str, tuple, set[tuple]]] = []
+        self.problems: list[Problem] = []
+
+    def add(self, table: Table, body: list[list[str]]) -> None:
+        """Check ``table``'s primary key and keep what its foreign keys and others' need."""
+        names = table.names
+        path = f"{DATA}/{table.name}.csv"
+        key = [names.index(k) for k in table.primary_key]
+        seen: set[tuple] = set()
+        for n, row in enumerate(body, start=2):
+            value = tuple(row[i] for i in key)
+            if value in seen or "" in value:
+                what = "repeats its primary key" if value in seen else "has an empty primary key field"
+                self.problems.append(Problem(path, n, key[0] + 1, "package-invalid", ",".join(table.primary_key),
+                                             f"the row {what}: {', '.join(value)}"))
+            seen.add(value)
+        for resource, reference in self.referenced:
+            if resource == table.name:
+                cols = [names.index(f) for f in reference]
+                self.values[(resource, reference)] = {tuple(row[i] for i in cols) for row in body}
+        for fk in table.foreign_keys:
+            cols = [names.index(f) for f in fk.fields]
+            values = {tuple(row[i] for i in cols) for row in body}
+            # An empty field is a missing value, which a foreign key does not constrain.
+            self.wanted.append((path, fk.resource, fk.reference, {v for v in values if "" not in v}))
+
+    def check(self) -> list[Problem]:
+        """Repeated or empty primary keys, and references to rows that do not exist."""
+        problems = list(self.problems)
+        for path, resource, reference, values in self.wanted:
+            missing = sorted(values - self.values.get((resource, reference), set()))
+            for value in missing[:20]:
+                problems.append(Problem(path, 1, 1, "package-invalid", ",".join(reference),
+                                        f"no row of {resource} has {', '.join(value)}"))
+        return problems
 
 
 def json_text(records: Iterable) -> str:
@@ -167,7 +224,10 @@ def created(root: Path, resources: Optional[list[dict]] = None, version: str = _
 
 def _file(folder: Path, rel: str, text: str) -> dict:
     """Write one file of the package; its path, hash and size for the descriptor."""
-    data = text.encode("utf-8")
+    return _write(folder, rel, text.encode("utf-8"))
+
+
+def _write(folder: Path, rel: str, data: bytes) -> dict:
     fs.atomic_write(folder / rel, data)
     return {"path": rel, "hash": "sha256:" + hashlib.sha256(data).hexdigest(), "bytes": len(data)}
 
@@ -200,11 +260,13 @@ def descriptor(resources: list[dict], created_at: Optional[str], version: str = 
     return out
 
 
-def write_package(ctx: Context, folder: Path, root: Optional[Path] = None, version: str = __version__) -> dict:
+def write_package(ctx: Context, folder: Path, root: Optional[Path] = None, version: str = __version__,
+                  keys: Optional[Keys] = None) -> dict:
     """Write ``datapackage.json`` and ``data/`` into ``folder``; return the descriptor.
 
     ``root`` is the repository whose history and published package give ``created``;
-    ``version`` is the data version the descriptor carries.
+    ``version`` is the data version the descriptor carries; ``keys``, when given, is told
+    every table's cells as they are written.
     """
     (folder / DATA).mkdir(parents=True, exist_ok=True)
     vocabularies = {v.id.replace("-", "_"): v for v in ctx.vocabularies}
@@ -217,7 +279,11 @@ def write_package(ctx: Context, folder: Path, root: Optional[Path] = None, versi
                  "schema": t.schema()}
         if t.name in vocabularies:  # the vocabulary's own title and description
             entry["title"], entry["description"] = vocabularies[t.name].title, vocabularies[t.name].description
-        entry.update(_file(folder, f"{DATA}/{t.name}.csv", csv_text(t, t.rows(ctx))))
+        body = csv_body(t, t.rows(ctx))
+        if keys is not None:
+            keys.add(t, body)
+        entry.update(_write(folder, f"{DATA}/{t.name}.csv", _csv_bytes(t.names, body)))
+        del body
         resources.append(entry)
     for kind in KINDS:
         entry = {"name": kind.json_resource, "type": "json", "title": f"{kind.plural.capitalize()} (JSON)",
@@ -349,8 +415,13 @@ def _clean_up(root: Path, fault: Fault) -> list[str]:
 
 
 def build(root: Path, dataset: Dataset, *, version: str = __version__, fault: Optional[Fault] = None,
-          wait: Optional[float] = WAIT, notify: Optional[Callable[[str], None]] = None) -> Built:
+          wait: Optional[float] = WAIT, notify: Optional[Callable[[str], None]] = None,
+          full_check: bool = False) -> Built:
     """Build the package of ``dataset`` into ``root``; raise BuildError and change nothing on failure.
+
+    The primary and foreign keys of every table are always checked as it is written;
+    ``full_check`` also runs the Frictionless validator and the JSON resources' schemas over
+    the staged package (``check``) before it is published. The files are the same either way.
 
     ``version`` is the data version ``datapackage.json`` carries. ``fault`` is called at each
     named step (see ``Fault``). When another build holds the lock, ``notify`` is told at once
@@ -368,9 +439,10 @@ def build(root: Path, dataset: Dataset, *, version: str = __version__, fault: Op
             staging = root / STAGING
             try:
                 staging.mkdir()
-                desc = write_package(ctx, staging, root, version)
+                keys = Keys(tables())
+                desc = write_package(ctx, staging, root, version, keys)
                 fault("staged")
-                problems = check(staging)
+                problems = keys.check() or (check(staging) if full_check else [])
                 if problems:
                     raise BuildError("the built package does not validate:\n  "
                                      + "\n  ".join(p.format() for p in problems), problems)

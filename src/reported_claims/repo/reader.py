@@ -1,7 +1,7 @@
 """The record reader: strict YAML with the position of every value.
 
-Records need plain mappings, lists and strings, nothing more. The reader builds them from
-libyaml's event stream itself, so that:
+Records need plain mappings, lists and strings, nothing more. The reference reader
+(``parse_events``) builds them from libyaml's event stream itself, so that:
 
 - every scalar stays a string (or None for an empty value): ``NO``, ``010``, ``1e3`` and
   ``2024-04-12`` mean what the model says, never what YAML 1.1 guesses;
@@ -10,6 +10,13 @@ libyaml's event stream itself, so that:
 - duplicate keys are reported instead of silently overwritten;
 - nesting is bounded and built without recursion;
 - each value's line and column is kept, so that a model error points at its line.
+
+``parse`` gets the same answer faster: libyaml composes the node tree in compiled code
+(``yaml.compose`` with the base loader, so no implicit typing), and a short walk turns it into
+plain data and positions. Whatever that walk cannot vouch for (anything that might be an
+anchor, alias or tag, a merge or duplicate key, a key that is not a string, deep nesting,
+a document that is not one mapping, any YAML error) is handed to the reference reader, so
+that every problem is reported by one reader with one wording.
 """
 
 from __future__ import annotations
@@ -18,7 +25,7 @@ import os
 import re
 import stat
 from dataclasses import dataclass, field, replace
-from typing import Any, Optional
+from typing import Any, NamedTuple, Optional
 
 import yaml
 
@@ -27,8 +34,10 @@ from reported_claims.problems import Problem
 
 try:
     _Loader = yaml.CSafeLoader
-except AttributeError:  # PyYAML built without libyaml: the same events, slower
+    _Composer: Optional[type] = yaml.CBaseLoader
+except AttributeError:  # PyYAML built without libyaml: the same events, slower, and no fast path
     _Loader = yaml.SafeLoader  # type: ignore[misc]
+    _Composer = None
 
 MAX_BYTES = 256 * 1024
 """Largest record file accepted; checked before the file is read."""
@@ -40,8 +49,7 @@ NULLS = {"", "~", "null", "Null", "NULL"}
 Path_ = tuple  # a path inside a record: keys and list indexes
 
 
-@dataclass(frozen=True)
-class Mark:
+class Mark(NamedTuple):
     line: int
     col: int
 
@@ -155,8 +163,8 @@ def decode(data: bytes, shown: str) -> tuple[Optional[str], list[Problem]]:
 _HIDDEN_BREAKS = re.compile("[\u2028\u2029\u0085]")
 
 
-def parse(text: str, shown: str) -> Document:
-    """Build the record from YAML text; never raises for any input."""
+def _precheck(text: str, shown: str) -> Optional[Document]:
+    """The refusals that come before YAML (hidden line breaks, no record at all), if any."""
     doc = Document(shown, text=text)
     breaks = list(_HIDDEN_BREAKS.finditer(text))
     if breaks:
@@ -172,6 +180,107 @@ def parse(text: str, shown: str) -> Document:
     if not any(line.strip() and not line.lstrip().startswith("#") for line in text.splitlines()):
         doc.problems.append(Problem(shown, 1, 1, "empty-file", "", "file holds no record"))
         return doc
+    return None
+
+
+def parse(text: str, shown: str) -> Document:
+    """Build the record from YAML text; never raises for any input.
+
+    The composed fast path when it can vouch for the file, else the reference reader: the
+    same data, positions and problems either way (a test runs both on every fixture).
+    """
+    return _precheck(text, shown) or compose(text, shown) or _parse_events(text, shown)
+
+
+def parse_events(text: str, shown: str) -> Document:
+    """The reference reader: the record built from libyaml's events, one at a time."""
+    return _precheck(text, shown) or _parse_events(text, shown)
+
+
+# What only an anchor, alias or tag starts with, where a token can start. A quote holding
+# " &" or " !" also matches: that file is read by the reference reader, which costs time only.
+_SUSPECT = re.compile(r"(?:^|[\s\[{,])[&*!]")
+# Block nesting without indentation ("- - - x") and flow brackets are what let a small file
+# nest deeply; a file with many of them goes to the reference reader, which bounds depth as it
+# reads, rather than to the composer, which recurses.
+_COMPACT = re.compile(r"^[ \t]*(?:[-?:][ \t]+){3,}", re.M)
+_DEEP_INDENT = re.compile(r"^[ \t]{%d,}" % (4 * MAX_DEPTH + 1), re.M)
+_MAX_BRACKETS = MAX_DEPTH
+
+
+def _composable(text: str) -> bool:
+    """Whether ``text`` is safe and plain enough for the composed path to read."""
+    if _Composer is None or _SUSPECT.search(text) or _COMPACT.search(text) or _DEEP_INDENT.search(text):
+        return False
+    return text.count("[") + text.count("{") <= _MAX_BRACKETS
+
+
+def compose(text: str, shown: str) -> Optional[Document]:
+    """The record read from libyaml's composed nodes; None where only the reference reader may answer.
+
+    Answers only files that give no problem at all: one document, a mapping at the top, every
+    key a plain string and unique, no merge key, no anchor, alias or tag, nesting within
+    ``MAX_DEPTH``. The caller checks ``_precheck`` first.
+    """
+    if not _composable(text):
+        return None
+    try:
+        root = yaml.compose(text, Loader=_Composer)
+    except (yaml.YAMLError, RecursionError):
+        return None
+    if not isinstance(root, yaml.MappingNode):
+        return None
+    marks: dict[tuple, Mark] = {(): Mark(root.start_mark.line + 1, root.start_mark.column + 1)}
+    seen: set[int] = set()
+    data: dict = {}
+    # (node, the container it fills, its loc, its depth), without recursion
+    todo: list[tuple[Any, Any, tuple, int]] = [(root, data, (), 1)]
+    scalar, mapping = yaml.ScalarNode, yaml.MappingNode
+    while todo:
+        node, out, loc, depth = todo.pop()
+        if depth > MAX_DEPTH or id(node) in seen:
+            return None  # too deep, or a node met twice: an alias
+        seen.add(id(node))
+        if type(node) is mapping:
+            for key, value in node.value:
+                if type(key) is not scalar or id(key) in seen:
+                    return None
+                seen.add(id(key))
+                name = key.value
+                if name in out or (not key.style and (name == "<<" or name in NULLS)):
+                    return None  # a duplicate, a merge key or a null key
+                here = loc + (name,)
+                marks[here] = Mark(key.start_mark.line + 1, key.start_mark.column + 1)
+                out[name] = _composed_value(value, here, depth, todo, seen)
+                if out[name] is _DEFER:
+                    return None
+        else:
+            for i, value in enumerate(node.value):
+                here = loc + (i,)
+                marks[here] = Mark(value.start_mark.line + 1, value.start_mark.column + 1)
+                out.append(_composed_value(value, here, depth, todo, seen))
+                if out[-1] is _DEFER:
+                    return None
+    return Document(shown, data=data, marks=marks, text=text)
+
+
+_DEFER = object()
+
+
+def _composed_value(node: Any, loc: tuple, depth: int, todo: list, seen: set) -> Any:
+    """A scalar's value, or an empty container queued to be filled; ``_DEFER`` for an alias."""
+    if type(node) is yaml.ScalarNode:
+        if id(node) in seen:
+            return _DEFER
+        seen.add(id(node))
+        return None if not node.style and node.value in NULLS else node.value
+    out: Any = {} if type(node) is yaml.MappingNode else []
+    todo.append((node, out, loc, depth + 1))
+    return out
+
+
+def _parse_events(text: str, shown: str) -> Document:
+    doc = Document(shown, text=text)
 
     def add(code: str, event: Any, message: str, loc: tuple = ()) -> None:
         mk = event.start_mark

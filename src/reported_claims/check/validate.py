@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Optional
@@ -9,8 +10,10 @@ from typing import Callable, Iterable, Optional
 from reported_claims.check import rules
 from reported_claims.check.coverage import coverage
 from reported_claims.check.quotes import ARCHIVE, check_dataset
+from reported_claims.errors import ReportedClaimsError
+from reported_claims.model.graph import references
 from reported_claims.problems import Problem
-from reported_claims.repo.load import Dataset, Loaded, load
+from reported_claims.repo.load import RECORDS, Dataset, Loaded, Progress, load
 
 
 @dataclass
@@ -36,9 +39,15 @@ class Result:
 
 def validate(
     root: Path, paths: Optional[Iterable[Path]] = None, *, strict: bool = False,
-    generated: Optional[Callable[[Path], list[Problem]]] = None,
+    generated: Optional[Callable[[Path], list[Problem]]] = None, vanished: Iterable[str] = (),
+    cache: bool = False, jobs: Optional[int] = None, progress: Optional[Progress] = None,
 ) -> Result:
     """Validate the records under ``root`` (or only ``paths``, with the rest as context).
+
+    ``vanished`` are the ids of records whose files were removed (``changed_since`` finds
+    them): the records that refer to one are validated too, so that a removal is judged by
+    what it breaks. ``cache``, ``jobs`` and ``progress`` are those of ``repo.load.load``; they
+    change how fast, never what is found.
 
     Whenever the archived texts exist, every quote must stand in its source's text
     (``check.quotes``) and every sentence of each text must be accounted for
@@ -47,7 +56,12 @@ def validate(
     is a check of the committed generated files (the package layer's ``schemas.stale``).
     """
     root = Path(root)
-    dataset, files = load(root, paths)
+    dataset, files = load(root, paths, cache=cache, jobs=jobs, progress=progress)
+    gone = set(vanished)
+    if gone and paths is not None:
+        for f in files:
+            if not f.target and f.record is not None and any(rid in gone for _, _, rid in references(f.record)):
+                f.target = True
     problems = [p for f in files if f.target for p in f.doc.problems]
     problems += rules.check(dataset, files)
     targets = {f.record.id for f in files if f.target and f.record is not None}
@@ -61,3 +75,42 @@ def validate(
     if strict:
         problems = [Problem(p.path, p.line, p.col, p.code, p.location, p.message) for p in problems]
     return Result(dataset, files, sorted(set(problems)))
+
+
+class NotAGitRepository(ReportedClaimsError):
+    """``--changed-since`` needs git and a revision it knows."""
+
+
+def changed_since(root: Path, ref: str) -> tuple[list[Path], list[str]]:
+    """The record files changed since ``ref`` (committed, staged, in the work tree or new), and the
+    ids of those removed: what a pull request touches.
+
+    Raises ``NotAGitRepository`` when ``root`` is not in a git work tree or ``ref`` is unknown.
+    """
+    root = Path(root)
+
+    def git(*args: str) -> str:
+        try:
+            done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=60)
+        except (OSError, subprocess.SubprocessError) as exc:
+            raise NotAGitRepository(f"cannot run git: {exc}") from None
+        if done.returncode:
+            raise NotAGitRepository(f"git {' '.join(args[:2])}: {done.stderr.strip() or 'failed'}; "
+                                    "--changed-since needs a git work tree and a revision it knows, "
+                                    "such as origin/main")
+        return done.stdout
+
+    base = git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").strip()
+    names = git("diff", "--name-only", "--no-renames", "-z", base, "--", RECORDS).split("\0")
+    names += git("ls-files", "--others", "--exclude-standard", "-z", "--", RECORDS).split("\0")
+    top = Path(git("rev-parse", "--show-toplevel").strip())
+    prefix = git("rev-parse", "--show-prefix").strip()
+    present, removed = [], []
+    for name in sorted({n for n in names if n}):
+        rel = name.removeprefix(prefix)
+        path = top / name
+        if path.exists() or path.is_symlink():
+            present.append(root / rel)
+        elif rel.startswith(RECORDS + "/") and rel.endswith(".yaml"):
+            removed.append(Path(rel).stem)
+    return present, removed

@@ -18,6 +18,20 @@ def _root(ctx, param, value):
     return find_root(value)
 
 
+def speed_options(f):
+    """``--quiet`` and ``--no-cache``: how a long read of the records shows and what it may reuse."""
+    f = click.option("--no-cache", "no_cache", is_flag=True,
+                     help="Read every record again instead of reusing .cache/ (the results are the same).")(f)
+    return click.option("--quiet", "-q", is_flag=True, help="No progress line on a terminal.")(f)
+
+
+def progress(label: str, quiet: bool):
+    """The progress line of a long run on stderr: on a terminal only, and not with ``--quiet``."""
+    from reported_claims.util.progress import Progress
+
+    return Progress(label, enabled=False if quiet else None)
+
+
 def repo_option(f):
     """``--repo DIR``: the repository; by default the nearest folder holding records/ from here up."""
     return click.option(

@@ -11,7 +11,7 @@ from typing import Optional
 
 import click
 
-from reported_claims.cli.options import nothing_to_do, print_problems, repo_option
+from reported_claims.cli.options import nothing_to_do, print_problems, progress, repo_option, speed_options
 from reported_claims.package import DATA, DESCRIPTOR
 
 
@@ -55,7 +55,8 @@ def _uncommitted(root: Path) -> Optional[list[str]]:
 @click.option("--check", "full_check", is_flag=True,
               help="Also run the Frictionless validator and the JSON Schemas over the built package "
                    "before publishing it (CI does); the files written are the same.")
-def build(repo, wait, full_check):
+@speed_options
+def build(repo, wait, full_check, quiet, no_cache):
     """Validate, then regenerate the schemas and build the data package.
 
     Writes datapackage.json and data/ (CSV and JSON) once their primary and foreign keys
@@ -73,17 +74,21 @@ def build(repo, wait, full_check):
     from reported_claims.package.build import build as run_build
     from reported_claims.check.validate import validate as run
 
-    result = run(repo)
+    shown_progress = progress("build", quiet)
+    result = run(repo, cache=not no_cache, progress=shown_progress)
+    shown_progress.done()
     print_problems(result.problems)
     if result.errors:
         click.echo(f"{len(result.errors)} error(s): nothing was written", err=True)
         sys.exit(1)
     if not result.dataset.count:
         nothing_to_do("no record to build under records/: nothing was written")
+    shown_progress.step("writing the package")
     before = _hashes(repo)
     # The fault hook is a debugging aid for the build's own tests: the one place its variable is read.
     built = run_build(repo, result.dataset, fault=fault_hook(os.environ.get(FAULT_ENV)), wait=wait,
                       notify=lambda message: click.echo(message, err=True), full_check=full_check)
+    shown_progress.done()
     for rel in built.schemas_written:
         click.echo(f"wrote {rel}")
     click.echo(f"built datapackage.json: {built.resources} resources in data/")

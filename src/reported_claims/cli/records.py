@@ -7,28 +7,45 @@ from pathlib import Path
 
 import click
 
-from reported_claims.cli.options import nothing_to_do, print_problems, repo_option, shown
+from reported_claims.cli.options import nothing_to_do, print_problems, progress, repo_option, shown, speed_options
 
 
 @click.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @repo_option
 @click.option("--strict", is_flag=True, help="Treat warnings (near-duplicates...) as errors.")
-def validate(paths, repo, strict):
+@click.option("--changed-since", "since", metavar="REF",
+              help="Validate the record files changed since the git revision REF (and the records "
+                   "referring to removed ones), with the rest as context.")
+@speed_options
+def validate(paths, repo, strict, since, quiet, no_cache):
     """Validate records: every problem at once, as file:line:col: where: what [code].
 
     With no PATH, validates every record under records/ and checks that the generated
     files under schema/ are current. With PATHs (files or folders), validates those,
     resolving references against the repository's records; folders are searched for
-    *.yaml files, skipping hidden folders and tests/.
+    *.yaml files, skipping hidden folders and tests/. With --changed-since REF, validates
+    the files a pull request changed against REF. What each file gave is kept in .cache/,
+    so that the next run reads only the files that changed.
 
     \b
     Example:
         reported-claims validate
         reported-claims validate records/claims/clm-china-share-russian-microelectronics-2023.yaml
+        reported-claims validate --changed-since origin/main
     """
+    from reported_claims.check.validate import changed_since
     from reported_claims.check.validate import validate as run
     from reported_claims.package import DESCRIPTOR, dictionary, schemas
+
+    vanished: list[str] = []
+    if since is not None:
+        if paths:
+            raise click.UsageError("give PATHs or --changed-since REF, not both")
+        paths, vanished = changed_since(repo, since)
+        if not paths and not vanished:
+            click.echo(f"no record file changed since {since}")
+            return
 
     def generated(root: Path) -> list:
         # The dictionary is checked where it is kept and its example rows can be read: a clone has
@@ -37,10 +54,14 @@ def validate(paths, repo, strict):
         return schemas.stale(root) + (dictionary.stale(root) if kept else [])
 
     has_schemas = (repo / schemas.SCHEMA_DIR).is_dir()
-    result = run(repo, list(paths) if paths else None, strict=strict, generated=generated if has_schemas else None)
+    shown_progress = progress("validate", quiet)
+    result = run(repo, list(paths) if paths or since is not None else None, strict=strict,
+                 generated=generated if has_schemas else None, vanished=vanished, cache=not no_cache,
+                 progress=shown_progress)
+    shown_progress.done()
     print_problems(result.problems)
     targets = [f for f in result.files if f.target]
-    if not targets and not result.problems:
+    if not targets and not result.problems and not vanished:
         nothing_to_do(f"no record to validate in {', '.join(map(str, paths)) or 'records/'}")
     if result.errors:
         files = len({p.path for p in result.errors})

@@ -128,11 +128,15 @@ class Keys:
     build always keeps, at the cost of one pass over the cells it has in hand.
     """
 
-    def __init__(self, all_tables: Iterable[Table]) -> None:
-        self.referenced = {(fk.resource, fk.reference) for t in all_tables for fk in t.foreign_keys}
+    def __init__(self) -> None:
+        self.referenced: set[tuple[str, tuple]] = set()
         self.values: dict[tuple[str, tuple], set[tuple]] = {}
         self.wanted: list[tuple[str, str, tuple, set[tuple]]] = []
         self.problems: list[Problem] = []
+
+    def expect(self, all_tables: Iterable[Table]) -> None:
+        """The tables to be written: which columns other tables refer to."""
+        self.referenced = {(fk.resource, fk.reference) for t in all_tables for fk in t.foreign_keys}
 
     def add(self, table: Table, body: list[list[str]]) -> None:
         """Check ``table``'s primary key and keep what its foreign keys and others' need."""
@@ -271,7 +275,10 @@ def write_package(ctx: Context, folder: Path, root: Optional[Path] = None, versi
     (folder / DATA).mkdir(parents=True, exist_ok=True)
     vocabularies = {v.id.replace("-", "_"): v for v in ctx.vocabularies}
     resources = []
-    for t in tables():
+    every = tables()
+    if keys is not None:
+        keys.expect(every)
+    for t in every:
         entry = {"name": t.name, "type": "table", "title": t.title, "description": t.description,
                  "format": "csv", "mediatype": "text/csv", "encoding": "utf-8",
                  "dialect": {"header": True, "delimiter": ",", "lineTerminator": "\n",
@@ -439,7 +446,7 @@ def build(root: Path, dataset: Dataset, *, version: str = __version__, fault: Op
             staging = root / STAGING
             try:
                 staging.mkdir()
-                keys = Keys(tables())
+                keys = Keys()
                 desc = write_package(ctx, staging, root, version, keys)
                 fault("staged")
                 problems = keys.check() or (check(staging) if full_check else [])

@@ -7,16 +7,18 @@ meaning (rules across records, in ``rules.py``). Nothing here raises for a bad r
 from __future__ import annotations
 
 import difflib
+import gc
 import os
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import Callable, Iterable, Optional
 
 from pydantic import ValidationError
 
 from reported_claims.errors import ReportedClaimsError
 from reported_claims.repo import reader
+from reported_claims.repo.cache import Cache, Entry, digest
 from reported_claims.problems import CODES, Problem, relpath
 from reported_claims.model.kinds import FOLDERS, ID_PREFIX, MODELS
 from reported_claims.model.types import PATTERN_WORDS, PLACEHOLDER_TERM
@@ -87,7 +89,8 @@ def record_files(root: Path) -> list[Path]:
     for entry in top:
         if entry.name in FOLDERS and entry.is_dir(follow_symlinks=False):
             try:
-                found.extend(sorted(Path(e.path) for e in os.scandir(entry.path)))
+                # Names sort as the paths would (one folder); a Path is made once per file.
+                found.extend(Path(e) for e in sorted(e.path for e in os.scandir(entry.path)))
             except OSError:
                 found.append(Path(entry.path))
         else:
@@ -298,11 +301,20 @@ def validate_record(doc: reader.Document, kind: str) -> tuple[Optional[Record], 
 
 
 def load_file(path: Path, root: Path) -> Loaded:
+    """Read and validate one file under ``root``; its problems in ``Loaded.doc``, never raised."""
     shown = relpath(path, root)
     refused = refusal(path, root, shown)
     if refused is not None:
         return Loaded(path, shown, None, reader.Document(shown, problems=[refused]))
-    doc = reader.read(path, shown)
+    data, problems = reader.read_bytes(path, shown)
+    if data is None:
+        return Loaded(path, shown, None, reader.Document(shown, problems=problems))
+    return _from_bytes(path, shown, data)
+
+
+def _from_bytes(path: Path, shown: str, data: bytes) -> Loaded:
+    text, problems = reader.decode(data, shown)
+    doc = reader.parse(text, shown) if text is not None else reader.Document(shown, problems=problems)
     kind = None
     if doc.data is not None:
         kind = kind_of(path, doc.data)
@@ -319,21 +331,139 @@ def load_file(path: Path, root: Path) -> Loaded:
     return loaded
 
 
-def load(root: Path, paths: Optional[Iterable[Path]] = None) -> tuple[Dataset, list[Loaded]]:
+POOL_FILES = 3000
+"""From this many files to read, they are read by a pool of processes (one per core)."""
+_CHUNK = 250
+
+
+def _entry(loaded: Loaded, file_digest: str) -> Entry:
+    doc = loaded.doc
+    return Entry(file_digest, loaded.kind, doc.data, loaded.record, tuple(doc.problems), frozenset(doc.refused))
+
+
+def _loaded(path: Path, shown: str, entry: Entry) -> Loaded:
+    """A file's ``Loaded`` from its entry: the text and positions are read again only if needed."""
+    doc = reader.LazyDocument(path, shown, entry.data, list(entry.problems), set(entry.refused))
+    return Loaded(path, shown, entry.kind, doc, entry.record)
+
+
+def _read_many(work: list[tuple[Path, str, bytes, str]]) -> list[Entry]:
+    """Read and validate files whose bytes are in hand (in a worker process of the pool)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return [_entry(_from_bytes(path, shown, data), d) for path, shown, data, d in work]
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _jobs(wanted: Optional[int], files: int) -> int:
+    if wanted is not None:
+        return max(1, wanted)
+    if files < POOL_FILES:
+        return 1
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+Progress = Callable[[int, int], None]
+"""Told (files done, files in all) as a load goes on."""
+
+
+def _load_files(paths: list[Path], root: Path, cache: Optional[Cache], jobs: Optional[int],
+                progress: Optional[Progress]) -> list[Loaded]:
+    """Every path loaded, in order: from the cache where its bytes are unchanged, else read
+    and validated, by a pool of processes when there are many."""
+    out: list[Optional[Loaded]] = [None] * len(paths)
+    work: list[tuple[int, Path, str, bytes, str]] = []
+    total = len(paths)
+    base = os.path.join(root, RECORDS)
+    for i, path in enumerate(paths):
+        name = str(path)
+        folder = os.path.dirname(name)
+        plain = os.path.dirname(folder) == base and os.path.basename(folder) in FOLDERS and name.endswith(".yaml")
+        # A *.yaml of a kind folder is refused only if it is not a regular file, which the reader
+        # finds: the path arithmetic of ``refusal`` is left for the files it may refuse.
+        shown = name[len(str(root)) + 1:].replace(os.sep, "/") if plain else relpath(path, root)
+        refused = None if plain else refusal(path, root, shown)
+        data, problems = (None, []) if refused is not None else reader.read_bytes(path, shown)
+        if data is None and plain:
+            refused = refusal(path, root, shown)
+        if refused is not None or data is None:
+            out[i] = Loaded(path, shown, None, reader.Document(shown, problems=[refused] if refused else problems))
+            continue
+        d = digest(data)
+        entry = cache.get(shown, d) if cache is not None else None
+        if entry is not None:
+            out[i] = _loaded(path, shown, entry)
+        else:
+            work.append((i, path, shown, data, d))
+    done = total - len(work)
+    if progress:
+        progress(done, total)
+    n = _jobs(jobs, len(work))
+    chunks = [work[k:k + _CHUNK] for k in range(0, len(work), _CHUNK)]
+    if n > 1 and len(chunks) > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(n) as pool:
+            results = pool.map(_read_many, [[w[1:] for w in chunk] for chunk in chunks])
+            for chunk, entries in zip(chunks, results):
+                done = _keep(chunk, entries, out, cache, done, total, progress)
+    else:
+        for chunk in chunks:
+            done = _keep(chunk, _read_many([w[1:] for w in chunk]), out, cache, done, total, progress)
+    return out  # type: ignore[return-value]
+
+
+def _keep(chunk: list, entries: list[Entry], out: list, cache: Optional[Cache], done: int, total: int,
+          progress: Optional[Progress]) -> int:
+    for (i, path, shown, _, _), entry in zip(chunk, entries):
+        out[i] = _loaded(path, shown, entry)
+        if cache is not None:
+            cache.put(shown, entry)
+    done += len(chunk)
+    if progress:
+        progress(done, total)
+    return done
+
+
+def load(root: Path, paths: Optional[Iterable[Path]] = None, *, cache: bool = False,
+         jobs: Optional[int] = None, progress: Optional[Progress] = None) -> tuple[Dataset, list[Loaded]]:
     """Read the records under ``root/records`` plus any ``paths`` (files or folders).
 
     Returns the dataset of every record that validated, and every file read. The files named
     by ``paths`` (all records when None) are targets; the other records of the repository are
     read as context, so that references resolve, and their problems are not reported.
+
+    ``cache`` keeps what each file gave in ``root/.cache`` (see ``repo.cache``) and reads
+    again only the files whose bytes changed; ``jobs`` is the number of processes that read
+    (default: one per core once there are ``POOL_FILES`` files to read, else one); neither
+    changes the result. ``progress`` is told how many files are done.
     """
     # Absolute paths, so that a file named from a subfolder and the same file found under
     # records/ are one file to every rule.
     root = Path(os.path.abspath(root))
-    targets = [Path(os.path.abspath(p)) for p in (expand(paths) if paths is not None else record_files(root))]
-    seen = set(targets)
-    context = [p for p in record_files(root) if p not in seen]
-    loaded = [load_file(p, root) for p in targets]
-    context_loaded = [load_file(p, root) for p in context]
+    if paths is None:
+        targets, context = record_files(root), []
+    else:
+        targets = [Path(os.path.abspath(p)) for p in expand(paths)]
+        seen = set(targets)
+        context = [p for p in record_files(root) if p not in seen]
+    store = Cache(root) if cache else None
+    enabled = gc.isenabled()
+    gc.disable()  # records are acyclic: collecting while building them only costs time
+    try:
+        everything = _load_files(targets + context, root, store, jobs, progress)
+    finally:
+        if enabled:
+            gc.enable()
+    if store is not None:
+        store.save()
+    loaded, context_loaded = everything[:len(targets)], everything[len(targets):]
     for item in context_loaded:
         item.target = False
     dataset = Dataset(root)

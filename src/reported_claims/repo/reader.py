@@ -78,6 +78,33 @@ class Document:
         return Problem(self.path, m.line, m.col, code, format_loc(loc), message, severity)
 
 
+class LazyDocument(Document):
+    """A document kept without its text and positions, which are read again from its file when
+    first asked for (to place a problem found across records, or to format the file).
+
+    A repository's documents are kept this way once read: of 100,000 records, only the few that
+    need a position pay for one.
+    """
+
+    def __init__(self, file: str | os.PathLike, shown: str, data: Any, problems: list[Problem], refused: set):
+        self.path, self.data, self.problems, self.refused = shown, data, problems, refused
+        self._file = file
+        self._full: Optional[Document] = None
+
+    def _reread(self) -> Document:
+        if self._full is None:
+            self._full = read(self._file, self.path)
+        return self._full
+
+    @property  # type: ignore[override]
+    def marks(self) -> dict[tuple, Mark]:
+        return self._reread().marks
+
+    @property  # type: ignore[override]
+    def text(self) -> str:
+        return self._reread().text
+
+
 def format_loc(loc: tuple) -> str:
     """``('reports', 0, 'quote')`` -> ``reports[0].quote``."""
     out = ""

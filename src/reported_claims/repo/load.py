@@ -405,7 +405,8 @@ def _load_files(paths: list[Path], root: Path, cache: Optional[Cache], jobs: Opt
     if progress:
         progress(done, total)
     n = _jobs(jobs, len(work))
-    chunks = [work[k:k + _CHUNK] for k in range(0, len(work), _CHUNK)]
+    size = max(1, min(_CHUNK, -(-len(work) // (4 * n))))  # a few chunks a process, to even out the load
+    chunks = [work[k:k + size] for k in range(0, len(work), size)]
     if n > 1 and len(chunks) > 1:
         from concurrent.futures import ProcessPoolExecutor
 

@@ -1,0 +1,138 @@
+"""The records cache in .cache/: used when it is ours and current, ignored otherwise.
+
+Whatever is in .cache/ (nothing, a current cache, a stale, corrupt, tampered or foreign one),
+`validate` reports the same problems and `build` writes the same package, byte for byte.
+"""
+
+from __future__ import annotations
+
+import pickle
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from build_helpers import copy_records, snapshot
+from conftest import run_cli
+
+from reported_claims.repo import cache as records_cache
+from reported_claims.repo.load import load
+
+CLAIM = "records/claims/clm-china-denies-lethal-support-to-russia.yaml"
+SOURCE = "src-icaro-china-support-raises-concerns"
+
+
+@pytest.fixture
+def env(tmp_path) -> dict:
+    """Where this machine's signing key is kept: a folder of the test's own."""
+    return {"XDG_CACHE_HOME": str(tmp_path / "user-cache")}
+
+
+@pytest.fixture
+def broken(tmp_path) -> Path:
+    """Real records with a claim that refers to a source that does not exist."""
+    root = copy_records(tmp_path / "repo")
+    path = root / CLAIM
+    path.write_text(path.read_text(encoding="utf-8").replace(f"source: {SOURCE}", "source: src-no-such-source", 1),
+                    encoding="utf-8")
+    return root
+
+
+def validate(root: Path, env: dict, *args: str) -> tuple[int, str]:
+    done = run_cli("validate", *args, repo=root, env=env, text=True)
+    return done.returncode, done.stdout
+
+
+def test_a_warm_run_reports_what_a_cold_one_does(broken, env):
+    cold = validate(broken, env, "--no-cache")
+    assert cold[0] == 1 and "unknown-reference" in cold[1] and f"{CLAIM}:" in cold[1]
+    assert not (broken / ".cache").exists()
+    assert validate(broken, env) == cold  # writes the cache
+    assert (broken / records_cache.FOLDER / records_cache.NAME).is_file()
+    assert (broken / records_cache.FOLDER / ".gitignore").read_text().strip().endswith("*")
+    assert validate(broken, env) == cold  # reads it: the line of the problem comes from the file again
+
+
+def test_an_edited_file_is_read_again(broken, env):
+    validate(broken, env)
+    path = broken / CLAIM
+    path.write_text(path.read_text(encoding="utf-8").replace("source: src-no-such-source", f"source: {SOURCE}"),
+                    encoding="utf-8")
+    assert validate(broken, env) == validate(broken, env, "--no-cache")
+    assert "unknown-reference" not in validate(broken, env)[1]
+
+
+@pytest.mark.parametrize("damage", ["flip", "truncate", "garbage", "empty"])
+def test_a_corrupt_or_tampered_cache_is_ignored(broken, env, damage):
+    cold = validate(broken, env, "--no-cache")
+    validate(broken, env)
+    path = broken / records_cache.FOLDER / records_cache.NAME
+    blob = path.read_bytes()
+    path.write_bytes({"flip": blob[:-100] + bytes([blob[-100] ^ 1]) + blob[-99:], "truncate": blob[: len(blob) // 2],
+                      "garbage": b"\x80\x04K\x01.", "empty": b""}[damage])
+    assert validate(broken, env) == cold
+    assert path.read_bytes() != b"" and validate(broken, env) == cold  # rewritten, and good again
+
+
+def test_a_cache_signed_elsewhere_cannot_change_the_result(broken, env, tmp_path):
+    """A .cache/ committed to the repository is signed with another machine's key: it cannot
+    vouch for a record, even one whose entry matches the file's hash."""
+    cold = validate(broken, env, "--no-cache")
+    forged = records_cache.Cache(broken, key_folder=tmp_path / "elsewhere")
+    good, _ = load(copy_records(tmp_path / "good"))
+    shown = CLAIM
+    digest = records_cache.digest((broken / CLAIM).read_bytes())
+    claim = good.claims[Path(CLAIM).stem]
+    forged.put(shown, records_cache.Entry(digest, "claim", claim.model_dump(mode="json"), claim, (), frozenset()))
+    forged.save()
+    assert (broken / records_cache.FOLDER / records_cache.NAME).is_file()
+    assert validate(broken, env) == cold
+
+
+def test_an_entry_is_used_only_for_the_bytes_it_was_made_from(broken, tmp_path):
+    """Even in a cache signed with our key, an entry of other bytes than the file's is not used."""
+    key = tmp_path / "key"
+    store = records_cache.Cache(broken, key_folder=key)
+    assert store.secret is not None and store.entries == {}
+    entry = records_cache.Entry(records_cache.digest(b"other bytes"), "claim", {}, None, (), frozenset())
+    store.put(CLAIM, entry)
+    store.save()
+    again = records_cache.Cache(broken, key_folder=key)
+    assert again.get(CLAIM, entry.digest) == entry
+    assert again.get(CLAIM, records_cache.digest((broken / CLAIM).read_bytes())) is None
+
+
+def test_a_cache_of_other_code_is_stale(broken, tmp_path, monkeypatch):
+    key = tmp_path / "key"
+    store = records_cache.Cache(broken, key_folder=key)
+    store.put(CLAIM, records_cache.Entry("0" * 64, "claim", {}, None, (), frozenset()))
+    store.save()
+    assert records_cache.Cache(broken, key_folder=key).entries
+    monkeypatch.setattr(records_cache, "_CODE_KEY", b"another version of the code")
+    assert records_cache.Cache(broken, key_folder=key).entries == {}
+
+
+def test_build_from_the_cache_writes_the_package_of_a_full_build(tmp_path, env):
+    full = copy_records(tmp_path / "full")
+    done = run_cli("build", "--check", "--no-cache", repo=full, env=env, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    warm = copy_records(tmp_path / "warm")
+    for args in (("build",), ("build",), ("build", "--check")):
+        done = run_cli(*args, repo=warm, env=env, text=True)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert snapshot(warm) == snapshot(full)
+    path = warm / CLAIM
+    path.write_text(path.read_text(encoding="utf-8") + "# an edit that changes no value\n", encoding="utf-8")
+    assert run_cli("build", repo=warm, env=env).returncode == 0
+    assert snapshot(warm) == snapshot(full)
+
+
+def test_pickled_entries_round_trip():
+    """What the cache keeps survives pickling as it is (the records' models included)."""
+    from conftest import REPO
+
+    dataset, files = load(REPO)
+    item = next(f for f in files if f.record is not None)
+    entry = records_cache.Entry("0" * 64, item.kind, item.doc.data, item.record, tuple(item.doc.problems),
+                                frozenset(item.doc.refused))
+    assert pickle.loads(pickle.dumps(entry)) == entry
+    assert replace(entry, digest="1" * 64) != entry

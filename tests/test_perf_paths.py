@@ -1,0 +1,142 @@
+"""The quicker ways through validate and build find what the full ones find.
+
+`validate --changed-since REF` and `validate PATH` report the problems that involve the
+changed files and not the others; a pool of processes reads the records as one process does;
+the key check of every build catches what it is there for; progress stays off pipes.
+"""
+
+from __future__ import annotations
+
+import io
+import subprocess
+from pathlib import Path
+
+import pytest
+from build_helpers import copy_records
+from conftest import run_cli
+
+from reported_claims.package import build, tables
+from reported_claims.repo.load import load
+from reported_claims.util.progress import Progress
+
+CHANGED = "records/claims/clm-china-denies-lethal-support-to-russia.yaml"
+UNRELATED = "records/claims/clm-blinken-china-considering-lethal-support.yaml"
+SOURCE = "src-icaro-china-support-raises-concerns"
+
+
+def git(root: Path, *args: str) -> None:
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.org", *args], cwd=root, check=True,
+                   capture_output=True, timeout=60)
+
+
+def refer_to_missing_source(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    first = text.split("  - source: ", 1)[1].split("\n", 1)[0]
+    path.write_text(text.replace(f"  - source: {first}", "  - source: src-no-such-source", 1), encoding="utf-8")
+
+
+@pytest.fixture
+def history(tmp_path) -> Path:
+    """A git repository of the real records whose last commit holds one broken claim."""
+    root = copy_records(tmp_path / "repo")
+    refer_to_missing_source(root / UNRELATED)
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "records")
+    return root
+
+
+def problems(done) -> list[str]:
+    return [line for line in done.stdout.splitlines() if line.startswith("records/")]
+
+
+def test_changed_since_reports_the_changed_file_and_not_the_others(history):
+    refer_to_missing_source(history / CHANGED)
+    done = run_cli("validate", "--changed-since", "HEAD", repo=history, text=True)
+    assert done.returncode == 1
+    found = problems(done)
+    assert found and all(p.startswith(CHANGED + ":") for p in found)
+    assert any("unknown-reference" in p and "src-no-such-source" in p for p in found)
+    full = problems(run_cli("validate", repo=history, text=True))
+    assert any(p.startswith(UNRELATED + ":") for p in full) and set(found) <= set(full)
+
+
+def test_changed_since_sees_new_files_and_removals(history):
+    git(history, "rm", "-q", f"records/sources/{SOURCE}.yaml")
+    done = run_cli("validate", "--changed-since", "HEAD", repo=history, text=True)
+    assert done.returncode == 1
+    found = problems(done)
+    assert found and all(f"'{SOURCE}'" in p for p in found if "unknown-reference" in p)
+    assert not any(p.startswith(UNRELATED + ":") for p in found)
+    git(history, "reset", "-q", "--hard")
+    assert run_cli("validate", "--changed-since", "HEAD", repo=history, text=True).stdout.startswith(
+        "no record file changed since HEAD")
+    new = history / "records" / "claims" / "clm-new.yaml"
+    new.write_text((history / CHANGED).read_text(encoding="utf-8").replace(
+        "id: clm-china-denies-lethal-support-to-russia", "id: clm-new"), encoding="utf-8")
+    found = problems(run_cli("validate", "--changed-since", "HEAD", repo=history, text=True))
+    assert found and all(p.startswith("records/claims/clm-new.yaml:") for p in found)
+
+
+def test_changed_since_an_unknown_revision_is_a_message(history):
+    done = run_cli("validate", "--changed-since", "no-such-branch", repo=history, text=True)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "--changed-since needs a git work tree and a revision it knows" in done.stderr
+
+
+def test_validate_one_path_finds_its_cross_record_problems_only(history):
+    refer_to_missing_source(history / CHANGED)
+    done = run_cli("validate", CHANGED, cwd=history, text=True)
+    found = problems(done)
+    assert done.returncode == 1 and found and all(p.startswith(CHANGED + ":") for p in found)
+
+
+def test_a_pool_reads_what_one_process_reads(tmp_path):
+    root = copy_records(tmp_path / "repo")
+    refer_to_missing_source(root / CHANGED)
+    one, files_one = load(root, jobs=1)
+    two, files_two = load(root, jobs=2)
+    assert [f.shown for f in files_two] == [f.shown for f in files_one]
+    assert [f.record for f in files_two] == [f.record for f in files_one]
+    assert [f.doc.problems for f in files_two] == [f.doc.problems for f in files_one]
+    assert [f.doc.marks for f in files_two] == [f.doc.marks for f in files_one]
+    assert one.claims == two.claims and one.sources == two.sources and one.invalid == two.invalid
+
+
+def test_the_key_check_of_every_build_refuses_repeated_and_dangling_keys():
+    every = tables.tables()
+    claims = next(t for t in every if t.name == "claims")
+    reports = next(t for t in every if t.name == "claim_reports")
+    keys = build.Keys()
+    keys.expect(every)
+    keys.add(claims, [[*("clm-a" if n == "id" else "" for n in claims.names)]] * 2)
+    report = ["clm-b" if n == "claim_id" else "x" for n in reports.names]
+    keys.add(reports, [report])
+    found = keys.check()
+    assert any(p.path == "data/claims.csv" and p.line == 3 and "repeats its primary key" in p.message for p in found)
+    assert any(p.path == "data/claim_reports.csv" and "no row of claims has clm-b" in p.message for p in found)
+    assert all(p.code == "package-invalid" for p in found)
+
+
+def test_progress_is_silent_off_a_terminal(tmp_path):
+    root = copy_records(tmp_path / "repo")
+    for args in (("validate",), ("build",), ("build", "--quiet")):
+        done = run_cli(*args, repo=root, text=True)
+        assert done.returncode == 0, done.stderr
+        assert "\r" not in done.stderr and "files (" not in done.stderr
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_shows_on_a_terminal_once_a_run_is_slow():
+    shown = Terminal()
+    Progress("validate", shown, after=0)(5, 10)
+    assert shown.getvalue() == "\rvalidate: 5/10 files (50%)"
+    quick, quiet, pipe = Terminal(), Terminal(), io.StringIO()
+    Progress("validate", quick, after=60)(5, 10)
+    Progress("validate", quiet, enabled=False, after=0)(5, 10)
+    Progress("validate", pipe, after=0)(5, 10)
+    assert quick.getvalue() == quiet.getvalue() == pipe.getvalue() == ""

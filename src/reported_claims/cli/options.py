@@ -19,7 +19,11 @@ def _root(ctx, param, value):
 
 
 def speed_options(f):
-    """``--quiet`` and ``--no-cache``: how a long read of the records shows and what it may reuse."""
+    """``--quiet``, ``--no-cache`` and ``--jobs``: how a long read of the records shows, what it
+    may reuse and how many processes do it."""
+    f = click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+                     help="Processes that read the records.  [default: one per core for a large "
+                          "repository, else one]")(f)
     f = click.option("--no-cache", "no_cache", is_flag=True,
                      help="Read every record again instead of reusing .cache/ (the results are the same).")(f)
     return click.option("--quiet", "-q", is_flag=True, help="No progress line on a terminal.")(f)

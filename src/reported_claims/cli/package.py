@@ -56,7 +56,7 @@ def _uncommitted(root: Path) -> Optional[list[str]]:
               help="Also run the Frictionless validator and the JSON Schemas over the built package "
                    "before publishing it (CI does); the files written are the same.")
 @speed_options
-def build(repo, wait, full_check, quiet, no_cache):
+def build(repo, wait, full_check, quiet, no_cache, jobs):
     """Validate, then regenerate the schemas and build the data package.
 
     Writes datapackage.json and data/ (CSV and JSON) once their primary and foreign keys
@@ -75,7 +75,7 @@ def build(repo, wait, full_check, quiet, no_cache):
     from reported_claims.check.validate import validate as run
 
     shown_progress = progress("build", quiet)
-    result = run(repo, cache=not no_cache, progress=shown_progress)
+    result = run(repo, cache=not no_cache, jobs=jobs, progress=shown_progress)
     shown_progress.done()
     print_problems(result.problems)
     if result.errors:

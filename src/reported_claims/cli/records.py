@@ -18,7 +18,7 @@ from reported_claims.cli.options import nothing_to_do, print_problems, progress,
               help="Validate the record files changed since the git revision REF (and the records "
                    "referring to removed ones), with the rest as context.")
 @speed_options
-def validate(paths, repo, strict, since, quiet, no_cache):
+def validate(paths, repo, strict, since, quiet, no_cache, jobs):
     """Validate records: every problem at once, as file:line:col: where: what [code].
 
     With no PATH, validates every record under records/ and checks that the generated
@@ -57,7 +57,7 @@ def validate(paths, repo, strict, since, quiet, no_cache):
     shown_progress = progress("validate", quiet)
     result = run(repo, list(paths) if paths or since is not None else None, strict=strict,
                  generated=generated if has_schemas else None, vanished=vanished, cache=not no_cache,
-                 progress=shown_progress)
+                 jobs=jobs, progress=shown_progress)
     shown_progress.done()
     print_problems(result.problems)
     targets = [f for f in result.files if f.target]

@@ -266,14 +266,36 @@ class Dataset:
         found = kind(plural)
         terms = {step.field: (step.vocabulary, [t.id for t in self.vocabularies[step.vocabulary].terms])
                  for step in steps(model, True) if step.vocabulary}
-        return Collection(self._package.models(found), found.name, model=model, terms=terms)
+        return Collection(self._models(found), found.name, model=model, terms=terms)
+
+    def _models(self, found: Any) -> list:
+        """The records of a kind: the JSON resource validated in one call into pydantic-core, with
+        the collector paused while it builds them; anything it refuses is read again by the
+        package reader, whose error says what is wrong."""
+        import gc
+
+        import pydantic
+
+        resource = self._package.resources.get(found.json_resource)
+        data = self._package.read_bytes(resource["path"] if resource else found.json_path)
+        if data is not None:
+            enabled = gc.isenabled()
+            gc.disable()  # records are acyclic: collecting while they are built only costs time
+            try:
+                return _adapter(found.model).validate_json(data)
+            except (pydantic.ValidationError, ValueError):
+                pass
+            finally:
+                if enabled:
+                    gc.enable()
+        return self._package.models(found)
 
     @functools.cached_property
     def vocabularies(self) -> dict[str, Vocabulary]:
         """Every vocabulary, by id: ``data.vocabularies["topics"].terms``."""
         from reported_claims.model.kinds import kind
 
-        return {v.id: v for v in self._package.models(kind("vocabularies"))}
+        return {v.id: v for v in self._models(kind("vocabularies"))}
 
     @functools.cached_property
     def claims(self) -> Collection[Claim]:
@@ -375,6 +397,13 @@ class Dataset:
                 hits = sum(w.startswith(q) for q in wanted for w in [*statement, *quotes])
                 ranked.append((-in_statement, -hits, claim.id, claim))
         return [claim for *_, claim in sorted(ranked, key=lambda t: t[:3])]
+
+
+@functools.cache
+def _adapter(model: type) -> Any:
+    import pydantic
+
+    return pydantic.TypeAdapter(list[model])  # type: ignore[valid-type]
 
 
 @functools.cache

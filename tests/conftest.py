@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -39,6 +40,19 @@ def run_cli(*args: str, cwd: Path | str = REPO, env: dict | None = None, timeout
         command, cwd=cwd, env=full_env, capture_output=True, timeout=timeout, input=input, text=text,
         preexec_fn=preexec_fn,
     )
+
+
+def header(path: Path) -> tuple[str, list[tuple[int, str]]]:
+    """The ``as`` path and expected (line, code) pairs from a fixture's comment lines."""
+    target, expected = None, []
+    for raw in path.read_bytes().split(b"\n"):
+        line = raw.decode("latin-1").lstrip("\ufeff\xef\xbb\xbf")
+        if m := re.match(r"# as: (\S+)", line):
+            target = m.group(1)
+        elif m := re.match(r"# expect: (\d+) ([a-z0-9-]+)", line):
+            expected.append((int(m.group(1)), m.group(2)))
+    assert target, f"{path} has no '# as:' line"
+    return target, sorted(expected)
 
 
 def copy_repo(dest: Path, records: bool = True) -> Path:

@@ -366,3 +366,33 @@ def test_committed_package_is_current(tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
     changed = sorted(k for k in set(committed) | set(snapshot(root)) if committed.get(k) != snapshot(root).get(k))
     assert not changed, f"stale: {changed}; run ./scripts/build and commit the result"
+
+
+@pytest.mark.parametrize("folder", ["claims", "entities"])
+def test_a_published_id_that_vanished_is_refused(tmp_path, folder):
+    root = copy_records(tmp_path / "repo")
+    shutil.copytree(REPO / "data", root / "data")
+    shutil.copy(REPO / "datapackage.json", root / "datapackage.json")
+    published = {row["id"] for row in json.loads((root / "data" / f"{folder}.json").read_text(encoding="utf-8"))}
+    dataset, _ = load(root)
+    # A record no other record refers to, so that validation passes and only the build can tell.
+    referred = {ref for record in [*dataset.claims.values(), *dataset.sources.values(), *dataset.entities.values()]
+                for ref in set(json.dumps(record.model_dump(mode="json")).split('"')) - {record.id}}
+    gone = next(rid for rid in sorted(published) if rid not in referred)
+    (root / "records" / folder / f"{gone}.yaml").unlink()
+    before = snapshot(root)
+    done = run_cli("build", repo=root, text=True)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert f"ids published in datapackage.json have no record any more: {gone}." in done.stderr
+    assert "withdraw it instead" in done.stderr and "Traceback" not in done.stderr
+    assert snapshot(root) == before and leftovers(root) == []
+
+
+def test_an_unreadable_published_package_is_not_taken_as_empty(tmp_path):
+    root = copy_records(tmp_path / "repo")
+    (root / "datapackage.json").write_text('{"resources": 5}', encoding="utf-8")
+    done = run_cli("build", repo=root, text=True)
+    assert done.returncode == 1
+    assert "the published package cannot be read" in done.stderr and "git checkout" in done.stderr
+    assert (root / "datapackage.json").read_text(encoding="utf-8") == '{"resources": 5}'
+    assert not (root / "data").exists()

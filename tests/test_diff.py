@@ -172,6 +172,9 @@ def test_vanished_id_is_an_error(old_new):
     assert gone in err
     assert "withdraw" in err
     assert f"ERROR claims missing from NEW" in out
+    assert last_line(out) == "refused"  # never a bump that a script could publish under
+    code, out, _ = diff(old, new, "--json")
+    assert code == 3 and json.loads(out)["bump"] == "refused" and json.loads(out)["missing"] == [gone]
 
 
 def test_release_archives_compare_like_folders(old_new, tmp_path):

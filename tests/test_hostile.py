@@ -6,15 +6,20 @@ no exception escapes, nothing hangs, nothing runs.
 
 from __future__ import annotations
 
+import re
+import shutil
 import string
 import time
+import unicodedata
+from pathlib import Path
 
 import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import run_cli
+from build_helpers import leftovers, snapshot
+from conftest import FIXTURES, REPO, copy_repo, header, run_cli
 from reported_claims.repo import reader
 from reported_claims.problems import CODES, Problem
 from reported_claims.model.kinds import MODELS
@@ -176,3 +181,42 @@ def test_build_with_hostile_records_changes_no_published_file(tmp_path):
     after = {p.relative_to(repo): p.read_bytes() for p in [repo / "datapackage.json", *(repo / "data").rglob("*")] if p.is_file()}
     assert after == before
     assert not (repo / "data.old").exists() and not list(repo.glob(".tmp-build*"))
+
+
+# --- every hostile fixture through `build` ------------------------------------------------
+
+HOSTILE_FIXTURES = sorted((FIXTURES / "hostile").glob("*.yaml"))
+ANNOTATION = re.compile(r"^::(error|warning) file=records/[^,\n]+,line=\d+,col=\d+,title=[a-z0-9-]+::")
+HIDDEN = {"Cc", "Cf", "Cs", "Zl", "Zp", "Co", "Cn"}
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory) -> Path:
+    """A copy of the repository with its published package, as a pull request's checkout has it."""
+    root = copy_repo(tmp_path_factory.mktemp("published") / "repo")
+    shutil.copytree(REPO / "data", root / "data")
+    shutil.copy(REPO / "datapackage.json", root / "datapackage.json")
+    return root
+
+
+@pytest.mark.parametrize("fixture", HOSTILE_FIXTURES, ids=[p.stem for p in HOSTILE_FIXTURES])
+def test_build_refuses_every_hostile_fixture_and_changes_nothing(published, fixture):
+    target = published / header(fixture)[0]
+    before = snapshot(published)
+    target.write_bytes(fixture.read_bytes())
+    try:
+        start = time.monotonic()
+        done = run_cli("build", repo=published, env={"GITHUB_ACTIONS": "true"}, timeout=60)
+        elapsed = time.monotonic() - start
+    finally:
+        target.unlink()
+    out, err = done.stdout.decode("utf-8"), done.stderr.decode("utf-8")
+    assert done.returncode == 1, out + err
+    assert "Traceback" not in err and "internal error" not in err
+    assert elapsed < 20
+    assert snapshot(published) == before and leftovers(published) == []
+    assert f"{header(fixture)[0]}:" in out  # located at the file it came from
+    for line in (out + err).splitlines():
+        # GitHub runs a line starting with "::" as a workflow command: only our annotations may.
+        assert not line.startswith("::") or ANNOTATION.match(line), line
+        assert not [c for c in line if unicodedata.category(c) in HIDDEN], repr(line)

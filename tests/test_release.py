@@ -59,14 +59,23 @@ def repo(tmp_path, built) -> Path:
     repo = tmp_path / "repo"
     shutil.copytree(built, repo)
     assert descriptor_version(repo) == "1.0.0"
-    git(repo, "init", "-q")
+    git(repo, "init", "-q", "-b", "main")
     git(repo, "add", ".")
     git(repo, "commit", "-qm", "1.0.0")
     git(repo, "tag", "v1.0.0")
     return repo
 
 
-def release(repo: Path, *args: str):
+def commit_all(repo: Path) -> None:
+    """What a curator does before a release: commit every change."""
+    git(repo, "add", "-A")
+    if git(repo, "status", "--porcelain"):
+        git(repo, "commit", "-qm", "changes")
+
+
+def release(repo: Path, *args: str, commit: bool = True):
+    if commit and "--dist-only" not in args:
+        commit_all(repo)
     result = run_cli("release", "--repo", str(repo), *args, env=ENV)
     return result.returncode, result.stdout.decode(), result.stderr.decode()
 
@@ -188,7 +197,36 @@ def test_vanished_id_is_refused(repo):
     keep_ledgers_whole(repo)
     code, _, err = release(repo, "--version", "2.0.0")
     assert code == 1
-    assert "missing" in err and "withdraw" in err
+    assert "have no record any more: " + UNREFERENCED in err and "withdraw" in err
+
+
+def _published(repo: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(repo)): p.read_bytes()
+            for p in [repo / "datapackage.json", repo / "src/reported_claims/_version.py", *(repo / "data").iterdir()]}
+
+
+@pytest.mark.parametrize("change", ["untracked", "modified"])
+def test_uncommitted_records_are_refused(repo, change):
+    if change == "untracked":
+        add_claim(repo)
+    else:
+        withdraw_claim(repo)
+    before = _published(repo)
+    code, _, err = release(repo, "--version", "1.1.0", commit=False)
+    assert code == 1, err
+    assert "uncommitted changes: " in err and "records/claims/" in err and "Traceback" not in err
+    assert _published(repo) == before
+    assert not (repo / "dist").exists()
+
+
+def test_another_branch_is_refused(repo):
+    add_claim(repo)
+    git(repo, "checkout", "-q", "-b", "topic")
+    commit_all(repo)
+    code, _, err = release(repo, "--version", "1.1.0")
+    assert code == 1
+    assert "releases are cut from main, and HEAD is on topic" in err
+    assert release(repo, "--version", "1.1.0", "--branch", "topic")[0] == 0
 
 
 def test_latest_tag_is_the_previous_release(repo):

@@ -13,22 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES, REPO, copy_repo, run_cli
+from conftest import FIXTURES, REPO, copy_repo, header, run_cli
 
 PROBLEM = re.compile(r"^(?P<path>[^\n:]+):(?P<line>\d+):(?P<col>\d+): (?P<loc>[^\n]*?): (?P<msg>.*) \[(?P<code>[a-z0-9-]+)(?:, warning)?\]$")
-
-
-def header(path: Path) -> tuple[str, list[tuple[int, str]]]:
-    """The ``as`` path and expected (line, code) pairs from a fixture's comment lines."""
-    target, expected = None, []
-    for raw in path.read_bytes().split(b"\n"):
-        line = raw.decode("latin-1").lstrip("\ufeff\xef\xbb\xbf")
-        if m := re.match(r"# as: (\S+)", line):
-            target = m.group(1)
-        elif m := re.match(r"# expect: (\d+) ([a-z0-9-]+)", line):
-            expected.append((int(m.group(1)), m.group(2)))
-    assert target, f"{path} has no '# as:' line"
-    return target, sorted(expected)
 
 
 def fixture_files(kind: str) -> list[Path]:

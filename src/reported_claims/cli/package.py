@@ -108,8 +108,9 @@ def diff(old, new, as_json):
     """Compare two built data packages and say which version bump the changes need.
 
     OLD and NEW are folders holding datapackage.json, or release zip archives. The last
-    line of the report is the bump alone: major, minor, patch or none. Exits 3 when an id
-    of OLD is missing from NEW (ids are never deleted: withdraw the record instead).
+    line of the report is the bump alone: major, minor, patch or none; or `refused`, with
+    exit status 3, when an id of OLD is missing from NEW (ids are never deleted: withdraw the
+    record instead).
 
     \b
     Example:
@@ -141,12 +142,15 @@ def diff(old, new, as_json):
     help="The previous release: a package folder or zip. Default: the package at the latest v* tag.",
 )
 @click.option("--dist-only", is_flag=True, help="Only write dist/ for the current version (the tag workflow).")
+@click.option("--branch", default="main", show_default=True, metavar="NAME",
+              help="The branch releases are cut from: release refuses any other, and uncommitted files.")
 @repo_option
-def release(version, previous, dist_only, repo):
+def release(version, previous, dist_only, branch, repo):
     """Cut a release: check the version against the changes, stamp it, write dist/.
 
     Refuses a version that is not greater than the previous release, or a smaller bump than
-    the changes need (see `reported-claims diff`). Writes src/reported_claims/_version.py,
+    the changes need (see `reported-claims diff`), and refuses to run anywhere but a clean
+    checkout of the release branch. Writes src/reported_claims/_version.py,
     datapackage.json, the CHANGELOG.md entry, and dist/reported-claims-X.Y.Z.zip, the same
     tables as reported-claims-X.Y.Z.db (SQLite) and, with pyarrow installed,
     reported-claims-X.Y.Z-parquet.zip, with dist/SHA256SUMS.
@@ -164,7 +168,7 @@ def release(version, previous, dist_only, repo):
         return
     if not version:
         raise click.UsageError("give --version X.Y.Z (or --dist-only)")
-    done = rel.release(repo, version, previous)
+    done = rel.release(repo, version, previous, branch)
     since = f"{done.diff.bump} changes since {done.previous}" if done.diff else "first release"
     click.echo(f"released {done.version} ({since})")
     for path in done.written:

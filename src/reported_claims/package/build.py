@@ -30,6 +30,7 @@ from reported_claims.errors import ReportedClaimsError
 from reported_claims.model.kinds import KINDS, Kind
 from reported_claims.model.types import FORMULA_START
 from reported_claims.package import DATA, DESCRIPTOR, dictionary, schemas
+from reported_claims.package.diff import PackageError, read_package, vanished, vanished_message
 from reported_claims.package.tables import Context, Table, tables
 from reported_claims.problems import Problem
 from reported_claims.repo.load import Dataset
@@ -421,6 +422,25 @@ def _clean_up(root: Path, fault: Fault) -> list[str]:
     return []
 
 
+def refuse_vanished(root: Path, dataset: Dataset) -> None:
+    """Refuse a build that would drop an id the package in ``root`` publishes.
+
+    With no ``datapackage.json`` this is a first build; one that cannot be read is refused
+    rather than taken as empty, so that breaking it cannot hide a deleted record.
+    """
+    if not (root / DESCRIPTOR).exists():
+        return
+    try:
+        published = read_package(root)
+    except PackageError as exc:
+        raise BuildError(f"the published package cannot be read, so the ids it holds cannot be kept: {exc}. "
+                         f"Restore it (git checkout -- {DESCRIPTOR} {DATA}) and build again") from None
+    present = {rid for k in KINDS if k.prefix for rid in dataset.table(k.name)}
+    gone = vanished(published, present)
+    if gone:
+        raise BuildError(vanished_message(gone, DESCRIPTOR))
+
+
 def build(root: Path, dataset: Dataset, *, version: str = __version__, fault: Optional[Fault] = None,
           wait: Optional[float] = WAIT, notify: Optional[Callable[[str], None]] = None,
           full_check: bool = False) -> Built:
@@ -443,6 +463,7 @@ def build(root: Path, dataset: Dataset, *, version: str = __version__, fault: Op
         with fs.locked(root / LOCK, wait=wait,
                        on_wait=lambda: say(f"waiting for another build to finish (lock {LOCK})")):
             recover(root)
+            refuse_vanished(root, dataset)
             staging = root / STAGING
             try:
                 staging.mkdir()

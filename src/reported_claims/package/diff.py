@@ -33,6 +33,8 @@ TABLES: tuple[Kind, ...] = tuple(k for k in KINDS if k is not VOCABULARIES)
 # Descriptor keys that change with every release and say nothing about the data.
 VOLATILE = {"version", "created", "resources", "hash", "bytes"}
 # Constraints where a larger value is stricter, and where a smaller one is.
+REFUSED = "refused"
+"""The verdict of a diff in which ids of OLD are missing from NEW."""
 STRICTER_WHEN_LARGER = {"minimum", "exclusiveMinimum", "minLength"}
 STRICTER_WHEN_SMALLER = {"maximum", "exclusiveMaximum", "maxLength"}
 
@@ -62,6 +64,18 @@ def read_package(path: Path | str) -> Package:
     records = {k.plural: {row["id"]: row for row in package.records(k, missing_ok=True)} for k in TABLES}
     vocabularies = {v["id"]: _terms(package.origin, v) for v in package.records(VOCABULARIES, missing_ok=True)}
     return Package(package.origin, package.descriptor, records, vocabularies)
+
+
+def vanished(previous: Package, present: set[str]) -> list[str]:
+    """The ids that ``previous`` published and that ``present`` no longer has, sorted."""
+    return sorted(rid for table in previous.records.values() for rid in table if rid not in present)
+
+
+def vanished_message(gone: list[str], where: str) -> str:
+    """What to tell someone whose change removed ids that ``where`` published."""
+    return (f"ids published in {where} have no record any more: " + ", ".join(gone)
+            + ". Ids are never deleted or reused: restore each record and withdraw it instead "
+            "(status: withdrawn with withdrawn_reason, and replaced_by if another record supersedes it)")
 
 
 def _terms(origin: str, vocabulary: dict) -> dict[str, dict]:
@@ -135,11 +149,18 @@ class Diff:
 
     @property
     def missing(self) -> list[str]:
-        return sorted(i for t in self.tables.values() for i in t.missing)
+        """Ids (and vocabulary terms) of OLD that NEW no longer has: no bump can publish that."""
+        return sorted(i for t in [*self.tables.values(), self.vocabularies] for i in t.missing)
+
+    @property
+    def verdict(self) -> str:
+        """The bump the changes need, or ``refused`` when ids are missing."""
+        return REFUSED if self.missing else self.bump
 
     def as_json(self) -> dict:
         out = asdict(self)
         out["missing"] = self.missing
+        out["bump"] = self.verdict
         return out
 
 
@@ -327,7 +348,7 @@ def _change(old: Any, new: Any, width: int = 100) -> str:
 
 
 def format_report(d: Diff) -> str:
-    """The human-readable report; its last line is the bump alone."""
+    """The human-readable report; its last line is the bump alone, or ``refused``."""
     lines = [f"comparing {d.old_version or '(no version)'} -> {d.new_version or '(no version)'}"]
     for table, t in [*d.tables.items(), ("vocabulary terms", d.vocabularies)]:
         if t.missing:
@@ -348,5 +369,5 @@ def format_report(d: Diff) -> str:
         lines.append(f"metadata: {c.path}: {_short(c.old)} -> {_short(c.new)}")
     if len(lines) == 1:
         lines.append("no changes")
-    lines.append(d.bump)
+    lines.append(d.verdict)
     return "\n".join(lines)

@@ -35,6 +35,8 @@ from reported_claims.package.diff import (
     next_version,
     parse_version,
     read_package,
+    vanished as diff_vanished,
+    vanished_message,
 )
 
 VERSION_FILE = "src/reported_claims/_version.py"
@@ -138,15 +140,40 @@ def check_version(version: str, previous: Package | None, changes: Diff | None) 
         )
 
 
-def vanished(repo: Path, previous: Package) -> None:
+RELEASE_BRANCH = "main"
+"""The branch releases are cut from, unless ``release(branch=...)`` names another."""
+
+
+def clean_checkout(repo: Path, branch: str = RELEASE_BRANCH) -> None:
+    """Refuse unless ``repo`` is a git checkout of ``branch`` with nothing uncommitted.
+
+    A release stamps what is committed: an edited or untracked record would be published
+    under a version whose tag does not hold it.
+    """
+    if _git(repo, "rev-parse", "--is-inside-work-tree").returncode:
+        raise ReleaseError(f"{repo} is not a git checkout: releases are cut from a clean checkout of {branch}")
+    head = _git(repo, "symbolic-ref", "--quiet", "--short", "HEAD")
+    current = head.stdout.decode("utf-8", "replace").strip() if not head.returncode else None
+    if current != branch:
+        raise ReleaseError(f"releases are cut from {branch}, and HEAD is "
+                           + (f"on {current}" if current else "detached")
+                           + f": check out {branch} (or name the branch with --branch)")
+    status = _git(repo, "status", "--porcelain=v1", "-z", "--untracked-files=all")
+    if status.returncode:
+        raise ReleaseError(f"git status failed: {status.stderr.decode('utf-8', 'replace').strip()}")
+    dirty = [entry[3:] for entry in status.stdout.decode("utf-8", "replace").split("\0") if entry[3:]]
+    if dirty:
+        shown = ", ".join(dirty[:10]) + (f" and {len(dirty) - 10} more" if len(dirty) > 10 else "")
+        raise ReleaseError(f"uncommitted changes: {shown}. Commit them (or stash them) first: "
+                           "a release publishes what is committed")
+
+
+def vanished(repo: Path, previous: Package, label: str) -> None:
     """Refuse when a record file of an id the previous release published is gone."""
     present = {p.stem for k in KINDS if k.prefix for p in (Path(repo) / k.folder).glob("*.yaml")}
-    gone = sorted(rid for k in KINDS if k.prefix for rid in previous.records.get(k.plural, {}) if rid not in present)
+    gone = diff_vanished(previous, present)
     if gone:
-        raise ReleaseError(
-            "ids of the previous release are missing: " + ", ".join(gone)
-            + ". Ids are never deleted: restore the records and withdraw them instead"
-        )
+        raise ReleaseError(vanished_message(gone, f"the previous release ({label})"))
 
 
 # --- writing ------------------------------------------------------------------------------
@@ -408,7 +435,7 @@ def plan(repo: Path, version: str, previous: Path | None = None) -> tuple[Packag
     with tempfile.TemporaryDirectory(prefix="reported-claims-release-") as tmp:
         prev, label = previous_package(repo, previous, Path(tmp))
     if prev is not None:
-        vanished(repo, prev)  # before validation, which would only see what the deletion broke
+        vanished(repo, prev, label)  # before validation, which would only see what the deletion broke
     rebuild(repo, read_version(repo))
     current = read_package(repo)
     changes = diff(prev, current) if prev is not None else None
@@ -416,9 +443,13 @@ def plan(repo: Path, version: str, previous: Path | None = None) -> tuple[Packag
     return prev, label, changes
 
 
-def release(repo: Path, version: str, previous: Path | None = None) -> Released:
-    """Check ``version`` against the changes since the previous release, then stamp and write it."""
+def release(repo: Path, version: str, previous: Path | None = None, branch: str = RELEASE_BRANCH) -> Released:
+    """Check ``version`` against the changes since the previous release, then stamp and write it.
+
+    Refuses unless ``repo`` is a clean checkout of ``branch``.
+    """
     repo = Path(repo)
+    clean_checkout(repo, branch)
     _, label, changes = plan(repo, version, previous)
     date = release_date(repo)
     write_citation_version(repo, version)  # first: it refuses a CITATION.cff without a version

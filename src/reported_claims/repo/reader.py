@@ -24,6 +24,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+import unicodedata
 from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple, Optional
 
@@ -174,7 +175,7 @@ def decode(data: bytes, shown: str) -> tuple[Optional[str], list[Problem]]:
         m = _position(data, nul)
         return None, [Problem(shown, m.line, m.col, "nul-byte", "", "NUL byte: this is not a text file")]
     try:
-        return data.decode("utf-8"), []
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         m = _position(data, exc.start)
         return None, [
@@ -183,6 +184,20 @@ def decode(data: bytes, shown: str) -> tuple[Optional[str], list[Problem]]:
                 f"byte 0x{data[exc.start]:02x} is not valid UTF-8; save the file as UTF-8",
             )
         ]
+    unprintable = _UNPRINTABLE.search(text)
+    if unprintable:
+        # libyaml would refuse it too, but at the start of the file: say where it is.
+        at = unprintable.start()
+        char = unprintable.group()
+        code = "control-character" if unicodedata.category(char) == "Cc" else "invisible-character"
+        return None, [Problem(shown, text.count("\n", 0, at) + 1, at - (text.rfind("\n", 0, at) + 1) + 1, code, "",
+                              f"U+{ord(char):04X} is not allowed in a YAML file; remove it")]
+    return text, []
+
+
+# What YAML does not allow in a stream (its printable set is tab, LF, CR, U+0020-U+007E, U+0085,
+# U+00A0-U+D7FF, U+E000-U+FFFD and U+10000-U+10FFFF); U+0085 is reported by parse() as a hidden break.
+_UNPRINTABLE = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
 
 
 # libyaml breaks lines at these, while cat, editors and diff views show one line: a key after

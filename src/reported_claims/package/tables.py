@@ -8,7 +8,6 @@ and enum come from the field) or is a derived column described here. The Table S
 from __future__ import annotations
 
 import ast
-import datetime as dt
 import inspect
 import textwrap
 import functools
@@ -20,7 +19,7 @@ from typing import Annotated, Any, Callable, Iterable, Iterator, Literal, Option
 from pydantic.fields import FieldInfo
 
 from reported_claims.model.graph import Lineage
-from reported_claims.package import drift
+from reported_claims.package import drift, types as package_types
 from reported_claims.model.kinds import VOCABULARIES
 from reported_claims.model.records import (
     Claim,
@@ -109,9 +108,6 @@ def docstrings(model: type) -> dict[str, str]:
     return out
 
 
-_TYPES = {str: "string", float: "number", int: "integer", bool: "boolean", dt.date: "date"}
-
-
 def col(model: type, attr: str, name: Optional[str] = None, *, description: Optional[str] = None,
         required: Optional[bool] = None, **constraints: Any) -> Column:
     """A column holding ``model.attr`` (or one item of it, for a list field)."""
@@ -122,7 +118,7 @@ def col(model: type, attr: str, name: Optional[str] = None, *, description: Opti
         out["enum"] = list(typing.get_args(annotation))
         ctype = "string"
     else:
-        ctype = _TYPES[annotation]
+        ctype = package_types.of_python(annotation).name
     for m in metadata:
         if getattr(m, "pattern", None):
             out["pattern"] = _xsd(m.pattern)

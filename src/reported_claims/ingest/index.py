@@ -26,7 +26,10 @@ STOP = frozenset(
     "would can could may might must shall should not no so such also too very more most much many some any "
     "each every all both either neither which who whom whose what when where why how while if because since "
     "after before during until upon within without between through across against among per via own their "
-    "them they he she his her him we our us you your i me my one s t said says say told according".split()
+    "them they he she his her him we our us you your i me my one s t said says say told according "
+    # connectives: how a sentence links to the one before, not what it says
+    "additionally moreover furthermore however indeed meanwhile nevertheless regardless instead still yet "
+    "likewise similarly thus therefore".split()
 )
 
 
@@ -47,6 +50,10 @@ def stem(word: str) -> str:
     """A light suffix stripper: enough for plural, tense and -ly variants to meet."""
     if len(word) <= 3 or word.isdigit():
         return word
+    if word.endswith(("uction", "uctions")):
+        return word[: word.rindex("uction") + 2]  # "production", "reduction" meet "produce", "reduce"
+    if word.endswith("ian") and len(word) > 5:
+        return word[:-1]  # "Russian", "Syrian" meet "Russia", "Syria"
     for suffix, keep in (("ically", 0), ("ations", 0), ("ation", 0), ("ies", 0), ("ied", 0), ("ing", 3),
                          ("edly", 3), ("ly", 4), ("ed", 3), ("es", 3), ("s", 3)):
         if word.endswith(suffix) and len(word) - len(suffix) >= max(keep, 3):
@@ -102,15 +109,23 @@ class Index:
         default = math.log(1 + max(len(self.keys), 1))
         return sum(self.idf.get(t, default) for t in terms)
 
-    def search(self, text: str) -> list[tuple[int, float, float]]:
+    def search(self, text: str, context: str = "") -> list[tuple[int, float, float]]:
         """Passages sharing a stem with ``text``: (passage, share of the passage's weight found in
-        the text, share of the text's weight found in the passage)."""
+        the text, share of the text's weight found in the passage).
+
+        ``context``: words that ``text`` refers to without repeating them (the sentence before
+        one that opens with "This"); they count as found in the text, but not in its weight."""
         terms = frozenset(stems(text))
         own = self.weight(terms)
         if not own:
             return []
+        extra = frozenset(stems(context)) - terms
+        found: dict[int, float] = defaultdict(float)
         shared: dict[int, float] = defaultdict(float)
-        for t in terms:
+        for t in terms | extra:
             for number in self.postings.get(t, ()):
-                shared[number] += self.idf[t]
-        return [(n, w / self.weights[n], w / own) for n, w in shared.items() if self.weights[n]]
+                found[number] += self.idf[t]
+                if t in terms:
+                    shared[number] += self.idf[t]
+        return [(n, w / self.weights[n], shared[n] / own) for n, w in found.items()
+                if self.weights[n] and shared[n]]

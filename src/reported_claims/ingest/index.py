@@ -102,12 +102,12 @@ class Index:
         only for the frequencies, such as the sentences of texts that are not searched)."""
         n = len(self.keys) + background
         self.idf = {t: math.log(1 + n / len(p)) for t, p in self.postings.items()}
-        self.weights = [sum(self.idf[t] for t in terms) for terms in self._stems]
+        self.weights = [sum(self.idf[t] for t in sorted(terms)) for terms in self._stems]
         return self
 
     def weight(self, terms: frozenset[str]) -> float:
         default = math.log(1 + max(len(self.keys), 1))
-        return sum(self.idf.get(t, default) for t in terms)
+        return sum(self.idf.get(t, default) for t in sorted(terms))  # in order: the same sum in every run
 
     def search(self, text: str, context: str = "") -> list[tuple[int, float, float]]:
         """Passages sharing a stem with ``text``: (passage, share of the passage's weight found in
@@ -122,7 +122,7 @@ class Index:
         extra = frozenset(stems(context)) - terms
         found: dict[int, float] = defaultdict(float)
         shared: dict[int, float] = defaultdict(float)
-        for t in terms | extra:
+        for t in sorted(terms | extra):  # in order, so that sums (and ties) are the same in every run
             for number in self.postings.get(t, ()):
                 found[number] += self.idf[t]
                 if t in terms:

@@ -63,3 +63,14 @@ def test_a_corrupt_index_is_ignored_and_rebuilt(tmp_path):
 def test_the_cache_folder_is_ignored_by_git():
     done = subprocess.run(["git", "check-ignore", "-q", ".cache/ingest-index-0.pickle"], cwd=REPO)
     assert done.returncode == 0
+
+
+def test_an_edit_that_keeps_the_size_is_seen(tmp_path):
+    repo = copy_repo(tmp_path / "repo")
+    ingest(repo)
+    [before] = cached(repo)
+    text = repo / "archive" / "src-intl-identities-surging-equipment-sales.txt"
+    body = text.read_text(encoding="utf-8")
+    text.write_text(body.replace("China", "Chine", 1), encoding="utf-8")
+    ingest(repo)
+    assert cached(repo) != [before]

@@ -67,6 +67,12 @@ class Context:
     """(source id, sentence number) of an archived text -> the claims whose reports quote it."""
     by_name: dict[str, set[str]] = field(default_factory=dict)
     """Folded lower-case name or alias -> the entities that bear it."""
+    values: dict[str, dict[str, set[float]]] = field(default_factory=dict)
+    """Claim -> unit -> the values its quantities and figures give (see ``_claim_values``)."""
+    claimants: dict[str, frozenset[str]] = field(default_factory=dict)
+    """Claim -> the entities of its claimants."""
+    published: dict[str, list[str]] = field(default_factory=dict)
+    """Entity -> the sources it published."""
 
     def entities_in(self, phrase: str) -> set[str]:
         """The entities whose name or alias stands in ``phrase`` as whole words, leaving out a name
@@ -111,8 +117,16 @@ def context(dataset: Dataset, root: Path) -> Context:
             for n, sentence in enumerate(folded.get(r.source, ())):
                 if any(p in sentence or sentence in p for p in pieces):
                     quoted_at[(r.source, n)].add(cid)
+    published: dict[str, list[str]] = defaultdict(list)
+    for sid, source in sorted(dataset.sources.items()):
+        if source.publisher:
+            published[source.publisher].append(sid)
+    # what scoring asks of every claim sharing a word, so that it never needs the claim itself
+    values = {cid: dict(_claim_values(c)) for cid, c in dataset.claims.items()}
+    claimants = {cid: frozenset(c.entity for c in claim.claimants) for cid, claim in dataset.claims.items()}
     return Context(dataset, lineage.build(texts), claims.freeze(), derived, names(dataset),
-                   quoted_at=dict(quoted_at), by_name=dict(by_name))
+                   quoted_at=dict(quoted_at), by_name=dict(by_name), values=values, claimants=claimants,
+                   published=dict(published))
 
 
 @dataclass
@@ -158,8 +172,7 @@ def _claim_values(claim: Claim) -> dict[str, set[float]]:
     return out
 
 
-def _figure_bonus(claim: Claim, found: list[Figure]) -> float:
-    values = _claim_values(claim)
+def _figure_bonus(values: dict[str, set[float]], found: list[Figure]) -> float:
     if not values or not found:
         return 0.0
     same_unit = [f for f in found if f.unit in values]
@@ -176,7 +189,7 @@ def _aligned(ctx: Context, text: str, related: set[str]) -> dict[str, float]:
     out: dict[str, float] = defaultdict(float)
     if not related:
         return out
-    for number, a, b in ctx.archive.sentences.search(text):
+    for number, a, b in ctx.archive.search(text):
         key = ctx.archive.sentences.keys[number]
         sim = math.sqrt(a * b)
         if key[0] in related and sim >= lineage.CARRIED:
@@ -233,15 +246,15 @@ def score_sentences(ctx: Context, sents: list[Sentence], related: set[str] = fro
             best[cid] += ALIGNED * sim
         found = figures(s.text)
         named = {e for a in attributions(s.text) for e in ctx.entities_in(a.words)}
-        out[n] = {cid: v + _figure_bonus(ctx.dataset.claims[cid], found)
-                  - (ATTRIBUTION_DIFFERS if named and not _related(ctx, named, ctx.dataset.claims[cid]) else 0.0)
+        out[n] = {cid: v + _figure_bonus(ctx.values.get(cid, {}), found)
+                  - (ATTRIBUTION_DIFFERS if named and not _related(ctx, named, ctx.claimants.get(cid, frozenset()))
+                     else 0.0)
                   for cid, v in best.items()}
     return out, joined
 
 
-def _related(ctx: Context, named: set[str], claim: Claim) -> bool:
-    """Whether an entity the sentence cites is a claimant of the claim, or part of one, or its whole."""
-    claimants = {c.entity for c in claim.claimants}
+def _related(ctx: Context, named: set[str], claimants: frozenset[str]) -> bool:
+    """Whether an entity the sentence cites is one of a claim's claimants, or part of one, or its whole."""
     for e in named:
         entity = ctx.dataset.entities.get(e)
         if e in claimants or (entity and entity.part_of in claimants):
@@ -482,7 +495,7 @@ def _cited(ctx: Context, reports: list[dict], attrs: list[list[Attribution]], si
     }
     named = {e for found in attrs for a in found for e in ctx.entities_in(a.words)}
     named |= {e for found in attrs for a in found if a.audience for e in ctx.entities_in(a.audience)}
-    out |= {s.id for s in ctx.dataset.sources.values() if s.publisher in named and s.id != sid}
+    out |= {s for e in named for s in ctx.published.get(e, ()) if s != sid}
     return out
 
 

@@ -156,10 +156,12 @@ class Index:
         found: dict[int, float] = defaultdict(float)
         shared: dict[int, float] = defaultdict(float)
         for t in sorted(rare):
+            w = self.idf[t]
             for number in postings[t]:
-                found[number] += self.idf[t]
-                if t in terms:
-                    shared[number] += self.idf[t]
+                found[number] += w
+            if t in terms:
+                for number in postings[t]:
+                    shared[number] += w
         common = [t for t in ordered if t not in rare]
         if floor and common:
             # a ≥ floor² and b ≥ floor² are needed (each is at most 1): drop what cannot get there
@@ -176,10 +178,12 @@ class Index:
                 hits = [number for number in p if number in found]
             else:
                 hits = [number for number in found if (i := bisect_left(p, number)) < len(p) and p[i] == number]
+            w = self.idf[t]
             for number in hits:
-                found[number] += self.idf[t]
-                if t in terms:
-                    shared[number] += self.idf[t]
+                found[number] += w
+            if t in terms:
+                for number in hits:
+                    shared[number] += w
         need = floor * floor * own
         weights = self.weights
         return [(n, w / weights[n], shared[n] / own) for n, w in found.items()

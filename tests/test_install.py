@@ -190,3 +190,14 @@ def test_mypy_strict_finds_the_types_of_the_installed_package(installed, tmp_pat
         f'"list[tuple[{records}.Claim, {records}.Report]]"',
         '"pathlib.Path"',
     ]
+
+
+def test_installed_cli_exports_the_bundled_package_outside_a_repository(installed, tmp_path):
+    python, package = installed
+    cli = python.with_name("reported-claims")
+    result = _run(str(cli), "export", "jsonl", "--out", "jsonl", cwd=tmp_path)
+    assert "wrote" in result.stdout
+    lines = (tmp_path / "jsonl" / "claims.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(lines) == len(json.loads((package / "data" / "claims.json").read_text()))
+    origins = [json.loads(line) for line in (tmp_path / "jsonl" / "claim_origins.jsonl").read_text().splitlines()]
+    assert origins and {"claim_id", "position", "origin_id"} == set(origins[0])

@@ -176,15 +176,10 @@ def release(version, previous, dist_only, branch, repo):
 
 
 def _package_folder(ctx, param, value: Optional[Path]) -> Path:
-    """The repository when there is one (given, or found from here up), else the current folder."""
-    from reported_claims.repo.load import NotARepository, find_root
+    """The package to export: the repository's when there is one, else the installed one."""
+    from reported_claims.client.api import package_folder
 
-    if value is not None:
-        return value
-    try:
-        return find_root()
-    except NotARepository:
-        return Path(".")
+    return package_folder(value)
 
 
 @click.command()
@@ -200,7 +195,7 @@ def _package_folder(ctx, param, value: Optional[Path]) -> Path:
               help="A built package folder (datapackage.json and data/). Default: the repository's.")
 @click.option("--repo", type=click.Path(file_okay=False, path_type=Path), default=None, callback=_package_folder,
               help="The repository whose package to export.  [default: the nearest one from the current "
-                   "folder up, else the current folder]")
+                   "folder up, else the package installed with reported-claims]")
 def export(fmt, out, metadata_path, no_metadata, package, repo):
     """Write the data package's tables as Parquet, SQLite, JSON Lines or Excel, or its data dictionary.
 

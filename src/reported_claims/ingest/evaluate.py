@@ -46,6 +46,8 @@ class Result:
     lineage_expected: list[str] = field(default_factory=list)
     lineage_top: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    misses: list[str] = field(default_factory=list)
+    """One line per curated report missed, wrong proposal, attribution differing, claim uncovered."""
 
 
 def _sentence_holds(sentence: str, quote: str) -> bool:
@@ -128,16 +130,38 @@ def score(sid: str, proposal: dict, kept: list[tuple[str, dict]], removed: list[
             mode = report["attribution_mode"]
             if mine["claimant"] == report["claimant"] and mine["attribution_mode"] == mode:
                 out.attribution += 1
+            else:
+                out.misses.append(f"attribution {cid}: {mine['claimant']} {mine['attribution_mode']}, curated "
+                                  f"{report['claimant']} {mode}")
+        else:
+            out.misses.append(f"missed {cid}: {_short(report['quote'])}"
+                              + (f" (proposed at: {_short(mine['quote'])})" if mine else ""))
         at = [r for r in proposal["reports"] if _sentence_holds(r["quote"], report["quote"])]
         if any(cid in [r["claim"], *[a["claim"] for a in r["alternatives"][: TOP - 1]]] for r in at):
             out.top += 1
-    out.correct = sum(1 for r in proposal["reports"] if (r["claim"], sid) in curated
-                      and _sentence_holds(r["quote"], curated[(r["claim"], sid)]["quote"]))
-    for cid in {c for c, _ in removed}:
+        else:
+            out.misses.append(f"not in the top {TOP} {cid}")
+    for r in proposal["reports"]:
+        if (r["claim"], sid) in curated and _sentence_holds(r["quote"], curated[(r["claim"], sid)]["quote"]):
+            out.correct += 1
+        else:
+            out.misses.append(f"wrong {r['claim']} ({r['score']}): {_short(r['quote'])}")
+    for cid in sorted({c for c, _ in removed}):
         quotes = [r["quote"] for c, r in removed if c == cid]
         if any(_sentence_holds(c["quote"], q) for c in proposal["candidates"] for q in quotes):
             out.covered += 1
+        else:
+            out.misses.append(f"no candidate for {cid}: {_short(quotes[0])}")
     return out
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 90 else text[:89] + "…"
+
+
+def misses(results: list[Result]) -> str:
+    """What each article's figures miss, one line each, to look for their general causes."""
+    return "\n".join(f"{r.source}\n" + "".join(f"  {m}\n" for m in r.misses) for r in results if r.misses)
 
 
 def leave_one_out(root: Path) -> list[Result]:

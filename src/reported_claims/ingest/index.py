@@ -11,12 +11,18 @@ from __future__ import annotations
 
 import math
 import re
+from array import array
+from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 from reported_claims.check.quotes import fold
 
 SHINGLE = 4
+COMMON = 0.005
+"""Share of the passages a stem is in, beyond which it does not make a passage a candidate."""
+MIN_COMMON = 1000
+"""Passages a stem may be in and still make candidates, however small the share."""
 NAVIGATION_WORDS = 12
 _END = re.compile(r"[.!?][\"'”’)\]]*$")
 _WORD = re.compile(r"[a-z0-9]+(?:\.[a-z0-9]+)*")
@@ -26,7 +32,10 @@ STOP = frozenset(
     "would can could may might must shall should not no so such also too very more most much many some any "
     "each every all both either neither which who whom whose what when where why how while if because since "
     "after before during until upon within without between through across against among per via own their "
-    "them they he she his her him we our us you your i me my one s t said says say told according".split()
+    "them they he she his her him we our us you your i me my one s t said says say told according "
+    # connectives: how a sentence links to the one before, not what it says
+    "additionally moreover furthermore however indeed meanwhile nevertheless regardless instead still yet "
+    "likewise similarly thus therefore".split()
 )
 
 
@@ -47,6 +56,10 @@ def stem(word: str) -> str:
     """A light suffix stripper: enough for plural, tense and -ly variants to meet."""
     if len(word) <= 3 or word.isdigit():
         return word
+    if word.endswith(("uction", "uctions")):
+        return word[: word.rindex("uction") + 2]  # "production", "reduction" meet "produce", "reduce"
+    if word.endswith("ian") and len(word) > 5:
+        return word[:-1]  # "Russian", "Syrian" meet "Russia", "Syria"
     for suffix, keep in (("ically", 0), ("ations", 0), ("ation", 0), ("ies", 0), ("ied", 0), ("ing", 3),
                          ("edly", 3), ("ly", 4), ("ed", 3), ("es", 3), ("s", 3)):
         if word.endswith(suffix) and len(word) - len(suffix) >= max(keep, 3):
@@ -72,13 +85,19 @@ def shingles(text: str) -> set[tuple[str, ...]]:
 
 @dataclass
 class Index:
-    """An inverted index of passages by content stem, with inverse document frequencies."""
+    """An inverted index of passages by content stem, with inverse document frequencies.
+
+    Once frozen, postings and weights are arrays: compact, and read back from the cache fast."""
 
     keys: list[object] = field(default_factory=list)
     """What each passage stands for (for instance ``(source id, sentence number)``)."""
-    weights: list[float] = field(default_factory=list)
+    weights: array = field(default_factory=lambda: array("d"))
     """Each passage's total idf weight of its distinct stems."""
-    postings: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    postings: dict[str, array] = field(default_factory=dict)
+    """While passages are added: stem -> the passages that have it, in increasing order."""
+    spans: dict[str, tuple[int, int]] = field(default_factory=dict)
+    """Once frozen: stem -> where its passages stand in ``flat``."""
+    flat: array = field(default_factory=lambda: array("i"))
     idf: dict[str, float] = field(default_factory=dict)
     _stems: list[frozenset[str]] = field(default_factory=list)
 
@@ -88,29 +107,84 @@ class Index:
         self.keys.append(key)
         self._stems.append(terms)
         for t in terms:
-            self.postings[t].append(number)
+            self.postings.setdefault(t, array("i")).append(number)
 
     def freeze(self, background: int = 0) -> "Index":
         """Compute the idf weights once every passage is added (``background``: passages counted
         only for the frequencies, such as the sentences of texts that are not searched)."""
         n = len(self.keys) + background
         self.idf = {t: math.log(1 + n / len(p)) for t, p in self.postings.items()}
-        self.weights = [sum(self.idf[t] for t in terms) for terms in self._stems]
+        self.weights = array("d", (sum(self.idf[t] for t in sorted(terms)) for terms in self._stems))
+        self._stems = []
+        for t, p in self.postings.items():
+            self.spans[t] = (len(self.flat), len(self.flat) + len(p))
+            self.flat.extend(p)
+        self.postings = {}
         return self
+
+    def _posting(self, view: memoryview, term: str) -> memoryview:
+        start, end = self.spans[term]
+        return view[start:end]
 
     def weight(self, terms: frozenset[str]) -> float:
         default = math.log(1 + max(len(self.keys), 1))
-        return sum(self.idf.get(t, default) for t in terms)
+        return sum(self.idf.get(t, default) for t in sorted(terms))  # in order: the same sum in every run
 
-    def search(self, text: str) -> list[tuple[int, float, float]]:
+    def search(self, text: str, context: str = "", floor: float = 0.0) -> list[tuple[int, float, float]]:
         """Passages sharing a stem with ``text``: (passage, share of the passage's weight found in
-        the text, share of the text's weight found in the passage)."""
+        the text, share of the text's weight found in the passage).
+
+        ``context``: words that ``text`` refers to without repeating them (the sentence before
+        one that opens with "This"); they count as found in the text, but not in its weight.
+
+        In a large index, only passages that share a stem rarer than ``COMMON`` are scored (the
+        common stems are then only looked up for them): a passage sharing nothing but words
+        found everywhere is no match, and walking those words' postings is most of the work.
+
+        ``floor``: only passages whose similarity ``sqrt(a * b)`` reaches it; the others are left
+        out as soon as even the common stems could not lift them there."""
         terms = frozenset(stems(text))
         own = self.weight(terms)
         if not own:
             return []
+        extra = frozenset(stems(context)) - terms
+        cap = max(MIN_COMMON, COMMON * len(self.keys))
+        ordered = sorted(t for t in terms | extra if t in self.spans)  # in order: sums and ties alike in every run
+        view = memoryview(self.flat)
+        postings = {t: self._posting(view, t) for t in ordered}
+        rare = {t for t in ordered if len(postings[t]) <= cap} or set(ordered)
+        found: dict[int, float] = defaultdict(float)
         shared: dict[int, float] = defaultdict(float)
-        for t in terms:
-            for number in self.postings.get(t, ()):
-                shared[number] += self.idf[t]
-        return [(n, w / self.weights[n], w / own) for n, w in shared.items() if self.weights[n]]
+        for t in sorted(rare):
+            w = self.idf[t]
+            for number in postings[t]:
+                found[number] += w
+            if t in terms:
+                for number in postings[t]:
+                    shared[number] += w
+        common = [t for t in ordered if t not in rare]
+        if floor and common:
+            # a ≥ floor² and b ≥ floor² are needed (each is at most 1): drop what cannot get there
+            need = floor * floor
+            left = sum(self.idf[t] for t in common)
+            left_own = sum(self.idf[t] for t in common if t in terms)
+            found = defaultdict(float, {n: w for n, w in found.items()
+                                        if (w + left) >= need * self.weights[n] and shared[n] + left_own >= need * own})
+        for t in common:
+            if not found:
+                break
+            p = postings[t]
+            if len(p) <= 8 * len(found):
+                hits = [number for number in p if number in found]
+            else:
+                hits = [number for number in found if (i := bisect_left(p, number)) < len(p) and p[i] == number]
+            w = self.idf[t]
+            for number in hits:
+                found[number] += w
+            if t in terms:
+                for number in hits:
+                    shared[number] += w
+        need = floor * floor * own
+        weights = self.weights
+        return [(n, w / weights[n], shared[n] / own) for n, w in found.items()
+                if shared[n] and weights[n] and w * shared[n] >= need * weights[n]]

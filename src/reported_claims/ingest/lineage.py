@@ -10,9 +10,12 @@ text that is itself a reprint or rewrite passes its score on to the source it de
 
 from __future__ import annotations
 
+import hashlib
 import math
+from array import array
+from bisect import bisect_left
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from reported_claims.check.sentences import Sentence
 from reported_claims.ingest.index import Index, shingles, title_like, words
@@ -42,24 +45,58 @@ class Match:
         return {"source": self.source, "relation": self.relation, "overlap": round(self.overlap, 3)}
 
 
+def shingle_hash(shingle: tuple[str, ...]) -> int:
+    """A 64-bit hash of a shingle, the same in every run (Python's own ``hash`` is not)."""
+    return int.from_bytes(hashlib.blake2b(" ".join(shingle).encode(), digest_size=8).digest(), "little",
+                          signed=True)
+
+
 @dataclass
 class Archive:
-    """The archived texts, indexed by sentence."""
+    """The archived texts, indexed by sentence, and their shingles as sorted arrays (compact, and
+    read back from the cache fast)."""
 
     sentences: Index
-    shingled: dict[tuple[str, ...], set[str]]
+    texts: list[str] = field(default_factory=list)
+    """Source id of each text number."""
+    hashes: array = field(default_factory=lambda: array("q"))
+    """Shingle hashes, sorted; ``holders[i]`` is the text number that has ``hashes[i]``."""
+    holders: array = field(default_factory=lambda: array("i"))
+    _memo: dict = field(default_factory=dict, repr=False)
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_memo": {}}
+
+    def holding(self, shingle: tuple[str, ...]) -> list[str]:
+        """The archived texts that have ``shingle``."""
+        h = shingle_hash(shingle)
+        i = bisect_left(self.hashes, h)
+        out = []
+        while i < len(self.hashes) and self.hashes[i] == h:
+            out.append(self.texts[self.holders[i]])
+            i += 1
+        return out
+
+    def search(self, text: str) -> list[tuple[int, float, float]]:
+        """The archived sentences that carry ``text`` (similarity ``CARRIED`` at least), once per
+        text: lineage and scoring ask for the same sentences."""
+        if text not in self._memo:
+            self._memo[text] = self.sentences.search(text, floor=CARRIED)
+        return self._memo[text]
 
 
 def build(texts: dict[str, list[Sentence]], background: int = 0) -> Archive:
     """Index the sentences of the archived texts (source id -> its sentences)."""
     index = Index()
-    shingled: dict[tuple[str, ...], set[str]] = defaultdict(set)
-    for sid, sents in texts.items():
-        for n, s in enumerate(sents):
+    pairs: set[tuple[int, int]] = set()
+    ids = sorted(texts)
+    for number, sid in enumerate(ids):
+        for n, s in enumerate(texts[sid]):
             index.add((sid, n), s.text)
-            for sh in shingles(s.text):
-                shingled[sh].add(sid)
-    return Archive(index.freeze(background), shingled)
+            pairs.update((shingle_hash(sh), number) for sh in shingles(s.text))
+    ordered = sorted(pairs)
+    return Archive(index.freeze(background), ids, array("q", (h for h, _ in ordered)),
+                   array("i", (t for _, t in ordered)))
 
 
 def compare(archive: Archive, sentences: list[Sentence]) -> dict[str, tuple[float, float, int]]:
@@ -71,10 +108,10 @@ def compare(archive: Archive, sentences: list[Sentence]) -> dict[str, tuple[floa
         own = shingles(s.text)
         hits: dict[str, int] = defaultdict(int)
         for sh in own:
-            for sid in archive.shingled.get(sh, ()):
+            for sid in archive.holding(sh):
                 hits[sid] += 1
         best: dict[str, float] = defaultdict(float)
-        for number, a, b in archive.sentences.search(s.text):
+        for number, a, b in archive.search(s.text):
             sid = archive.sentences.keys[number][0]
             best[sid] = max(best[sid], math.sqrt(a * b))
         for sid in set(hits) | set(best):

@@ -3,9 +3,11 @@
 Each sentence of the article is scored against every claim's statement and report quotes
 through the claims' index (only claims sharing a content word are scored), and against its
 figures: a sentence giving the claim's number in the claim's unit scores higher, one giving
-another number in that unit lower, and the difference is flagged. Each claim is proposed once,
-at its best sentence, when the score passes ``THRESHOLD``; the other claims that sentence
-matches are its ``alternatives``. Attribution comes from the sentence itself (``explicit``), or
+another number in that unit lower, and the difference is flagged. A sentence is scored whole, clause by
+clause, and (when it opens with "This", "They"…) read with the sentence before it. Each claim is
+proposed once, when the score passes ``THRESHOLD``: at its best sentence among those no other
+claim fits better, else at its best; the other claims that sentence matches are its
+``alternatives``. Attribution comes from the sentence itself (``explicit``), or
 from an earlier sentence of its paragraph or the paragraph before (``implied``), else ``none``.
 """
 
@@ -42,6 +44,12 @@ ATTRIBUTION_DIFFERS = 0.1
 """Taken off when the sentence cites an entity of the records that is none of the claim's claimants."""
 MIN_PASSAGE = 4
 """Content words a quote's part needs to stand for its claim in the index."""
+CLAUSE = 0.9
+"""A clause's score counts for this much of the whole sentence's."""
+MIN_CLAUSE = 3
+"""Content words a clause needs to be scored alone."""
+_CLAUSE = re.compile(r"\s*(?:;|,?\s+as well as|,\s+(?:and|but|while|whereas))\s+|\s+and\s+(?=[a-z]+\s+of\s)")
+_ANAPHOR = re.compile(r"^(?:[A-Z][a-z]+,\s+)?(?:this|these|those|they|it|such|that|the two|both)\b", re.IGNORECASE)
 _BULLET = re.compile(r"^\s*(?:[•·▪‣*+-]|\d+[.)])\s+")
 NEWS_KINDS = frozenset({"news-organisation"})
 
@@ -59,6 +67,12 @@ class Context:
     """(source id, sentence number) of an archived text -> the claims whose reports quote it."""
     by_name: dict[str, set[str]] = field(default_factory=dict)
     """Folded lower-case name or alias -> the entities that bear it."""
+    values: dict[str, dict[str, set[float]]] = field(default_factory=dict)
+    """Claim -> unit -> the values its quantities and figures give (see ``_claim_values``)."""
+    claimants: dict[str, frozenset[str]] = field(default_factory=dict)
+    """Claim -> the entities of its claimants."""
+    published: dict[str, list[str]] = field(default_factory=dict)
+    """Entity -> the sources it published."""
 
     def entities_in(self, phrase: str) -> set[str]:
         """The entities whose name or alias stands in ``phrase`` as whole words, leaving out a name
@@ -103,8 +117,16 @@ def context(dataset: Dataset, root: Path) -> Context:
             for n, sentence in enumerate(folded.get(r.source, ())):
                 if any(p in sentence or sentence in p for p in pieces):
                     quoted_at[(r.source, n)].add(cid)
+    published: dict[str, list[str]] = defaultdict(list)
+    for sid, source in sorted(dataset.sources.items()):
+        if source.publisher:
+            published[source.publisher].append(sid)
+    # what scoring asks of every claim sharing a word, so that it never needs the claim itself
+    values = {cid: dict(_claim_values(c)) for cid, c in dataset.claims.items()}
+    claimants = {cid: frozenset(c.entity for c in claim.claimants) for cid, claim in dataset.claims.items()}
     return Context(dataset, lineage.build(texts), claims.freeze(), derived, names(dataset),
-                   quoted_at=dict(quoted_at), by_name=dict(by_name))
+                   quoted_at=dict(quoted_at), by_name=dict(by_name), values=values, claimants=claimants,
+                   published=dict(published))
 
 
 @dataclass
@@ -150,8 +172,7 @@ def _claim_values(claim: Claim) -> dict[str, set[float]]:
     return out
 
 
-def _figure_bonus(claim: Claim, found: list[Figure]) -> float:
-    values = _claim_values(claim)
+def _figure_bonus(values: dict[str, set[float]], found: list[Figure]) -> float:
     if not values or not found:
         return 0.0
     same_unit = [f for f in found if f.unit in values]
@@ -168,7 +189,7 @@ def _aligned(ctx: Context, text: str, related: set[str]) -> dict[str, float]:
     out: dict[str, float] = defaultdict(float)
     if not related:
         return out
-    for number, a, b in ctx.archive.sentences.search(text):
+    for number, a, b in ctx.archive.search(text):
         key = ctx.archive.sentences.keys[number]
         sim = math.sqrt(a * b)
         if key[0] in related and sim >= lineage.CARRIED:
@@ -177,29 +198,63 @@ def _aligned(ctx: Context, text: str, related: set[str]) -> dict[str, float]:
     return out
 
 
-def score_sentences(ctx: Context, sents: list[Sentence], related: set[str] = frozenset()) -> dict[int, dict[str, float]]:
-    """Sentence number -> claim -> score; ``related``: the archived texts the article derives from."""
+def _similar(ctx: Context, text: str, context: str = "") -> dict[str, float]:
+    """Claim -> how close ``text`` (read with ``context``, see ``Index.search``) is to its best
+    passage (statement or a report's quote)."""
+    best: dict[str, float] = defaultdict(float)
+    for number, a, b in ctx.claims.search(text, context):
+        cid, _ = ctx.claims.keys[number]
+        best[cid] = max(best[cid], 0.55 * a + 0.15 * b + 0.3 * math.sqrt(a * b))
+    return best
+
+
+def clauses(text: str) -> list[str]:
+    """The coordinated parts of a sentence that may each carry a claim ("X, and Y", "X; Y",
+    "X, as well as Y"), when there are several with enough content words each."""
+    pieces = [p for p in _CLAUSE.split(text) if len(set(stems(p))) >= MIN_CLAUSE]
+    return pieces if len(pieces) > 1 else []
+
+
+def score_sentences(ctx: Context, sents: list[Sentence], related: set[str] = frozenset()
+                    ) -> tuple[dict[int, dict[str, float]], set[tuple[int, str]]]:
+    """Sentence number -> claim -> score, and the (sentence, claim) pairs scored by the sentence
+    read with the one before it; ``related``: the archived texts the article derives from.
+
+    A claim scores at a sentence by the best of the whole sentence, one of its coordinated
+    clauses (discounted), and, for a sentence that opens with a pronoun ("This has enabled…",
+    "They also mentioned…"), the sentence read with the one before it: that reading counts only
+    where it is closer to the claim than either sentence alone, so the earlier sentence's own
+    claims stay with it."""
     out: dict[int, dict[str, float]] = {}
+    alone: dict[int, dict[str, float]] = {}
+    joined: set[tuple[int, str]] = set()
     for n, s in enumerate(sents):
         if len(words(s.text)) < 4 or title_like(s.text):
             continue
-        best: dict[str, float] = defaultdict(float)
-        for number, a, b in ctx.claims.search(s.text):
-            cid, _ = ctx.claims.keys[number]
-            best[cid] = max(best[cid], 0.55 * a + 0.15 * b + 0.3 * math.sqrt(a * b))
+        best = _similar(ctx, s.text)
+        alone[n] = dict(best)
+        for piece in clauses(s.text):
+            for cid, v in _similar(ctx, piece).items():
+                best[cid] = max(best[cid], CLAUSE * v)
+        prior = n - 1
+        if _ANAPHOR.match(s.text) and prior in alone and sents[prior].line == s.line:
+            for cid, v in _similar(ctx, s.text, sents[prior].text).items():
+                if v > max(alone[prior].get(cid, 0.0), best.get(cid, 0.0)):
+                    best[cid] = v
+                    joined.add((n, cid))
         for cid, sim in _aligned(ctx, s.text, related).items():
             best[cid] += ALIGNED * sim
         found = figures(s.text)
         named = {e for a in attributions(s.text) for e in ctx.entities_in(a.words)}
-        out[n] = {cid: v + _figure_bonus(ctx.dataset.claims[cid], found)
-                  - (ATTRIBUTION_DIFFERS if named and not _related(ctx, named, ctx.dataset.claims[cid]) else 0.0)
+        out[n] = {cid: v + _figure_bonus(ctx.values.get(cid, {}), found)
+                  - (ATTRIBUTION_DIFFERS if named and not _related(ctx, named, ctx.claimants.get(cid, frozenset()))
+                     else 0.0)
                   for cid, v in best.items()}
-    return out
+    return out, joined
 
 
-def _related(ctx: Context, named: set[str], claim: Claim) -> bool:
-    """Whether an entity the sentence cites is a claimant of the claim, or part of one, or its whole."""
-    claimants = {c.entity for c in claim.claimants}
+def _related(ctx: Context, named: set[str], claimants: frozenset[str]) -> bool:
+    """Whether an entity the sentence cites is one of a claim's claimants, or part of one, or its whole."""
     for e in named:
         entity = ctx.dataset.entities.get(e)
         if e in claimants or (entity and entity.part_of in claimants):
@@ -333,14 +388,20 @@ def propose(ctx: Context, article: Article, sid: str, publisher: Optional[str] =
     lines = text.splitlines()
     sents = sentences(text)
     matches = lineage.propose(ctx.archive, sents, ctx.derived)
-    scores = score_sentences(ctx, sents, {m.source for m in matches if m.via is None and m.relation != "summary"})
+    related = {m.source for m in matches if m.via is None and m.relation != "summary"}
+    scores, joined = score_sentences(ctx, sents, related)
 
+    top_of = {n: max(per.values()) for n, per in scores.items() if per}
+    # a claim goes to its best sentence among those where it passes the threshold and no other
+    # claim fits better (a sentence another claim explains better is that claim's), else to its
+    # best sentence
     best: dict[str, Scored] = {}
+    rank: dict[str, tuple[bool, float]] = {}
     for n, per in scores.items():
         for cid, v in per.items():
-            if cid not in best or v > best[cid].score:
-                best[cid] = Scored(cid, v, n)
-    top_of = {n: max(per.values()) for n, per in scores.items() if per}
+            key = (v >= THRESHOLD and v >= top_of[n], v)
+            if cid not in rank or key > rank[cid]:
+                best[cid], rank[cid] = Scored(cid, v, n), key
     accepted = sorted((b for b in best.values() if b.score >= THRESHOLD
                        or (b.score >= LOWER and b.score == top_of[b.sentence])),
                       key=lambda b: (b.sentence, -b.score))
@@ -355,18 +416,27 @@ def propose(ctx: Context, article: Article, sid: str, publisher: Optional[str] =
         s = sents[b.sentence]
         quote, mode, words_, context_ = s.text, "none", None, None
         named = lambda k: _claimant(ctx, claim, attrs[k][0].words)  # noqa: E731
+        prior = b.sentence - 1
+        if (b.sentence, b.claim) in joined and find(f"{sents[prior].text} {s.text}", folded) is None:
+            # the sentence says the claim only with the one before it ("This has enabled…"): both are the quote
+            quote = f"{sents[prior].text} {s.text}"
+            merged.add(prior)
         if attrs[b.sentence]:
             mode, words_ = "explicit", attrs[b.sentence][0].words
+        elif quote != s.text and attrs[prior]:
+            mode, words_ = "explicit", attrs[prior][0].words
         else:
             # an earlier sentence carries the attribution only when it names one of the claimants
-            prior = b.sentence - 1
             if (prior >= 0 and sents[prior].line == s.line and attrs[prior] and prior not in quoted
                     and named(prior) and find(f"{sents[prior].text} {s.text}", folded) is None):
                 quote = f"{sents[prior].text} {s.text}"
                 mode, words_ = "explicit", attrs[prior][0].words
                 merged.add(prior)
             else:
-                for k in range(b.sentence - 1, prev_para[b.sentence] - 1, -1):
+                # in a rewrite of a text that attributes the claim, the attribution carries
+                # through the passage it rewrites, back to the article's start
+                carried = any(r.source in related and r.attribution_mode != "none" for r in claim.reports)
+                for k in range(b.sentence - 1, -1 if carried else prev_para[b.sentence] - 1, -1):
                     if attrs[k] and named(k):
                         mode, words_, context_ = "implied", attrs[k][0].words, sents[k].text
                         break
@@ -425,7 +495,7 @@ def _cited(ctx: Context, reports: list[dict], attrs: list[list[Attribution]], si
     }
     named = {e for found in attrs for a in found for e in ctx.entities_in(a.words)}
     named |= {e for found in attrs for a in found if a.audience for e in ctx.entities_in(a.audience)}
-    out |= {s.id for s in ctx.dataset.sources.values() if s.publisher in named and s.id != sid}
+    out |= {s for e in named for s in ctx.published.get(e, ()) if s != sid}
     return out
 
 

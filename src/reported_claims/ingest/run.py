@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional
 
+from reported_claims.ingest.cache import cached_context
 from reported_claims.ingest.extract import Article, IngestError, read
 from reported_claims.ingest.propose import Proposal, context, propose
 from reported_claims.ingest.write import write
@@ -19,7 +20,7 @@ def ingest_file(path: Path, root: Path, *, sid: Optional[str] = None, url: Optio
     if not (root / RECORDS).is_dir():
         raise IngestError(f"{root}: no records/ folder here; run in a repository or pass --repo DIR")
     article = read(Path(path))
-    dataset, _ = load(root)
+    dataset, ctx = cached_context(root, lambda: _build(root))
     if publisher and publisher not in dataset.entities:
         raise IngestError(f"--publisher {publisher}: no entity with that id under records/entities/")
     if sid is None:
@@ -28,7 +29,12 @@ def ingest_file(path: Path, root: Path, *, sid: Optional[str] = None, url: Optio
         raise IngestError(f"--id {sid}: a source id starts with src-")
     elif sid in dataset.sources:
         raise IngestError(f"--id {sid}: that source exists already")
-    return propose(context(dataset, root), article, sid, publisher, url), article
+    return propose(ctx, article, sid, publisher, url), article
+
+
+def _build(root: Path):
+    dataset, _ = load(root)
+    return dataset, context(dataset, root)
 
 
 def write_file(root: Path, proposal: Proposal, article: Article) -> list[Path]:

@@ -3,7 +3,7 @@ model or published names asks here.
 
 A kind is a sort of record: claims, sources, entities and vocabularies. Each lives in its
 folder under ``records/`` (``records/<plural>/<id>.yaml``), is validated by its model, and is
-published as ``data/<plural>.json`` (the resource ``<plural>-json``) beside its tables.
+published as ``data/<plural>.json`` (the resource ``<plural>_json``, its items of the kind's published model) beside its tables.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import typing
 from dataclasses import dataclass
 from typing import Optional
 
-from reported_claims.model.records import Claim, Entity, Record, Source, Vocabulary
+from reported_claims.model.records import Claim, Entity, PublishedClaim, PublishedSource, Record, Source, Vocabulary
 
 RECORDS = "records"
 """The folder of a repository that holds the record files, one sub-folder per kind."""
@@ -28,6 +28,14 @@ class Kind:
     """The prefix of its ids (``clm-``), or None when ids have none (vocabularies)."""
     model: type[Record]
     """The pydantic model that validates one record."""
+    published_model: Optional[type[Record]] = None
+    """The model of a record as ``data/<plural>.json`` publishes it, when it adds derived facts
+    to ``model`` (see ``published``)."""
+
+    @property
+    def published(self) -> type[Record]:
+        """The model of one item of its JSON resource."""
+        return self.published_model or self.model
 
     @property
     def folder(self) -> str:
@@ -36,8 +44,8 @@ class Kind:
 
     @property
     def json_resource(self) -> str:
-        """The name of its JSON resource in ``datapackage.json``."""
-        return f"{self.plural}-json"
+        """The name of its JSON resource in ``datapackage.json``: ``claims_json``, like the tables' names."""
+        return f"{self.plural}_json"
 
     @property
     def json_path(self) -> str:
@@ -45,8 +53,8 @@ class Kind:
 
 
 KINDS: tuple[Kind, ...] = (
-    Kind("claim", "claims", "clm-", Claim),
-    Kind("source", "sources", "src-", Source),
+    Kind("claim", "claims", "clm-", Claim, PublishedClaim),
+    Kind("source", "sources", "src-", Source, PublishedSource),
     Kind("entity", "entities", "ent-", Entity),
     Kind("vocabulary", "vocabularies", None, Vocabulary),
 )

@@ -521,6 +521,67 @@ class Claim(Record):
         return self
 
 
+# --- as published ---------------------------------------------------------------------------
+
+
+Count = Annotated[int, Field(ge=0)]
+
+
+class ClaimDerived(Record):
+    """What the build derives for a claim from its reports and the lineage of their sources:
+    the same facts as the derived columns of the `claims` table."""
+
+    report_count: Count
+    """Number of reports that carry the claim: those whose quote states it (fit `exact` or `narrower`)."""
+    source_count: Count
+    """Number of distinct sources among the counted reports."""
+    listed_report_count: Count
+    """Number of reports listed but not counted (fit `broader` or `partial`)."""
+    origin_count: Count
+    """Number of distinct origins of the counted reports: `derived_from` followed to the sources that
+    derive from none, so five reprints of one wire story count once."""
+    origins: list[SourceId]
+    """The origins of the counted reports, sorted."""
+    primary_sources: list[SourceId]
+    """The primary sources the claimants made the claim in (their `via`), sorted."""
+    drift_count: Count
+    """Number of differences between the claim's reports and the texts they derive from."""
+    first_reported: Optional[PartialDate] = None
+    """Earliest publication date among the sources of the counted reports; null when none is dated."""
+
+
+class PublishedClaim(Claim):
+    """A claim as the data package publishes it (`data/claims.json`): the record and what is derived from it."""
+
+    derived: ClaimDerived
+    """Counts and origins the build derives from the reports; not written in record files."""
+
+    def record(self) -> Claim:
+        """The claim as its record file holds it, without ``derived``."""
+        return Claim.model_construct(**{name: getattr(self, name) for name in Claim.model_fields})
+
+
+class SourceDerived(Record):
+    """What the build derives for a source from the lineage: the derived columns of the `sources` table."""
+
+    origin_count: Annotated[int, Field(ge=1)]
+    """Number of root origins: sources reached by following `derived_from` to sources that derive
+    from none (itself when it derives from none)."""
+    origins: list[SourceId]
+    """The root origins, sorted."""
+
+
+class PublishedSource(Source):
+    """A source as the data package publishes it (`data/sources.json`): the record and what is derived from it."""
+
+    derived: SourceDerived
+    """Origins the build derives from the lineage; not written in record files."""
+
+    def record(self) -> Source:
+        """The source as its record file holds it, without ``derived``."""
+        return Source.model_construct(**{name: getattr(self, name) for name in Source.model_fields})
+
+
 def field_model(model: Optional[type], name: str) -> Optional[type[Record]]:
     """The record model held by field ``name`` of ``model`` (through lists and Optional), if any."""
     info = getattr(model, "model_fields", {}).get(name)

@@ -23,7 +23,7 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Optional
+from typing import Callable, Iterable, Iterator, Optional
 
 from reported_claims._version import __version__
 from reported_claims.errors import ReportedClaimsError
@@ -31,7 +31,7 @@ from reported_claims.model.kinds import KINDS, Kind
 from reported_claims.model.types import FORMULA_START
 from reported_claims.package import DATA, DESCRIPTOR, dictionary, schemas
 from reported_claims.package.diff import PackageError, read_package, vanished, vanished_message
-from reported_claims.package.tables import Context, Table, tables
+from reported_claims.package.tables import Context, Table, claim_derived, source_derived, tables
 from reported_claims.problems import Problem
 from reported_claims.repo.load import Dataset
 from reported_claims.util import fs
@@ -173,14 +173,25 @@ class Keys:
         return problems
 
 
-def json_text(records: Iterable) -> str:
-    """A JSON resource: the records as the model dumps them, sorted by id."""
-    return schemas.dumps([r.model_dump(mode="json") for r in sorted(records, key=lambda r: r.id)])
+def json_text(rows: Iterable[dict]) -> str:
+    """A JSON resource: the records as plain JSON, sorted by id."""
+    return schemas.dumps(sorted(rows, key=lambda r: r["id"]))
+
+
+def published_rows(ctx: Context, kind: Kind) -> Iterator[dict]:
+    """The records of a kind as its JSON resource holds them: the record as the model dumps it,
+    with what the build derives for it under ``derived`` (``Kind.published``)."""
+    derive = {"claims": claim_derived, "sources": source_derived}.get(kind.plural)
+    for record in getattr(ctx, kind.plural):
+        row = record.model_dump(mode="json")
+        if derive is not None:
+            row["derived"] = derive(ctx, record)
+        yield row
 
 
 def json_schema(kind: Kind) -> dict:
-    """A JSON Schema for a JSON resource: an array of records of one kind."""
-    schema = kind.model.model_json_schema(mode="validation")
+    """A JSON Schema for a JSON resource: an array of records of one kind, as published."""
+    schema = kind.published.model_json_schema(mode="validation")
     defs = schema.pop("$defs", {})
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "array",
             "items": schema, "$defs": defs}
@@ -294,11 +305,12 @@ def write_package(ctx: Context, folder: Path, root: Optional[Path] = None, versi
         del body
         resources.append(entry)
     for kind in KINDS:
+        described = " with what the build derives for it under `derived`" if kind.published_model else ""
         entry = {"name": kind.json_resource, "type": "json", "title": f"{kind.plural.capitalize()} (JSON)",
-                 "description": f"Every {kind.name} record exactly as the model defines it, sorted by id.",
+                 "description": f"Every {kind.name} record exactly as the model defines it{described}, sorted by id.",
                  "format": "json", "mediatype": "application/json", "encoding": "utf-8",
                  "jsonSchema": json_schema(kind)}
-        entry.update(_file(folder, kind.json_path, json_text(getattr(ctx, kind.plural))))
+        entry.update(_file(folder, kind.json_path, json_text(published_rows(ctx, kind))))
         resources.append(entry)
     desc = descriptor(resources, created(root, resources, version) if root is not None else None, version)
     _file(folder, DESCRIPTOR, schemas.dumps(desc))

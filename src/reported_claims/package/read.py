@@ -27,6 +27,7 @@ from reported_claims.errors import ReportedClaimsError
 from reported_claims.model.kinds import KINDS, Kind, kind as kind_named
 from reported_claims.model.records import (
     Claim,
+    ClaimDerived,
     ClaimLink,
     Claimant,
     Derivation,
@@ -34,9 +35,12 @@ from reported_claims.model.records import (
     EntityRole,
     ExternalIds,
     Figure,
+    PublishedClaim,
+    PublishedSource,
     Quantity,
     Report,
     Source,
+    SourceDerived,
     Vocabulary,
     VocabularyTerm,
     NotRecorded,
@@ -229,11 +233,12 @@ class Package:
         return rows
 
     def models(self, kind: Kind) -> list:
-        """The records of a kind, validated by its model, in the file's order."""
+        """The records of a kind, validated by its published model (``Kind.published``), in the file's order."""
         out = []
+        model = kind.published
         for row in self.records(kind):
             try:
-                out.append(kind.model.model_validate(row))
+                out.append(model.model_validate(row))
             except pydantic.ValidationError as exc:
                 first = exc.errors()[0]
                 where = ".".join(map(str, first["loc"])) or kind.name
@@ -366,7 +371,7 @@ def read_csv(package: Union[Path, Package]) -> dict[str, list]:
     }
 
 
-def _claims(rows: dict[str, list[dict]]) -> list[Claim]:
+def _claims(rows: dict[str, list[dict]]) -> list[PublishedClaim]:
     reports = _group(rows["claim_reports"], "claim_id")
     figures = _group(rows["claim_report_figures"], "claim_id", "source_id")
     terms = _group(rows["claim_report_terms"], "claim_id", "source_id")
@@ -376,6 +381,8 @@ def _claims(rows: dict[str, list[dict]]) -> list[Claim]:
     items = _group(rows["claim_items"], "claim_id")
     quantities = _group(rows["quantities"], "claim_id")
     links = _group(rows["claim_links"], "claim_id")
+    origins = _group(rows["claim_origins"], "claim_id")
+    primary = _group(rows["claim_primary_sources"], "claim_id")
     out = []
     for row in rows["claims"]:
         cid = (row["id"],)
@@ -383,8 +390,14 @@ def _claims(rows: dict[str, list[dict]]) -> list[Claim]:
         if row["withdrawal_date"] is not None or row["withdrawal_reason"] is not None:
             withdrawal = Withdrawal(date=row["withdrawal_date"], reason=row["withdrawal_reason"],
                                     replaced_by=row["withdrawal_replaced_by"])
-        out.append(Claim(
+        out.append(PublishedClaim(
             **_some(row, "id", "statement", "act", "made", "topic", "period", "status", "notes"),
+            derived=ClaimDerived(
+                **{k: row[k] for k in ("report_count", "source_count", "listed_report_count", "origin_count",
+                                       "drift_count", "first_reported")},
+                origins=[r["origin_id"] for r in origins[cid]],
+                primary_sources=[r["source_id"] for r in primary[cid]],
+            ),
             items=[r["item"] for r in items[cid]],
             claimants=[Claimant(entity=r["entity_id"], **_some(r, "attribution", "description", "via"))
                        for r in claimants[cid]],
@@ -408,17 +421,19 @@ def _claims(rows: dict[str, list[dict]]) -> list[Claim]:
     return out
 
 
-def _sources(rows: dict[str, list[dict]]) -> list[Source]:
+def _sources(rows: dict[str, list[dict]]) -> list[PublishedSource]:
     lineage = _group(rows["source_lineage"], "source_id")
     authors = _group(rows["source_authors"], "source_id")
     not_recorded = _group(rows["source_not_recorded"], "source_id")
+    origins = _group(rows["source_origins"], "source_id")
     out = []
     for row in rows["sources"]:
         sid = (row["id"],)
         edges = lineage[sid]
-        out.append(Source(
+        out.append(PublishedSource(
             **_some(row, "id", "kind", "title", "publisher", "url", "published", "retrieved", "seen", "language",
                     "text_sha256", "notes"),
+            derived=SourceDerived(origin_count=row["origin_count"], origins=[r["origin_id"] for r in origins[sid]]),
             not_recorded=[NotRecorded(**_some(r, "quote", "reason", "note")) for r in not_recorded[sid]],
             authors=[r["author"] for r in authors[sid]],
             derived_from=[Derivation(source=r["target_id"], **_some(r, "relation", "note"))

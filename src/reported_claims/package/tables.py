@@ -8,7 +8,6 @@ and enum come from the field) or is a derived column described here. The Table S
 from __future__ import annotations
 
 import ast
-import datetime as dt
 import inspect
 import textwrap
 import functools
@@ -20,7 +19,7 @@ from typing import Annotated, Any, Callable, Iterable, Iterator, Literal, Option
 from pydantic.fields import FieldInfo
 
 from reported_claims.model.graph import Lineage
-from reported_claims.package import drift
+from reported_claims.package import drift, types as package_types
 from reported_claims.model.kinds import VOCABULARIES
 from reported_claims.model.records import (
     Claim,
@@ -42,7 +41,7 @@ from reported_claims.model.records import (
 from reported_claims.model.types import date_precision, period_bounds
 
 GENERATED_NOTE = (
-    "Generated from src/reported_claims/models.py and tables.py by `reported-claims build`. DO NOT EDIT."
+    "Generated from src/reported_claims/model/records.py and package/tables.py by `reported-claims build`. DO NOT EDIT."
 )
 JOIN = "; "
 """Separator of the convenience columns that join a list (the normalised table is the truth)."""
@@ -109,9 +108,6 @@ def docstrings(model: type) -> dict[str, str]:
     return out
 
 
-_TYPES = {str: "string", float: "number", int: "integer", bool: "boolean", dt.date: "date"}
-
-
 def col(model: type, attr: str, name: Optional[str] = None, *, description: Optional[str] = None,
         required: Optional[bool] = None, **constraints: Any) -> Column:
     """A column holding ``model.attr`` (or one item of it, for a list field)."""
@@ -122,7 +118,7 @@ def col(model: type, attr: str, name: Optional[str] = None, *, description: Opti
         out["enum"] = list(typing.get_args(annotation))
         ctype = "string"
     else:
-        ctype = _TYPES[annotation]
+        ctype = package_types.of_python(annotation).name
     for m in metadata:
         if getattr(m, "pattern", None):
             out["pattern"] = _xsd(m.pattern)
@@ -150,6 +146,11 @@ def derived(name: str, type: str, description: str, **constraints: Any) -> Colum
 def position(of: str) -> Column:
     return derived("position", "integer", f"0-based position of the {of} in the record's list.",
                    required=True, minimum=0)
+
+
+def origin_column(description: str) -> Column:
+    """A source id reached by following lineage: the item column of the origin tables."""
+    return col(Source, "id", "origin_id", description=description, required=True)
 
 
 def parent(name: str, model: type, what: str) -> Column:
@@ -257,25 +258,56 @@ def carrying(claim: Claim) -> list[Report]:
     return [r for r in claim.reports if r.counted]
 
 
+def claim_derived(ctx: Context, claim: Claim) -> dict:
+    """What the build derives for a claim (``ClaimDerived``): one place for claims.csv and claims.json."""
+    counted = carrying(claim)
+    origins = ctx.claim_origins(claim)
+    return {"report_count": len(counted), "source_count": len({r.source for r in counted}),
+            "listed_report_count": len(claim.reports) - len(counted),
+            "origin_count": len(origins), "origins": origins,
+            "primary_sources": ctx.primary_sources(claim),
+            "drift_count": drift.drift_count(claim, ctx.source_index),
+            "first_reported": ctx.first_reported(claim)}
+
+
+def source_derived(ctx: Context, source: Source) -> dict:
+    """What the build derives for a source (``SourceDerived``): one place for sources.csv and sources.json."""
+    roots = ctx.roots(source.id)
+    return {"origin_count": len(roots), "origins": roots}
+
+
 def _claims(ctx: Context) -> Iterator[dict]:
     for c in ctx.claims:
         start, end = period_bounds(c.period) if c.period else (None, None)
         w = c.withdrawal
-        origins = ctx.claim_origins(c)
-        counted = carrying(c)
+        derived = claim_derived(ctx, c)
         yield {
             "id": c.id, "statement": c.statement, "act": c.act, "made": c.made, "topic": c.topic,
             "items": JOIN.join(c.items),
             "period": c.period, "period_start": start, "period_end": end, "status": c.status,
             "withdrawal_date": w and w.date, "withdrawal_reason": w and w.reason,
             "withdrawal_replaced_by": w and w.replaced_by, "notes": c.notes,
-            "report_count": len(counted), "source_count": len({r.source for r in counted}),
-            "listed_report_count": len(c.reports) - len(counted),
-            "origin_count": len(origins), "origins": JOIN.join(origins),
-            "primary_sources": JOIN.join(ctx.primary_sources(c)),
-            "drift_count": drift.drift_count(c, ctx.source_index),
-            "first_reported": ctx.first_reported(c),
+            **derived, "origins": JOIN.join(derived["origins"]),
+            "primary_sources": JOIN.join(derived["primary_sources"]),
         }
+
+
+def _list_rows(records: Callable[[Context], Iterable[tuple[dict, list]]], name: str) -> Callable[[Context], Iterator[dict]]:
+    """The rows of a child table of one list per record: the record's key, a position, the item."""
+    def rows(ctx: Context) -> Iterator[dict]:
+        for key, items in records(ctx):
+            for i, item in enumerate(items):
+                yield {**key, "position": i, name: item}
+    return rows
+
+
+_claim_origins = _list_rows(lambda ctx: (({"claim_id": c.id}, ctx.claim_origins(c)) for c in ctx.claims), "origin_id")
+_claim_primary_sources = _list_rows(
+    lambda ctx: (({"claim_id": c.id}, ctx.primary_sources(c)) for c in ctx.claims), "source_id")
+_claim_report_origins = _list_rows(
+    lambda ctx: (({"claim_id": c.id, "source_id": r.source}, ctx.report_origins(r)) for c in ctx.claims for r in c.reports),
+    "origin_id")
+_source_origins = _list_rows(lambda ctx: (({"source_id": s.id}, ctx.roots(s.id)) for s in ctx.sources), "origin_id")
 
 
 def _claim_reports(ctx: Context) -> Iterator[dict]:
@@ -354,12 +386,12 @@ def _claim_links(ctx: Context) -> Iterator[dict]:
 
 def _sources(ctx: Context) -> Iterator[dict]:
     for s in ctx.sources:
-        roots = ctx.roots(s.id)
+        derived = source_derived(ctx, s)
         yield {"id": s.id, "kind": s.kind, "title": s.title, "publisher": s.publisher, "url": s.url,
                "published": s.published, "published_precision": date_precision(s.published),
                "retrieved": s.retrieved, "seen": s.seen,
                "authors": JOIN.join(s.authors), "language": s.language, "text_sha256": s.text_sha256,
-               "notes": s.notes, "origin_count": len(roots), "origins": JOIN.join(roots)}
+               "notes": s.notes, "origin_count": derived["origin_count"], "origins": JOIN.join(derived["origins"])}
 
 
 ATTRIBUTES_TO = "attributes-to"
@@ -449,11 +481,11 @@ def _claim_tables() -> list[Table]:
                         "Number of distinct origins of the counted reports: `derived_from` is followed to the "
                         "sources that derive from none, so five reprints of one wire story count once.",
                         required=True, minimum=0),
-                derived("origins", "string", f"The origins of the counted reports (source ids) joined with `{JOIN}`; "
-                        "empty when no report carries the claim (a withdrawn one)."),
+                derived("origins", "string", f"The origins of the counted reports (source ids) joined with `{JOIN}` "
+                        "(convenience; see claim_origins); empty when no report carries the claim (a withdrawn one)."),
                 derived("primary_sources", "string",
-                        f"The primary sources the claimants made the claim in (their `via`), joined with `{JOIN}`: "
-                        "one briefing behind many articles shows here as one id."),
+                        f"The primary sources the claimants made the claim in (their `via`), joined with `{JOIN}` "
+                        "(convenience; see claim_primary_sources): one briefing behind many articles shows here as one id."),
                 derived("drift_count", "integer",
                         "Number of differences between the claim's reports and the texts they derive from "
                         "(see report_drift).", required=True, minimum=0),
@@ -489,8 +521,8 @@ def _claim_tables() -> list[Table]:
                         f"The report's terms joined with `{JOIN}` (convenience; see claim_report_terms)."),
                 col(Report, "note"),
                 derived("origins", "string",
-                        f"The report's origins joined with `{JOIN}`: the roots of its passage's `derived_from` "
-                        "(see claim_report_lineage), else of its source's.", required=True),
+                        f"The report's origins joined with `{JOIN}` (convenience; see claim_report_origins): the roots "
+                        "of its passage's `derived_from` (see claim_report_lineage), else of its source's.", required=True),
             ),
             primary_key=REPORT_KEY,
             rows=_claim_reports,
@@ -542,6 +574,19 @@ def _claim_tables() -> list[Table]:
             primary_key=REPORT_KEY + ("position",),
             rows=_claim_report_lineage,
             foreign_keys=(report_fk, fk("target_id", "sources")),
+        ),
+        Table(
+            name="claim_report_origins", title="Report origins",
+            description="One row per origin of a report: the roots of its passage's `derived_from`, else of its source's.",
+            columns=(
+                parent("claim_id", Claim, "claim"),
+                col(Report, "source", "source_id"),
+                position("origin (sorted by id)"),
+                origin_column("An origin of the report: a source that derives from none."),
+            ),
+            primary_key=REPORT_KEY + ("position",),
+            rows=_claim_report_origins,
+            foreign_keys=(report_fk, fk("origin_id", "sources")),
         ),
         Table(
             name="claim_claimants", title="Claimants",
@@ -608,6 +653,33 @@ def _claim_tables() -> list[Table]:
             primary_key=CLAIM_ID + ("id",),
             rows=_quantities,
             foreign_keys=(claim_fk,),
+        ),
+        Table(
+            name="claim_origins", title="Claim origins",
+            description="One row per origin of a claim's counted reports: the sources their lineage leads back "
+                        "to, so that reprints of one story are one origin.",
+            columns=(
+                parent("claim_id", Claim, "claim"),
+                position("origin (sorted by id)"),
+                origin_column("An origin of the claim: a source that derives from none, reached from a counted report."),
+            ),
+            primary_key=CLAIM_ID + ("position",),
+            rows=_claim_origins,
+            foreign_keys=(claim_fk, fk("origin_id", "sources")),
+        ),
+        Table(
+            name="claim_primary_sources", title="Claim primary sources",
+            description="One row per primary source a claim was made in: where its claimants made it (their `via`), "
+                        "whoever reported it.",
+            columns=(
+                parent("claim_id", Claim, "claim"),
+                position("primary source (sorted by id)"),
+                col(Claimant, "via", "source_id", required=True,
+                    description="A source the claimants made the claim in (a briefing, a statement)."),
+            ),
+            primary_key=CLAIM_ID + ("position",),
+            rows=_claim_primary_sources,
+            foreign_keys=(claim_fk, fk("source_id", "sources")),
         ),
         Table(
             name="claim_links", title="Claim links",
@@ -686,7 +758,8 @@ def _source_tables() -> list[Table]:
                 derived("origin_count", "integer", "Number of root origins: sources reached by following "
                         "`derived_from` to sources that derive from none (itself when it derives from none).",
                         required=True, minimum=1),
-                derived("origins", "string", f"The root origins (source ids) joined with `{JOIN}`.", required=True),
+                derived("origins", "string", f"The root origins (source ids) joined with `{JOIN}` "
+                        "(convenience; see source_origins).", required=True),
             ),
             primary_key=("id",),
             rows=_sources,
@@ -709,6 +782,18 @@ def _source_tables() -> list[Table]:
             primary_key=("source_id", "position"),
             rows=_source_lineage,
             foreign_keys=(fk("source_id", "sources"), fk("target_id", "sources")),
+        ),
+        Table(
+            name="source_origins", title="Source origins",
+            description="One row per root origin of a source: `derived_from` followed to sources that derive from none.",
+            columns=(
+                parent("source_id", Source, "source"),
+                position("origin (sorted by id)"),
+                origin_column("A root origin of the source (the source itself when it derives from none)."),
+            ),
+            primary_key=("source_id", "position"),
+            rows=_source_origins,
+            foreign_keys=(fk("source_id", "sources"), fk("origin_id", "sources")),
         ),
         Table(
             name="source_not_recorded", title="Sentences not recorded",

@@ -46,20 +46,31 @@ class FieldType:
     """The pandas dtype."""
     polars: str
     """The ``polars`` data type's name (``pl.Int64``...)."""
+    python: type = str
+    """The Python type of a model field that a column of this type holds."""
     to_sqlite: Callable[[Any], Any] = lambda value: value
     """A Python value as SQLite stores it."""
 
 
 TYPES: dict[str, FieldType] = {t.name: t for t in (
-    FieldType("string", str, "TEXT", "string", "string", "String"),
-    FieldType("integer", int, "INTEGER", "int64", "Int64", "Int64"),
-    FieldType("number", float, "REAL", "float64", "Float64", "Float64"),
+    FieldType("string", str, "TEXT", "string", "string", "String", str),
+    FieldType("integer", int, "INTEGER", "int64", "Int64", "Int64", int),
+    FieldType("number", float, "REAL", "float64", "Float64", "Float64", float),
     # SQLite has no boolean: 0 and 1, as sqlite3 stores Python's False and True.
-    FieldType("boolean", None, "INTEGER", "bool_", "boolean", "Boolean", int),
+    FieldType("boolean", None, "INTEGER", "bool_", "boolean", "Boolean", bool, int),
     # SQLite has no date: ISO 8601 text, which sorts and compares as dates do.
-    FieldType("date", dt.date.fromisoformat, "TEXT", "date32", "datetime64[s]", "Date", dt.date.isoformat),
+    FieldType("date", dt.date.fromisoformat, "TEXT", "date32", "datetime64[s]", "Date", dt.date, dt.date.isoformat),
 )}
 """Table Schema type -> its parser and its type in SQLite, Arrow, pandas and polars."""
+
+
+def of_python(annotation: type) -> FieldType:
+    """The type of the column that holds a model field of Python type ``annotation``."""
+    for t in TYPES.values():
+        if t.python is annotation:
+            return t
+    raise ValueError(f"no Table Schema type holds Python {annotation!r}; the package's tables use "
+                     f"{', '.join(TYPES)}")
 
 
 def field_type(field: dict) -> FieldType:

@@ -282,7 +282,7 @@ class Dataset:
             enabled = gc.isenabled()
             gc.disable()  # records are acyclic: collecting while they are built only costs time
             try:
-                return _adapter(found.model).validate_json(data)
+                return _adapter(found.published).validate_json(data)
             except (pydantic.ValidationError, ValueError):
                 pass
             finally:

@@ -74,3 +74,32 @@ def test_an_edit_that_keeps_the_size_is_seen(tmp_path):
     text.write_text(body.replace("China", "Chine", 1), encoding="utf-8")
     ingest(repo)
     assert cached(repo) != [before]
+
+
+class _Payload:
+    """What a hostile cache would hold: unpickling it runs code (here, it writes a file)."""
+
+    def __init__(self, marker: Path):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (Path.write_text, (self.marker, "ran"))
+
+
+def test_an_index_made_elsewhere_is_never_unpickled(tmp_path):
+    import hashlib
+    import hmac
+    import pickle
+
+    repo = copy_repo(tmp_path / "repo")
+    first = ingest(repo)
+    [index] = cached(repo)
+    marker = tmp_path / "pwned"
+    payload = pickle.dumps(_Payload(marker))
+    # As a pull request could commit it: checked by a hash anyone can compute, or signed with
+    # another machine's key.
+    for forged in (hashlib.sha256(payload).digest() + payload,
+                   hmac.new(b"k" * 32, payload, hashlib.sha256).digest() + payload):
+        index.write_bytes(forged)
+        assert ingest(repo) == first
+        assert not marker.exists(), "a cache that this machine did not seal was unpickled"

@@ -4,8 +4,9 @@ Reading every record and archived text and indexing them is most of an ingest's 
 repository. The indexed records (``propose.Context``) are written to
 ``.cache/ingest-index-<key>.pickle`` in the repository, where the key is a hash of the content
 of every file under ``records/`` and ``archive/`` and of the code that builds the index. A later
-run with the same key reads the index instead. The file starts with the SHA-256 of what follows,
-so a truncated or altered file is detected and ignored; a stale one has another key and is
+run with the same key reads the index instead. The file is sealed with this machine's key
+(``repo.cache.seal``, kept outside the repository), so a truncated or altered file, or one made
+elsewhere and committed, is ignored and never unpickled; a stale one has another key and is
 removed when the new one is written. ``.cache/ingest-files.json`` keeps each file's hash with its
 size and modification time, so that an unchanged file is not read again to compute the key.
 """
@@ -24,6 +25,7 @@ from typing import Callable, Mapping
 import reported_claims
 from reported_claims.check.quotes import ARCHIVE
 from reported_claims.ingest.propose import Context
+from reported_claims.repo.cache import seal, unseal
 from reported_claims.repo.load import RECORDS, Dataset
 from reported_claims.util.fs import atomic_write, remove
 
@@ -31,7 +33,6 @@ CACHE = ".cache"
 PREFIX = "ingest-index-"
 MANIFEST = "ingest-files.json"
 RACY = 2
-_DIGEST = hashlib.sha256().digest_size
 
 
 def _code_version() -> bytes:
@@ -142,8 +143,8 @@ def _read(path: Path) -> Context | None:
         data = path.read_bytes()
     except OSError:
         return None
-    digest, payload = data[:_DIGEST], data[_DIGEST:]
-    if len(digest) != _DIGEST or hashlib.sha256(payload).digest() != digest:
+    payload = unseal(data)
+    if payload is None:
         return None
     try:
         ctx = pickle.loads(payload)
@@ -153,10 +154,12 @@ def _read(path: Path) -> Context | None:
 
 
 def _write(folder: Path, path: Path, ctx: Context) -> None:
-    payload = pickle.dumps(ctx, protocol=pickle.HIGHEST_PROTOCOL)
+    sealed = seal(pickle.dumps(ctx, protocol=pickle.HIGHEST_PROTOCOL))
+    if sealed is None:
+        return  # no key can be kept on this machine: ingest works, only without the saved index
     try:
         folder.mkdir(exist_ok=True)
-        atomic_write(path, hashlib.sha256(payload).digest() + payload)
+        atomic_write(path, sealed)
         for old in folder.glob(f"{PREFIX}*.pickle"):
             if old != path:
                 remove(old)

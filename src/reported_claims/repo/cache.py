@@ -76,6 +76,24 @@ def code_key() -> bytes:
     return _CODE_KEY
 
 
+def seal(payload: bytes, key_folder: Optional[Path] = None) -> Optional[bytes]:
+    """``payload`` signed with this machine's key, for a cache file; None when no key can be kept.
+
+    Every cache of pickled data goes through ``seal`` and ``unseal``: a file that someone else
+    made (committed to a pull request, say) is never unpickled."""
+    secret = _secret(key_folder)
+    return None if secret is None else hmac.new(secret, payload, hashlib.sha256).digest() + payload
+
+
+def unseal(blob: bytes, key_folder: Optional[Path] = None) -> Optional[bytes]:
+    """The payload of a file ``seal`` wrote on this machine; None for anything else."""
+    secret = _secret(key_folder)
+    signature, payload = blob[:_DIGEST], blob[_DIGEST:]
+    if secret is None or len(signature) != _DIGEST:
+        return None
+    return payload if hmac.compare_digest(signature, hmac.new(secret, payload, hashlib.sha256).digest()) else None
+
+
 def _secret(folder: Optional[Path] = None) -> Optional[bytes]:
     """This machine's signing key, made on first use; None when it cannot be kept."""
     if folder is None:

@@ -404,3 +404,15 @@ def test_an_unreadable_published_package_is_not_taken_as_empty(tmp_path):
     assert "the published package cannot be read" in done.stderr and "git checkout" in done.stderr
     assert (root / "datapackage.json").read_text(encoding="utf-8") == '{"resources": 5}'
     assert not (root / "data").exists()
+
+
+def test_a_published_package_without_its_records_is_not_taken_as_empty(tmp_path):
+    root = copy_records(tmp_path / "repo")
+    shutil.copytree(REPO / "data", root / "data")
+    shutil.copy(REPO / "datapackage.json", root / "datapackage.json")
+    (root / "data" / "claims.json").unlink()  # as a change that also deletes the published claims would
+    before = snapshot(root)
+    done = run_cli("build", repo=root, text=True)
+    assert done.returncode == 1
+    assert "the published package cannot be read" in done.stderr and "data/claims.json" in done.stderr
+    assert snapshot(root) == before

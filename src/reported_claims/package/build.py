@@ -30,8 +30,9 @@ from reported_claims.errors import ReportedClaimsError
 from reported_claims.model.kinds import KINDS, Kind
 from reported_claims.model.types import FORMULA_START
 from reported_claims.package import DATA, DESCRIPTOR, dictionary, schemas
-from reported_claims.package.diff import PackageError, read_package, vanished, vanished_message
-from reported_claims.package.tables import Context, Table, claim_derived, source_derived, tables
+from reported_claims.package.diff import vanished, vanished_message
+from reported_claims.package.read import PackageError, open_package
+from reported_claims.package.tables import Context, Table, tables
 from reported_claims.problems import Problem
 from reported_claims.repo.load import Dataset
 from reported_claims.util import fs
@@ -181,11 +182,11 @@ def json_text(rows: Iterable[dict]) -> str:
 def published_rows(ctx: Context, kind: Kind) -> Iterator[dict]:
     """The records of a kind as its JSON resource holds them: the record as the model dumps it,
     with what the build derives for it under ``derived`` (``Kind.published``)."""
-    derive = {"claims": claim_derived, "sources": source_derived}.get(kind.plural)
+    facts = {"claims": ctx.claim_facts, "sources": ctx.source_facts}.get(kind.plural)
     for record in getattr(ctx, kind.plural):
         row = record.model_dump(mode="json")
-        if derive is not None:
-            row["derived"] = derive(ctx, record)
+        if facts is not None:
+            row["derived"] = facts[record.id]
         yield row
 
 
@@ -442,12 +443,14 @@ def refuse_vanished(root: Path, dataset: Dataset) -> None:
     """
     if not (root / DESCRIPTOR).exists():
         return
+    kinds = [k for k in KINDS if k.prefix]
     try:
-        published = read_package(root)
+        package = open_package(root)
+        published = [row["id"] for k in kinds for row in package.records(k)]  # the ids alone, no models
     except PackageError as exc:
         raise BuildError(f"the published package cannot be read, so the ids it holds cannot be kept: {exc}. "
                          f"Restore it (git checkout -- {DESCRIPTOR} {DATA}) and build again") from None
-    present = {rid for k in KINDS if k.prefix for rid in dataset.table(k.name)}
+    present = {rid for k in kinds for rid in dataset.table(k.name)}
     gone = vanished(published, present)
     if gone:
         raise BuildError(vanished_message(gone, DESCRIPTOR))

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 from reported_claims.model.kinds import KINDS, Kind, kind
 # PackageError is what read_package raises, so callers of this module catch it from here.
@@ -66,9 +66,9 @@ def read_package(path: Path | str) -> Package:
     return Package(package.origin, package.descriptor, records, vocabularies)
 
 
-def vanished(previous: Package, present: set[str]) -> list[str]:
-    """The ids that ``previous`` published and that ``present`` no longer has, sorted."""
-    return sorted(rid for table in previous.records.values() for rid in table if rid not in present)
+def vanished(published: Iterable[str], present: set[str]) -> list[str]:
+    """The ``published`` ids that ``present`` no longer has, sorted."""
+    return sorted(set(published) - present)
 
 
 def vanished_message(gone: list[str], where: str) -> str:

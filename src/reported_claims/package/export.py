@@ -242,13 +242,14 @@ def index_sql(table: TableData) -> list[str]:
     return out
 
 
-def _check_sqlite_out(out: Path) -> None:
+def _check_out(out: Path, magic: bytes, what: str, example: str) -> None:
+    """Refuse to write over a folder, or over a file that is not ``what`` (one starting with ``magic``)."""
     if out.is_dir():
-        raise ExportError(f"{out} is a folder; give --out a file name such as reported-claims.db")
+        raise ExportError(f"{out} is a folder; give --out a file name such as {example}")
     if out.exists():
         with open(out, "rb") as f:
-            if f.read(len(SQLITE_MAGIC)) != SQLITE_MAGIC:
-                raise ExportError(f"{out} exists and is not an SQLite database; refusing to overwrite it")
+            if f.read(len(magic)) != magic:
+                raise ExportError(f"{out} exists and is not {what}; refusing to overwrite it")
 
 
 def _sqlite_utils():
@@ -329,7 +330,7 @@ def write_sqlite(package_dir: Path, out: Path = DEFAULT_SQLITE, metadata: bool |
     _sqlite_utils()
     descriptor, tables = read_tables(package_dir)
     meta_path = out.parent / DATASETTE_METADATA if metadata is True else Path(metadata) if metadata else None
-    _check_sqlite_out(out)
+    _check_out(out, SQLITE_MAGIC, "an SQLite database", "reported-claims.db")
     if meta_path is not None:
         _check_metadata_out(meta_path)
     try:
@@ -422,13 +423,8 @@ def write_xlsx(package_dir: Path, out: Path = DEFAULT_XLSX) -> list[Path]:
     """An Excel workbook at ``out``, one sheet per CSV table; never overwrites a file that is
     not a workbook."""
     out = Path(out)
+    _check_out(out, ZIP_MAGIC, "an Excel workbook", "reported-claims.xlsx")  # before reading anything
     descriptor, tables = read_tables(package_dir)
-    if out.is_dir():
-        raise ExportError(f"{out} is a folder; give --out a file name such as reported-claims.xlsx")
-    if out.exists():
-        with open(out, "rb") as f:
-            if f.read(len(ZIP_MAGIC)) != ZIP_MAGIC:
-                raise ExportError(f"{out} exists and is not an Excel workbook; refusing to overwrite it")
     data = xlsx_bytes(descriptor, tables)
     out.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(out, data)

@@ -171,7 +171,7 @@ def clean_checkout(repo: Path, branch: str = RELEASE_BRANCH) -> None:
 def vanished(repo: Path, previous: Package, label: str) -> None:
     """Refuse when a record file of an id the previous release published is gone."""
     present = {p.stem for k in KINDS if k.prefix for p in (Path(repo) / k.folder).glob("*.yaml")}
-    gone = diff_vanished(previous, present)
+    gone = diff_vanished((rid for table in previous.records.values() for rid in table), present)
     if gone:
         raise ReleaseError(vanished_message(gone, f"the previous release ({label})"))
 

@@ -201,6 +201,13 @@ class Table:
         return [c.name for c in self.columns]
 
 
+def list_table(name: str, title: str, description: str, key: tuple[Column, ...], what: str, item: Column,
+               rows: Callable[["Context"], Iterable[dict]], foreign_keys: tuple[ForeignKey, ...]) -> Table:
+    """A table of one list of each record: the record's ``key``, the item's position, the item."""
+    return Table(name=name, title=title, description=description, columns=(*key, position(what), item),
+                 primary_key=(*(c.name for c in key), "position"), rows=rows, foreign_keys=foreign_keys)
+
+
 def fk(fields: str, resource: str, reference: str = "id") -> ForeignKey:
     return ForeignKey(tuple(fields.split(",")), resource, tuple(reference.split(",")))
 
@@ -245,6 +252,16 @@ class Context:
         """The primary sources the claimants made the claim in (their ``via``)."""
         return sorted({c.via for c in claim.claimants if c.via})
 
+    @functools.cached_property
+    def claim_facts(self) -> dict[str, dict]:
+        """Claim id -> ``claim_derived``, computed once for the tables and the JSON that share it."""
+        return {c.id: claim_derived(self, c) for c in self.claims}
+
+    @functools.cached_property
+    def source_facts(self) -> dict[str, dict]:
+        """Source id -> ``source_derived``, computed once for the tables and the JSON that share it."""
+        return {s.id: source_derived(self, s) for s in self.sources}
+
     def first_reported(self, claim: Claim) -> Optional[str]:
         """The earliest publication date of the reporting sources, by the first day it may be."""
         by_id = self.source_index
@@ -280,7 +297,7 @@ def _claims(ctx: Context) -> Iterator[dict]:
     for c in ctx.claims:
         start, end = period_bounds(c.period) if c.period else (None, None)
         w = c.withdrawal
-        derived = claim_derived(ctx, c)
+        derived = ctx.claim_facts[c.id]
         yield {
             "id": c.id, "statement": c.statement, "act": c.act, "made": c.made, "topic": c.topic,
             "items": JOIN.join(c.items),
@@ -301,13 +318,18 @@ def _list_rows(records: Callable[[Context], Iterable[tuple[dict, list]]], name: 
     return rows
 
 
-_claim_origins = _list_rows(lambda ctx: (({"claim_id": c.id}, ctx.claim_origins(c)) for c in ctx.claims), "origin_id")
+_claim_origins = _list_rows(
+    lambda ctx: (({"claim_id": c.id}, ctx.claim_facts[c.id]["origins"]) for c in ctx.claims), "origin_id")
 _claim_primary_sources = _list_rows(
-    lambda ctx: (({"claim_id": c.id}, ctx.primary_sources(c)) for c in ctx.claims), "source_id")
+    lambda ctx: (({"claim_id": c.id}, ctx.claim_facts[c.id]["primary_sources"]) for c in ctx.claims), "source_id")
 _claim_report_origins = _list_rows(
     lambda ctx: (({"claim_id": c.id, "source_id": r.source}, ctx.report_origins(r)) for c in ctx.claims for r in c.reports),
     "origin_id")
-_source_origins = _list_rows(lambda ctx: (({"source_id": s.id}, ctx.roots(s.id)) for s in ctx.sources), "origin_id")
+_source_origins = _list_rows(
+    lambda ctx: (({"source_id": s.id}, ctx.source_facts[s.id]["origins"]) for s in ctx.sources), "origin_id")
+_claim_items = _list_rows(lambda ctx: (({"claim_id": c.id}, c.items) for c in ctx.claims), "item")
+_source_authors = _list_rows(lambda ctx: (({"source_id": s.id}, s.authors) for s in ctx.sources), "author")
+_entity_aliases = _list_rows(lambda ctx: (({"entity_id": e.id}, e.aliases) for e in ctx.entities), "alias")
 
 
 def _claim_reports(ctx: Context) -> Iterator[dict]:
@@ -352,12 +374,6 @@ def _claim_entities(ctx: Context) -> Iterator[dict]:
             yield {"claim_id": c.id, "position": i, "entity_id": e.entity, "role": e.role}
 
 
-def _claim_items(ctx: Context) -> Iterator[dict]:
-    for c in ctx.claims:
-        for i, item in enumerate(c.items):
-            yield {"claim_id": c.id, "position": i, "item": item}
-
-
 def figures_disagree(claim: Claim, quantity: Quantity) -> bool:
     """Whether any report gives this quantity with another value, unit or hedge."""
     return any(
@@ -386,7 +402,7 @@ def _claim_links(ctx: Context) -> Iterator[dict]:
 
 def _sources(ctx: Context) -> Iterator[dict]:
     for s in ctx.sources:
-        derived = source_derived(ctx, s)
+        derived = ctx.source_facts[s.id]
         yield {"id": s.id, "kind": s.kind, "title": s.title, "publisher": s.publisher, "url": s.url,
                "published": s.published, "published_precision": date_precision(s.published),
                "retrieved": s.retrieved, "seen": s.seen,
@@ -411,24 +427,12 @@ def _source_not_recorded(ctx: Context) -> Iterator[dict]:
             yield {"source_id": s.id, "position": i, "quote": x.quote, "reason": x.reason, "note": x.note}
 
 
-def _source_authors(ctx: Context) -> Iterator[dict]:
-    for s in ctx.sources:
-        for i, a in enumerate(s.authors):
-            yield {"source_id": s.id, "position": i, "author": a}
-
-
 def _entities(ctx: Context) -> Iterator[dict]:
     for e in ctx.entities:
         ids = e.ids or ExternalIds()
         yield {"id": e.id, "name": e.name, "kind": e.kind, "country": e.country, "part_of": e.part_of,
                "wikidata": ids.wikidata, "lei": ids.lei, "opensanctions": ids.opensanctions,
                "website": ids.website, "description": e.description, "aliases": JOIN.join(e.aliases)}
-
-
-def _entity_aliases(ctx: Context) -> Iterator[dict]:
-    for e in ctx.entities:
-        for i, a in enumerate(e.aliases):
-            yield {"entity_id": e.id, "position": i, "alias": a}
 
 
 def _terms(vocabulary: str) -> Callable[[Context], Iterator[dict]]:
@@ -450,6 +454,8 @@ def _claim_tables() -> list[Table]:
     claimants, entities, items, quantities and links."""
     claim_fk = fk("claim_id", "claims")
     report_fk = fk("claim_id,source_id", "claim_reports", "claim_id,source_id")
+    claim_key = (parent("claim_id", Claim, "claim"),)
+    report_key = (*claim_key, col(Report, "source", "source_id"))
     return [
         Table(
             name="claims", title="Claims",
@@ -549,44 +555,26 @@ def _claim_tables() -> list[Table]:
             rows=_claim_report_figures,
             foreign_keys=(report_fk, fk("claim_id,quantity_id", "quantities", "claim_id,id")),
         ),
-        Table(
-            name="claim_report_terms", title="Report terms",
-            description="One row per term a report uses for the items or parties.",
-            columns=(
-                parent("claim_id", Claim, "claim"),
-                col(Report, "source", "source_id"),
-                position("term"),
-                col(Report, "terms", "term"),
-            ),
-            primary_key=REPORT_KEY + ("position",),
-            rows=_claim_report_terms,
-            foreign_keys=(report_fk,),
+        list_table(
+            "claim_report_terms", "Report terms",
+            "One row per term a report uses for the items or parties.",
+            key=report_key, what="term",
+            item=col(Report, "terms", "term"),
+            rows=_claim_report_terms, foreign_keys=(report_fk,),
         ),
-        Table(
-            name="claim_report_lineage", title="Report lineage",
-            description="One row per source a report's passage was taken from (`reports[].derived_from`).",
-            columns=(
-                parent("claim_id", Claim, "claim"),
-                col(Report, "source", "source_id"),
-                position("source in the report's derived_from"),
-                col(Report, "derived_from", "target_id", description="The source the passage was taken from."),
-            ),
-            primary_key=REPORT_KEY + ("position",),
-            rows=_claim_report_lineage,
-            foreign_keys=(report_fk, fk("target_id", "sources")),
+        list_table(
+            "claim_report_lineage", "Report lineage",
+            "One row per source a report's passage was taken from (`reports[].derived_from`).",
+            key=report_key, what="source in the report's derived_from",
+            item=col(Report, "derived_from", "target_id", description="The source the passage was taken from."),
+            rows=_claim_report_lineage, foreign_keys=(report_fk, fk("target_id", "sources")),
         ),
-        Table(
-            name="claim_report_origins", title="Report origins",
-            description="One row per origin of a report: the roots of its passage's `derived_from`, else of its source's.",
-            columns=(
-                parent("claim_id", Claim, "claim"),
-                col(Report, "source", "source_id"),
-                position("origin (sorted by id)"),
-                origin_column("An origin of the report: a source that derives from none."),
-            ),
-            primary_key=REPORT_KEY + ("position",),
-            rows=_claim_report_origins,
-            foreign_keys=(report_fk, fk("origin_id", "sources")),
+        list_table(
+            "claim_report_origins", "Report origins",
+            "One row per origin of a report: the roots of its passage's `derived_from`, else of its source's.",
+            key=report_key, what="origin (sorted by id)",
+            item=origin_column("An origin of the report: a source that derives from none."),
+            rows=_claim_report_origins, foreign_keys=(report_fk, fk("origin_id", "sources")),
         ),
         Table(
             name="claim_claimants", title="Claimants",
@@ -617,17 +605,12 @@ def _claim_tables() -> list[Table]:
             rows=_claim_entities,
             foreign_keys=(claim_fk, fk("entity_id", "entities"), fk("role", "roles")),
         ),
-        Table(
-            name="claim_items", title="Claim items",
-            description="One row per item (good or technology) a claim is about.",
-            columns=(
-                parent("claim_id", Claim, "claim"),
-                position("item"),
-                col(Claim, "items", "item"),
-            ),
-            primary_key=CLAIM_ID + ("position",),
-            rows=_claim_items,
-            foreign_keys=(claim_fk, fk("item", "items")),
+        list_table(
+            "claim_items", "Claim items",
+            "One row per item (good or technology) a claim is about.",
+            key=claim_key, what="item",
+            item=col(Claim, "items", "item"),
+            rows=_claim_items, foreign_keys=(claim_fk, fk("item", "items")),
         ),
         Table(
             name="quantities", title="Quantities",
@@ -654,32 +637,22 @@ def _claim_tables() -> list[Table]:
             rows=_quantities,
             foreign_keys=(claim_fk,),
         ),
-        Table(
-            name="claim_origins", title="Claim origins",
-            description="One row per origin of a claim's counted reports: the sources their lineage leads back "
-                        "to, so that reprints of one story are one origin.",
-            columns=(
-                parent("claim_id", Claim, "claim"),
-                position("origin (sorted by id)"),
-                origin_column("An origin of the claim: a source that derives from none, reached from a counted report."),
-            ),
-            primary_key=CLAIM_ID + ("position",),
-            rows=_claim_origins,
-            foreign_keys=(claim_fk, fk("origin_id", "sources")),
+        list_table(
+            "claim_origins", "Claim origins",
+            "One row per origin of a claim's counted reports: the sources their lineage leads back "
+            "to, so that reprints of one story are one origin.",
+            key=claim_key, what="origin (sorted by id)",
+            item=origin_column("An origin of the claim: a source that derives from none, reached from a counted report."),
+            rows=_claim_origins, foreign_keys=(claim_fk, fk("origin_id", "sources")),
         ),
-        Table(
-            name="claim_primary_sources", title="Claim primary sources",
-            description="One row per primary source a claim was made in: where its claimants made it (their `via`), "
-                        "whoever reported it.",
-            columns=(
-                parent("claim_id", Claim, "claim"),
-                position("primary source (sorted by id)"),
-                col(Claimant, "via", "source_id", required=True,
+        list_table(
+            "claim_primary_sources", "Claim primary sources",
+            "One row per primary source a claim was made in: where its claimants made it (their `via`), "
+            "whoever reported it.",
+            key=claim_key, what="primary source (sorted by id)",
+            item=col(Claimant, "via", "source_id", required=True,
                     description="A source the claimants made the claim in (a briefing, a statement)."),
-            ),
-            primary_key=CLAIM_ID + ("position",),
-            rows=_claim_primary_sources,
-            foreign_keys=(claim_fk, fk("source_id", "sources")),
+            rows=_claim_primary_sources, foreign_keys=(claim_fk, fk("source_id", "sources")),
         ),
         Table(
             name="claim_links", title="Claim links",
@@ -783,17 +756,12 @@ def _source_tables() -> list[Table]:
             rows=_source_lineage,
             foreign_keys=(fk("source_id", "sources"), fk("target_id", "sources")),
         ),
-        Table(
-            name="source_origins", title="Source origins",
-            description="One row per root origin of a source: `derived_from` followed to sources that derive from none.",
-            columns=(
-                parent("source_id", Source, "source"),
-                position("origin (sorted by id)"),
-                origin_column("A root origin of the source (the source itself when it derives from none)."),
-            ),
-            primary_key=("source_id", "position"),
-            rows=_source_origins,
-            foreign_keys=(fk("source_id", "sources"), fk("origin_id", "sources")),
+        list_table(
+            "source_origins", "Source origins",
+            "One row per root origin of a source: `derived_from` followed to sources that derive from none.",
+            key=(parent("source_id", Source, "source"),), what="origin (sorted by id)",
+            item=origin_column("A root origin of the source (the source itself when it derives from none)."),
+            rows=_source_origins, foreign_keys=(fk("source_id", "sources"), fk("origin_id", "sources")),
         ),
         Table(
             name="source_not_recorded", title="Sentences not recorded",
@@ -810,17 +778,12 @@ def _source_tables() -> list[Table]:
             rows=_source_not_recorded,
             foreign_keys=(fk("source_id", "sources"),),
         ),
-        Table(
-            name="source_authors", title="Source authors",
-            description="One row per credited author of a source.",
-            columns=(
-                parent("source_id", Source, "source"),
-                position("author"),
-                col(Source, "authors", "author"),
-            ),
-            primary_key=("source_id", "position"),
-            rows=_source_authors,
-            foreign_keys=(fk("source_id", "sources"),),
+        list_table(
+            "source_authors", "Source authors",
+            "One row per credited author of a source.",
+            key=(parent("source_id", Source, "source"),), what="author",
+            item=col(Source, "authors", "author"),
+            rows=_source_authors, foreign_keys=(fk("source_id", "sources"),),
         ),
     ]
 
@@ -848,17 +811,12 @@ def _entity_tables() -> list[Table]:
             rows=_entities,
             foreign_keys=(fk("kind", "entity_kinds"), fk("part_of", "entities")),
         ),
-        Table(
-            name="entity_aliases", title="Entity aliases",
-            description="One row per alias of an entity.",
-            columns=(
-                parent("entity_id", Entity, "entity"),
-                position("alias"),
-                col(Entity, "aliases", "alias"),
-            ),
-            primary_key=("entity_id", "position"),
-            rows=_entity_aliases,
-            foreign_keys=(fk("entity_id", "entities"),),
+        list_table(
+            "entity_aliases", "Entity aliases",
+            "One row per alias of an entity.",
+            key=(parent("entity_id", Entity, "entity"),), what="alias",
+            item=col(Entity, "aliases", "alias"),
+            rows=_entity_aliases, foreign_keys=(fk("entity_id", "entities"),),
         ),
     ]
 

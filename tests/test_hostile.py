@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from build_helpers import leftovers, snapshot
@@ -106,6 +106,7 @@ YAMLISH = st.text(alphabet=string.printable + "“”’…é中\u202e\u200b", m
 
 @settings(max_examples=300, deadline=None)
 @given(YAMLISH)
+@example("*0:")  # an alias as a key: a bad key, not a reason to skip the mapping's other problems
 def test_arbitrary_text_never_raises(text):
     doc = reader.parse(text, "x.yaml")
     check_document(doc)
@@ -220,3 +221,12 @@ def test_build_refuses_every_hostile_fixture_and_changes_nothing(published, fixt
         # GitHub runs a line starting with "::" as a workflow command: only our annotations may.
         assert not line.startswith("::") or ANNOTATION.match(line), line
         assert not [c for c in line if unicodedata.category(c) in HIDDEN], repr(line)
+
+
+@pytest.mark.parametrize("key", ["*alias", "!tag key"])
+def test_a_refused_key_does_not_hide_the_other_problems(key):
+    doc = reader.parse(f"{key}: value\nname: Fixture Company\n", "x.yaml")
+    assert {p.code for p in doc.problems} & {"yaml-alias", "yaml-tag"}
+    record, problems = validate_record(doc, "entity")
+    assert record is None
+    assert [p.location for p in problems if p.code == "missing-field"] == ["id", "kind"]

@@ -388,9 +388,14 @@ def _parse_events(text: str, shown: str) -> Document:
             if kind in ("StreamStartEvent", "StreamEndEvent", "DocumentEndEvent"):
                 continue
             loc = _event_loc(stack)
+            # A refused node stands for the value at ``loc``, whose own problems are then not
+            # reported again; a refused key is a bad key (``complex-key``), and its mapping's
+            # other problems are still reported.
+            is_key = bool(stack) and isinstance(stack[-1][0], dict) and stack[-1][2] is None
             if kind == "AliasEvent":
                 once("yaml-alias", event, f"alias *{event.anchor} is not allowed; write the value out", loc)
-                doc.refused.add(loc)
+                if not is_key:
+                    doc.refused.add(loc)
                 place(None, event)
                 continue
             if getattr(event, "anchor", None):
@@ -398,7 +403,8 @@ def _parse_events(text: str, shown: str) -> Document:
             tag = getattr(event, "tag", None)
             if tag and tag != "!" and not (kind == "ScalarEvent" and event.implicit[0]):
                 add("yaml-tag", event, f"tag {tag} is not allowed; values are typed by the model", loc)
-                doc.refused.add(loc)
+                if not is_key:
+                    doc.refused.add(loc)
             if kind == "ScalarEvent":
                 plain = event.style in (None, "")
                 value: Any = None if plain and event.value in NULLS else event.value

@@ -32,14 +32,27 @@ def run_cli(*args: str, cwd: Path | str = REPO, env: dict | None = None, timeout
     ``env``): ``GITHUB_ACTIONS`` and the build's fault hook are not inherited and
     ``SOURCE_DATE_EPOCH`` is ``EPOCH`` (``env={"SOURCE_DATE_EPOCH": ""}`` for the git history).
     """
-    full_env = {k: v for k, v in os.environ.items() if k not in ("GITHUB_ACTIONS", FAULT_ENV)}
-    full_env["SOURCE_DATE_EPOCH"] = EPOCH
-    full_env.update(env or {})
-    command = [str(CLI), *args] + (["--repo", str(repo)] if repo is not None else [])
+    command, full_env = _invocation(args, env, repo)
     return subprocess.run(
         command, cwd=cwd, env=full_env, capture_output=True, timeout=timeout, input=input, text=text,
         preexec_fn=preexec_fn,
     )
+
+
+def start_cli(*args: str, cwd: Path | str = REPO, env: dict | None = None,
+              repo: Path | str | None = None) -> subprocess.Popen:
+    """Start the console script as ``run_cli`` runs it, its output as text on pipes, for a test
+    that reads what it says while it runs."""
+    command, full_env = _invocation(args, env, repo)
+    return subprocess.Popen(command, cwd=cwd, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+
+
+def _invocation(args: tuple[str, ...], env: dict | None, repo: Path | str | None) -> tuple[list[str], dict]:
+    full_env = {k: v for k, v in os.environ.items() if k not in ("GITHUB_ACTIONS", FAULT_ENV)}
+    full_env["SOURCE_DATE_EPOCH"] = EPOCH
+    full_env.update(env or {})
+    return [str(CLI), *args] + (["--repo", str(repo)] if repo is not None else []), full_env
 
 
 def header(path: Path) -> tuple[str, list[tuple[int, str]]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections import defaultdict
 
 from reported_claims.problems import Problem
@@ -34,7 +35,8 @@ def _ids(files: list[Loaded]) -> list[Problem]:
     by_id: dict[str, list[Loaded]] = defaultdict(list)
     by_name: dict[tuple, list[Loaded]] = defaultdict(list)
     for item in files:
-        by_name[(str(item.path.parent), item.path.name.lower())].append(item)
+        folder, name = os.path.split(item.shown)
+        by_name[(folder, name.lower())].append(item)
         if item.record is None:
             continue
         by_id[item.record.id].append(item)

@@ -84,15 +84,23 @@ def steps(model: type[Record], root: bool = False) -> tuple[Step, ...]:
 def _walk(record: Record) -> Iterator[tuple[Loc, Step, Any]]:
     """Every (location, step, value) of references and terms in a record, in field order."""
     todo: list[tuple[Loc, Record, bool]] = [((), record, True)]
-    while todo:
-        loc, node, root = todo.pop(0)
+    k = 0
+    while k < len(todo):  # breadth first: a queue read by position
+        loc, node, root = todo[k]
+        k += 1
         for step in steps(type(node), root):
             value = getattr(node, step.field)
             if value is None:
                 continue
-            values = list(enumerate(value)) if step.many else [(None, value)]
-            for i, v in values:
-                here = loc + ((step.field, i) if i is not None else (step.field,))
+            if not step.many:
+                here = loc + (step.field,)
+                if step.model is not None:
+                    todo.append((here, value, False))
+                else:
+                    yield here, step, value
+                continue
+            for i, v in enumerate(value):
+                here = loc + (step.field, i)
                 if step.model is not None:
                     todo.append((here, v, False))
                 else:

@@ -80,8 +80,14 @@ _HIDDEN_CATEGORIES = frozenset({"Cf", "Co", "Cn", "Cc", "Zl", "Zp"})
 _SELECTORS = re.compile("[\u034f\u180b-\u180f\ufe00-\ufe0f\U000e0100-\U000e01ef]")
 
 
+_ASCII_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
+
+
 def _hidden(value: str):
     """(code point, offset, category) of the first hidden character of a text, if any (tab and new line are text)."""
+    if value.isascii():  # most text: of ASCII, only the controls hide, and a regex finds them in C
+        m = _ASCII_CONTROL.search(value)
+        return (f"{ord(m.group()):04X}", m.start(), "Cc") if m else None
     for i, ch in enumerate(value):
         if ch in "\t\n":
             continue

@@ -54,6 +54,7 @@ class Dataset:
     invalid: set[tuple[str, str]] = field(default_factory=set)
     """(kind, id) of records whose file exists but does not validate: references to them are
     not reported as unknown, so that one broken record gives its own errors and no cascade."""
+    _terms: dict = field(default_factory=dict, repr=False, compare=False)
 
     def exists(self, kind: str, rid: str) -> bool:
         return rid in self.table(kind) or (kind, rid) in self.invalid
@@ -63,8 +64,14 @@ class Dataset:
                 "vocabulary": self.vocabularies}[kind]
 
     def terms(self, vocabulary: str) -> dict:
+        """Term id -> term of a vocabulary (empty when it is missing); made once per vocabulary record."""
         vocab = self.vocabularies.get(vocabulary)
-        return {t.id: t for t in vocab.terms} if vocab else {}
+        if vocab is None:
+            return {}
+        made = self._terms.get(vocabulary)
+        if made is None or made[0] is not vocab:
+            made = self._terms[vocabulary] = (vocab, {t.id: t for t in vocab.terms})
+        return made[1]
 
     @property
     def count(self) -> int:
@@ -461,6 +468,10 @@ def load(root: Path, paths: Optional[Iterable[Path]] = None, *, cache: bool = Fa
         everything = _load_files(targets + context, root, store, jobs, progress)
     finally:
         if enabled:
+            # What was just built would otherwise be walked by the collector's next few passes
+            # (millions of objects, for nothing: they hold no cycles, and are still freed when
+            # no longer used); frozen, the collector only looks at what comes after.
+            gc.freeze()
             gc.enable()
     if store is not None:
         store.save()

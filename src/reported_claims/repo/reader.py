@@ -35,7 +35,26 @@ from reported_claims.problems import Problem
 
 try:
     _Loader = yaml.CSafeLoader
-    _Composer: Optional[type] = yaml.CBaseLoader
+
+    class _CComposer(yaml.CBaseLoader):
+        """libyaml's composer with a resolver that does nothing: every scalar is text to the models,
+        and the composed path only reads files with no tag (``_composable``), so the tag a node
+        gets is never looked at. PyYAML's resolver is Python, called once a node: most of the
+        composing time otherwise."""
+
+        def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+            return _DEFAULT_TAGS[kind]
+
+        def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+            pass
+
+        def ascend_resolver(self) -> None:
+            pass
+
+    _DEFAULT_TAGS = {yaml.ScalarNode: yaml.resolver.BaseResolver.DEFAULT_SCALAR_TAG,
+                     yaml.SequenceNode: yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG,
+                     yaml.MappingNode: yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG}
+    _Composer: Optional[type] = _CComposer
 except AttributeError:  # PyYAML built without libyaml: the same events, slower, and no fast path
     _Loader = yaml.SafeLoader  # type: ignore[misc]
     _Composer = None
@@ -252,9 +271,28 @@ _MAX_BRACKETS = MAX_DEPTH
 
 def _composable(text: str) -> bool:
     """Whether ``text`` is safe and plain enough for the composed path to read."""
-    if _Composer is None or _SUSPECT.search(text) or _COMPACT.search(text) or _DEEP_INDENT.search(text):
+    # The characters first, in C: most files hold none of them, and the pattern is slow to scan with.
+    suspect = ("&" in text or "*" in text or "!" in text) and _SUSPECT.search(text)
+    if _Composer is None or suspect or _COMPACT.search(text) or _DEEP_INDENT.search(text):
         return False
     return text.count("[") + text.count("{") <= _MAX_BRACKETS
+
+
+class ComposedDocument(Document):
+    """A document of the composed path: its positions are those of the reference reader, found
+    from its text when first asked for. A file with no problem never needs one, and most of the
+    composed path's time would otherwise go to keeping a position for every value."""
+
+    def __init__(self, path: str, data: Any, text: str):
+        self.path, self.data, self.text = path, data, text
+        self.problems, self.refused = [], set()
+        self._marks: Optional[dict[tuple, Mark]] = None
+
+    @property  # type: ignore[override]
+    def marks(self) -> dict[tuple, Mark]:
+        if self._marks is None:
+            self._marks = _parse_events(self.text, self.path).marks
+        return self._marks
 
 
 def compose(text: str, shown: str) -> Optional[Document]:
@@ -262,7 +300,8 @@ def compose(text: str, shown: str) -> Optional[Document]:
 
     Answers only files that give no problem at all: one document, a mapping at the top, every
     key a plain string and unique, no merge key, no anchor, alias or tag, nesting within
-    ``MAX_DEPTH``. The caller checks ``_precheck`` first.
+    ``MAX_DEPTH``. The caller checks ``_precheck`` first. ``_composable`` has already turned away
+    any text where an anchor could stand, so that no node can be met twice (an alias needs one).
     """
     if not _composable(text):
         return None
@@ -272,53 +311,35 @@ def compose(text: str, shown: str) -> Optional[Document]:
         return None
     if not isinstance(root, yaml.MappingNode):
         return None
-    marks: dict[tuple, Mark] = {(): Mark(root.start_mark.line + 1, root.start_mark.column + 1)}
-    seen: set[int] = set()
     data: dict = {}
-    # (node, the container it fills, its loc, its depth), without recursion
-    todo: list[tuple[Any, Any, tuple, int]] = [(root, data, (), 1)]
+    # (node, the container it fills, its depth), without recursion
+    todo: list[tuple[Any, Any, int]] = [(root, data, 1)]
     scalar, mapping = yaml.ScalarNode, yaml.MappingNode
     while todo:
-        node, out, loc, depth = todo.pop()
-        if depth > MAX_DEPTH or id(node) in seen:
-            return None  # too deep, or a node met twice: an alias
-        seen.add(id(node))
+        node, out, depth = todo.pop()
+        if depth > MAX_DEPTH:
+            return None
         if type(node) is mapping:
             for key, value in node.value:
-                if type(key) is not scalar or id(key) in seen:
+                if type(key) is not scalar:
                     return None
-                seen.add(id(key))
                 name = key.value
                 if name in out or (not key.style and (name == "<<" or name in NULLS)):
                     return None  # a duplicate, a merge key or a null key
-                here = loc + (name,)
-                marks[here] = Mark(key.start_mark.line + 1, key.start_mark.column + 1)
-                out[name] = _composed_value(value, here, depth, todo, seen)
-                if out[name] is _DEFER:
-                    return None
+                if type(value) is scalar:
+                    out[name] = None if not value.style and value.value in NULLS else value.value
+                else:
+                    out[name] = child = {} if type(value) is mapping else []
+                    todo.append((value, child, depth + 1))
         else:
-            for i, value in enumerate(node.value):
-                here = loc + (i,)
-                marks[here] = Mark(value.start_mark.line + 1, value.start_mark.column + 1)
-                out.append(_composed_value(value, here, depth, todo, seen))
-                if out[-1] is _DEFER:
-                    return None
-    return Document(shown, data=data, marks=marks, text=text)
-
-
-_DEFER = object()
-
-
-def _composed_value(node: Any, loc: tuple, depth: int, todo: list, seen: set) -> Any:
-    """A scalar's value, or an empty container queued to be filled; ``_DEFER`` for an alias."""
-    if type(node) is yaml.ScalarNode:
-        if id(node) in seen:
-            return _DEFER
-        seen.add(id(node))
-        return None if not node.style and node.value in NULLS else node.value
-    out: Any = {} if type(node) is yaml.MappingNode else []
-    todo.append((node, out, loc, depth + 1))
-    return out
+            for value in node.value:
+                if type(value) is scalar:
+                    out.append(None if not value.style and value.value in NULLS else value.value)
+                else:
+                    child = {} if type(value) is mapping else []
+                    out.append(child)
+                    todo.append((value, child, depth + 1))
+    return ComposedDocument(shown, data, text)
 
 
 def _parse_events(text: str, shown: str) -> Document:

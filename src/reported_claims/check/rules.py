@@ -69,7 +69,7 @@ def _record_rules(dataset: Dataset, item: Loaded) -> list[Problem]:
         if is_placeholder(rid):
             continue  # reported by placeholders()
         if not dataset.exists(kind, rid):
-            out.append(doc.problem("unknown-reference", loc, f"no {kind} with id {rid!r}{_did_you_mean(rid, dataset.table(kind))}"))
+            out.append(doc.problem("unknown-reference", loc, f"no {kind} with id {rid!r}{_did_you_mean(rid, dataset.ids(kind))}"))
     for loc, vocab, term in term_uses(record):
         terms = dataset.terms(vocab)
         if is_placeholder(term):

@@ -1,6 +1,7 @@
 """Near-duplicate claims: a statement and entities that closely match another claim's.
 
-Two claims are near-duplicates when their statements score at least ``STATEMENT_MIN`` with
+Two claims are compared when their statements share at least ``WORDS_MIN`` of their distinct
+words (Jaccard). They are near-duplicates when their statements score at least ``STATEMENT_MIN`` with
 rapidfuzz's ``token_sort_ratio`` (words compared in sorted order, so reordered clauses still
 match) and the sets of entities they are about overlap with a Jaccard index of at least
 ``ENTITIES_MIN``, or when their statements are (nearly) the same, scoring at least
@@ -31,12 +32,12 @@ from rapidfuzz import fuzz, utils
 
 from reported_claims.problems import Problem
 from reported_claims.model.records import Claim
+from reported_claims.repo.cache import WORDS_MIN, statement_words
 from reported_claims.repo.load import Dataset, Loaded
 
 STATEMENT_MIN = 85.0
 ENTITIES_MIN = 0.5
 IDENTICAL_MIN = 98.0
-WORDS_MIN = 0.7
 
 
 def _jaccard(a: set, b: set) -> float:
@@ -45,7 +46,7 @@ def _jaccard(a: set, b: set) -> float:
     return len(a & b) / len(a | b)
 
 
-def _candidate_pairs(words: dict[str, set[str]]) -> set[tuple[str, str]]:
+def _candidate_pairs(words: dict[str, frozenset]) -> set[tuple[str, str]]:
     """Pairs of claim ids whose statements may share ``WORDS_MIN`` of their words."""
     df = Counter(w for ws in words.values() for w in ws)
     index: dict[str, list[str]] = defaultdict(list)
@@ -59,18 +60,22 @@ def _candidate_pairs(words: dict[str, set[str]]) -> set[tuple[str, str]]:
         for i, a in enumerate(ids):
             for b in ids[i + 1:]:
                 pairs.add((a, b) if a < b else (b, a))
-    return pairs
+    # Only the pairs that share that much, whichever the other statements are: what is found for
+    # one claim does not depend on which others were read (a one-file validation reads only
+    # the claims that hold one of its rarest words).
+    return {(a, b) for a, b in pairs if _jaccard(words[a], words[b]) >= WORDS_MIN}
 
 
 def pairs(claims: Iterable[Claim]) -> list[tuple[str, str, float, float]]:
     """Near-duplicate pairs among ``claims``: (id, id, statement score, entity Jaccard)."""
     live = {c.id: c for c in claims if c.status != "withdrawn"}
     text = {cid: utils.default_process(c.statement) for cid, c in live.items()}
+    words = {cid: statement_words(c.statement) for cid, c in live.items()}
     entities = {cid: {e.entity for e in c.entities} for cid, c in live.items()}
     # A link between two claims says how they differ (one denies or is part of the other...).
     linked = {frozenset((c.id, x.claim)) for c in live.values() for x in c.links}
     found = []
-    for a, b in sorted(_candidate_pairs({cid: set(t.split()) for cid, t in text.items()})):
+    for a, b in sorted(_candidate_pairs(words)):
         if frozenset((a, b)) in linked:
             continue
         score = fuzz.token_sort_ratio(text[a], text[b], score_cutoff=STATEMENT_MIN)

@@ -56,8 +56,8 @@ def validate(
     is a check of the committed generated files (the package layer's ``schemas.stale``).
     """
     root = Path(root)
-    dataset, files = load(root, paths, cache=cache, jobs=jobs, progress=progress)
     gone = set(vanished)
+    dataset, files = load(root, paths, cache=cache, jobs=jobs, progress=progress, referring_to=gone)
     if gone and paths is not None:
         for f in files:
             if not f.target and f.record is not None and any(rid in gone for _, _, rid in references(f.record)):

@@ -36,7 +36,7 @@ def validate(paths, repo, strict, since, quiet, no_cache, jobs):
     """
     from reported_claims.check.validate import changed_since
     from reported_claims.check.validate import validate as run
-    from reported_claims.package import DESCRIPTOR, dictionary, schemas
+    from reported_claims.package import DESCRIPTOR, SCHEMA_DIR
 
     vanished: list[str] = []
     if since is not None:
@@ -48,12 +48,14 @@ def validate(paths, repo, strict, since, quiet, no_cache, jobs):
             return
 
     def generated(root: Path) -> list:
+        from reported_claims.package import dictionary, schemas  # only for the whole repository
+
         # The dictionary is checked where it is kept and its example rows can be read: a clone has
         # docs/ and data/, a bare copy of the records may have neither.
         kept = (root / dictionary.DICTIONARY).parent.is_dir() and (root / DESCRIPTOR).is_file()
         return schemas.stale(root) + (dictionary.stale(root) if kept else [])
 
-    has_schemas = (repo / schemas.SCHEMA_DIR).is_dir()
+    has_schemas = (repo / SCHEMA_DIR).is_dir()
     shown_progress = progress("validate", quiet)
     result = run(repo, list(paths) if paths or since is not None else None, strict=strict,
                  generated=generated if has_schemas else None, vanished=vanished, cache=not no_cache,

@@ -1,15 +1,19 @@
 """A local cache of record files read and validated, so that a second run reads only what changed.
 
-It lives in ``.cache/`` at the repository's root (git-ignored) as one file: every entry
-holds what ``repo.load`` made of one record file (kind, data, record, problems), keyed by the
-SHA-256 of the file's bytes, and the whole is keyed by the code that made it (the reader,
-the loader, the models and the versions of pydantic and PyYAML).
+It lives in ``.cache/records.sqlite`` at the repository's root (git-ignored): one row a record
+file, holding what ``repo.load`` made of it (kind, data, record, problems), keyed by the SHA-256
+of the file's bytes, with what the rules across records look up in the other direction (the ids
+it refers to, the words of a claim's statement), and the file's size, modification time and
+inode when it was read. The whole is keyed by the code that made it (the reader, the loader, the
+models and the versions of pydantic and PyYAML).
 
-The entries are pickled, which only this machine may trust: the file is signed with an HMAC
-whose key is kept outside the repository (the user's cache folder, created on first use). A
-cache committed by someone else, edited, truncated, made by other code, or not signed with
-this machine's key is ignored as a whole and rewritten; an entry is used only for a file
-whose bytes hash to its key. Whatever the cache holds, the results are those of a full read.
+The entries are pickled, which only this machine may trust: every row is signed with an HMAC
+whose key is kept outside the repository (the user's cache folder, created on first use), and so
+is the index as a whole. A cache committed by someone else, edited, truncated, made by other
+code, or not signed with this machine's key is ignored as a whole and rewritten; an entry is
+used only for a file whose bytes hash to its key, or (``fresh``, for the files a one-file
+validation draws on) whose size, time and inode are those it was read with, as git's index
+trusts them. Whatever the cache holds, the results of a full read are those of a read without it.
 """
 
 from __future__ import annotations
@@ -17,19 +21,24 @@ from __future__ import annotations
 import gc
 import hashlib
 import hmac
+import math
 import os
 import pickle
+import sqlite3
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import Iterable, Optional
 
+from reported_claims.model.graph import references
+from reported_claims.model.records import Claim
 from reported_claims.problems import Problem
 from reported_claims.util import fs
 
 FOLDER = ".cache"
-NAME = "records.pickle"
-MAGIC = b"reported-claims records cache 1\n"
+NAME = "records.sqlite"
+MAGIC = b"reported-claims records cache 2\n"
 _DIGEST = hashlib.sha256().digest_size
 
 
@@ -127,69 +136,325 @@ def _secret(folder: Optional[Path] = None) -> Optional[bytes]:
         return None
 
 
+Stat = tuple[int, int, int]
+"""(size, modification time in ns, inode) of a file, as ``os.stat`` gives them."""
+
+RACY_NS = 2_000_000_000
+"""A file modified this close to when it was read may change again within the same time stamp
+(git's "racy" case): its row is trusted by its hash only, never by its time."""
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value BLOB);
+CREATE TABLE IF NOT EXISTS files (
+    shown TEXT PRIMARY KEY, digest TEXT NOT NULL, size INTEGER, mtime_ns INTEGER, ino INTEGER,
+    read_ns INTEGER, kind TEXT, id TEXT, valid INTEGER, lname TEXT, mac BLOB NOT NULL, entry BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS files_id ON files (id);
+CREATE INDEX IF NOT EXISTS filesfolded_name ON files (lname);
+CREATE TABLE IF NOT EXISTS refs (shown TEXT NOT NULL, target TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS refs_target ON refs (target);
+CREATE INDEX IF NOT EXISTS refs_shown ON refs (shown);
+CREATE TABLE IF NOT EXISTS words (shown TEXT NOT NULL, word TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS words_word ON words (word);
+CREATE INDEX IF NOT EXISTS words_shown ON words (shown);
+"""
+
+
+WORDS_MIN = 0.7
+"""Two claims are compared for near-duplicates only when this share (Jaccard) of the distinct
+words of their statements is the same (``check.similar``)."""
+
+
+def statement_words(statement: str) -> frozenset:
+    """The distinct words of a statement, as near-duplicates are found by (rapidfuzz's default
+    processing: lower case, no punctuation)."""
+    from rapidfuzz import utils  # of the build extra: only validation indexes statements
+
+    return frozenset(utils.default_process(statement).split())
+
+
+def blocking_words(words: frozenset, count: dict[str, int]) -> list[str]:
+    """The rarest words of a statement (by ``count``), so many that any statement sharing
+    ``WORDS_MIN`` of its words with it holds one of them."""
+    ranked = sorted(words, key=lambda w: (count.get(w, 0), w))
+    return ranked[:len(ranked) - math.ceil(WORDS_MIN * len(ranked)) + 1]
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the rules across records look up in the other direction, for one file's record."""
+
+    refs: frozenset = frozenset()
+    """The ids the record refers to."""
+    words: frozenset = frozenset()
+    """The words of a claim's statement, for its near-duplicates (none for a withdrawn claim)."""
+
+
 class Cache:
-    """The entries of one repository's cache: read once, updated while loading, saved once."""
+    """One repository's cache: rows read when asked for, changes written once, by ``save``."""
 
     def __init__(self, root: Path, key_folder: Optional[Path] = None):
         self.path = Path(root) / FOLDER / NAME
         self.secret = _secret(key_folder)
-        self.entries: dict[str, Entry] = {}
+        self.pending: dict[str, tuple[Entry, Optional[Stat], Facts]] = {}
         self.used: set[str] = set()
-        self.changed = False
         self.hits = 0
+        self._rows: Optional[dict[str, tuple]] = None
+        self.restat: dict[str, Stat] = {}
+        """Files read again whose bytes are unchanged but whose stat is not the row's."""
+        self.missing: set[str] = set()
+        """Files the cache has a row for that were found gone in this run."""
+        self.broken = False
+        """Whether the database failed to answer: ``save`` then makes it again."""
+        self.db: Optional[sqlite3.Connection] = None
         if self.secret is not None:
-            self.entries = self._read()
+            self.db = self._open()
 
-    def _sign(self, payload: bytes) -> bytes:
+    # --- the file ------------------------------------------------------------------------
+
+    def _seal(self) -> bytes:
         assert self.secret is not None
-        return hmac.new(self.secret, code_key() + payload, hashlib.sha256).digest()
+        return hmac.new(self.secret, MAGIC + code_key(), hashlib.sha256).digest()
 
-    def _read(self) -> dict[str, Entry]:
+    def _open(self) -> Optional[sqlite3.Connection]:
+        """The cache's database if there is one, ours and of this code; None otherwise (a file
+        that is not is removed: ``save`` makes a new one when there is something to keep)."""
+        if not self.path.exists():
+            return None
+        db = None
         try:
-            blob = self.path.read_bytes()
+            db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+            row = db.execute("SELECT value FROM meta WHERE name = 'seal'").fetchone()
+            if row is not None and hmac.compare_digest(bytes(row[0]), self._seal()):
+                db.execute("PRAGMA synchronous = OFF")
+                return db
+        except (sqlite3.Error, TypeError):
+            pass
+        if db is not None:
+            db.close()
+        try:
+            os.unlink(self.path)  # not ours, not this code's, or altered
         except OSError:
-            return {}
-        head, signature, payload = blob[:len(MAGIC)], blob[len(MAGIC):len(MAGIC) + _DIGEST], blob[len(MAGIC) + _DIGEST:]
-        if head != MAGIC or not hmac.compare_digest(signature, self._sign(payload)):
-            return {}  # not ours, not this code's, or altered: ignored and rewritten
+            pass
+        return None
+
+    def _create(self) -> Optional[sqlite3.Connection]:
+        self.path.parent.mkdir(exist_ok=True)
+        ignore = self.path.parent / ".gitignore"
+        if not ignore.exists():
+            fs.atomic_write(ignore, b"# made by reported-claims: a local cache, never committed\n*\n")
+        tmp = self.path.with_name(f".{NAME}.{os.getpid()}")
+        db = sqlite3.connect(tmp, timeout=10, isolation_level=None)
+        db.executescript(_SCHEMA)
+        db.execute("INSERT INTO meta VALUES ('seal', ?)", (self._seal(),))
+        db.close()
+        os.replace(tmp, self.path)
+        db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+        db.execute("PRAGMA synchronous = OFF")
+        return db
+
+    def _mac(self, shown: str, digest_: str, blob: bytes) -> bytes:
+        assert self.secret is not None
+        return hmac.new(self.secret, code_key() + shown.encode() + b"\0" + digest_.encode() + b"\0" + blob,
+                        hashlib.sha256).digest()
+
+    def _entry(self, shown: str, digest_: str, mac: bytes, blob: bytes) -> Optional[Entry]:
+        if not hmac.compare_digest(bytes(mac), self._mac(shown, digest_, bytes(blob))):
+            return None
+        try:
+            entry = pickle.loads(blob)
+        except Exception:  # a signed row this code cannot read: stale, not an error
+            return None
+        return entry if isinstance(entry, Entry) and entry.digest == digest_ else None
+
+    # --- entries by their bytes ----------------------------------------------------------
+
+    def _all(self) -> dict[str, tuple]:
+        """shown -> (digest, mac, entry blob, stat) of every row, read once, for a run that reads every file."""
+        if self._rows is None:
+            self._rows = {}
+            if self.db is not None:
+                try:
+                    self._rows = {r[0]: (r[1], r[2], r[3], (r[4], r[5], r[6])) for r in self.db.execute(
+                        "SELECT shown, digest, mac, entry, size, mtime_ns, ino FROM files")}
+                except sqlite3.Error:
+                    self._rows, self.broken = {}, True
+        return self._rows
+
+    def prefetch(self) -> None:
+        """Read every row at once, for a run that reads every file."""
+        self._all()
+
+    def _row(self, shown: str) -> Optional[tuple]:
+        rows = self._query("SELECT digest, mac, entry, size, mtime_ns, ino FROM files WHERE shown = ?", (shown,))
+        return (rows[0][0], rows[0][1], rows[0][2], tuple(rows[0][3:])) if rows else None
+
+    def get(self, shown: str, file_digest: str, stat: Optional[Stat] = None) -> Optional[Entry]:
+        """The entry of the file shown as ``shown`` if its bytes are still those it was made from
+        (its ``stat`` now is kept with it)."""
+        row = self._rows.get(shown) if self._rows is not None else self._row(shown)
+        if row is None or row[0] != file_digest:
+            return None
         enabled = gc.isenabled()
         gc.disable()  # many small acyclic objects: the collector would only slow this down
         try:
-            entries = pickle.loads(payload)
-        except Exception:  # a signed payload this code cannot read: stale, not an error
-            return {}
+            entry = self._entry(shown, row[0], row[1], row[2])
         finally:
             if enabled:
                 gc.enable()
-        return entries if isinstance(entries, dict) else {}
-
-    def get(self, shown: str, file_digest: str) -> Optional[Entry]:
-        """The entry of the file shown as ``shown`` if its bytes are still those it was made from."""
-        entry = self.entries.get(shown)
-        if entry is None or entry.digest != file_digest:
+        if entry is None:
             return None
+        if stat is not None and stat != row[3]:
+            self.restat[shown] = stat
         self.used.add(shown)
         self.hits += 1
         return entry
 
-    def put(self, shown: str, entry: Entry) -> None:
-        self.entries[shown] = entry
+    def put(self, shown: str, entry: Entry, stat: Optional[Stat] = None, facts: Facts = Facts()) -> None:
+        """Keep ``entry`` for the file shown as ``shown``, read with ``stat``; written by ``save``."""
+        self.pending[shown] = (entry, stat, facts)
         self.used.add(shown)
-        self.changed = True
 
-    def save(self) -> None:
-        """Write the entries of the files met in this run, if anything changed; never fails the run."""
-        if self.secret is None:
+    def save(self, complete: bool = False) -> None:
+        """Write what changed in this run; with ``complete`` (every file of the repository was met),
+        also forget the rows of files not met. Never fails the run."""
+        if self.secret is None or not (self.pending or self.restat or (complete and self.db is not None)):
             return
-        if not self.changed and self.used >= set(self.entries):
-            return
-        keep = {k: v for k, v in self.entries.items() if k in self.used}
+        if not (self.pending or self.restat or self.broken) and self.knows_all and len(self) == len(self.used):
+            return  # every row was met and none changed
+        if self.broken and self.db is not None:  # damaged since it was opened: made again from this run
+            self.db.close()
+            self.db = None
+            self.path.unlink(missing_ok=True)
+        if self.db is None:
+            try:
+                self.db = self._create()
+            except (sqlite3.Error, OSError):
+                return
+        now = time.time_ns()
         try:
-            payload = pickle.dumps(keep, protocol=pickle.HIGHEST_PROTOCOL)
-            self.path.parent.mkdir(exist_ok=True)
-            ignore = self.path.parent / ".gitignore"
-            if not ignore.exists():
-                fs.atomic_write(ignore, b"# made by reported-claims: a local cache, never committed\n*\n")
-            fs.atomic_write(self.path, MAGIC + self._sign(payload) + payload)
-        except (OSError, pickle.PicklingError):
-            pass  # a cache not written only costs the next run its time
+            db = self.db
+            db.execute("BEGIN IMMEDIATE")
+            rows, refs, words, gone = [], [], [], []
+            for shown, (entry, stat, facts) in sorted(self.pending.items()):
+                blob = pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL)
+                size, mtime, ino = stat if stat is not None else (None, None, None)
+                rid = entry.data.get("id") if isinstance(entry.data, dict) else None
+                rows.append((shown, entry.digest, size, mtime, ino, now, entry.kind,
+                             rid if isinstance(rid, str) else None, entry.record is not None, folded_name(shown),
+                             self._mac(shown, entry.digest, blob), blob))
+                refs += [(shown, t) for t in sorted(facts.refs)]
+                words += [(shown, w) for w in sorted(facts.words)]
+                gone.append((shown,))
+            db.executemany("DELETE FROM refs WHERE shown = ?", gone)
+            db.executemany("DELETE FROM words WHERE shown = ?", gone)
+            db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            db.executemany("INSERT INTO refs VALUES (?, ?)", refs)
+            db.executemany("INSERT INTO words VALUES (?, ?)", words)
+            db.executemany("UPDATE files SET size = ?, mtime_ns = ?, ino = ?, read_ns = ? WHERE shown = ?",
+                           [(*st, now, shown) for shown, st in self.restat.items() if shown not in self.pending])
+            if complete:
+                db.execute("CREATE TEMP TABLE IF NOT EXISTS met (shown TEXT PRIMARY KEY)")
+                db.execute("DELETE FROM met")
+                db.executemany("INSERT INTO met VALUES (?)", [(u,) for u in self.used])
+                for table in ("files", "refs", "words"):
+                    db.execute(f"DELETE FROM {table} WHERE shown NOT IN (SELECT shown FROM met)")
+                db.execute("INSERT OR REPLACE INTO meta VALUES ('complete', ?)", (str(now),))
+            db.execute("COMMIT")
+        except (sqlite3.Error, OSError, pickle.PicklingError):
+            try:
+                self.db.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass  # a cache not written only costs the next run its time
+        self.pending.clear()
+        self.restat.clear()
+
+    # --- what a one-file validation draws on ---------------------------------------------
+
+    def __len__(self) -> int:
+        """How many files the cache holds."""
+        rows = self._query("SELECT count(*) FROM files", ())
+        return rows[0][0] if rows else 0
+
+    @property
+    def knows_all(self) -> bool:
+        """Whether a run has met every file of the repository since the cache was made."""
+        try:
+            return self.db is not None and self.db.execute(
+                "SELECT 1 FROM meta WHERE name = 'complete'").fetchone() is not None
+        except sqlite3.Error:
+            return False
+
+    def _query(self, sql: str, args: Iterable) -> list[tuple]:
+        if self.db is None:
+            return []
+        try:
+            return self.db.execute(sql, tuple(args)).fetchall()
+        except sqlite3.Error:
+            self.broken = True
+            return []
+
+    def _many(self, sql: str, values: Iterable[str]) -> set[str]:
+        """The first column of ``sql`` (with one ``{}`` for a list of values), for every value."""
+        out: set[str] = set()
+        values = sorted(set(values))
+        for k in range(0, len(values), 500):
+            part = values[k:k + 500]
+            out |= {r[0] for r in self._query(sql.format(", ".join("?" * len(part))), part)}
+        return out
+
+    def shown_of_ids(self, ids: Iterable[str]) -> set[str]:
+        """Files whose record has one of these ids."""
+        return self._many("SELECT shown FROM files WHERE id IN ({})", ids)
+
+    def shown_of_names(self, names: Iterable[str]) -> set[str]:
+        """Files of the same folder and name, by case (``folded_name``)."""
+        return self._many("SELECT shown FROM files WHERE lname IN ({})", names)
+
+    def referring(self, ids: Iterable[str]) -> set[str]:
+        """Files whose record refers to one of these ids."""
+        return self._many("SELECT shown FROM refs WHERE target IN ({})", ids)
+
+    def word_counts(self, words: Iterable[str]) -> dict[str, int]:
+        """How many statements hold each word."""
+        words = sorted(set(words))
+        rows = self._query(f"SELECT word, count(*) FROM words WHERE word IN ({', '.join('?' * len(words))}) GROUP BY word",
+                           words) if words else []
+        return {w: 0 for w in words} | {w: n for w, n in rows}
+
+    def with_words(self, words: Iterable[str]) -> set[str]:
+        """Files whose claim's statement holds one of these words."""
+        return self._many("SELECT shown FROM words WHERE word IN ({})", words)
+
+    def ids(self, kind: str) -> list[str]:
+        """Every id of a kind's records that validated, as the cache knows them."""
+        return [r[0] for r in self._query("SELECT id FROM files WHERE kind = ? AND valid AND id IS NOT NULL", (kind,))]
+
+    def fresh(self, shown: str, stat: Stat) -> Optional[Entry]:
+        """The entry of a file not read in this run, if its size, time and inode are those it was
+        read with and it was not modified within ``RACY_NS`` of being read."""
+        rows = self._query("SELECT digest, size, mtime_ns, ino, read_ns, mac, entry FROM files WHERE shown = ?", (shown,))
+        if not rows:
+            return None
+        digest_, size, mtime, ino, read_ns, mac, blob = rows[0]
+        if (size, mtime, ino) != stat or read_ns is None or stat[1] >= read_ns - RACY_NS:
+            return None
+        entry = self._entry(shown, digest_, mac, blob)
+        if entry is not None:
+            self.used.add(shown)
+            self.hits += 1
+        return entry
+
+
+def folded_name(shown: str) -> str:
+    """A file's path with its name in lower case: files differing only by case share it."""
+    folder, name = os.path.split(shown)
+    return f"{folder}/{name.lower()}"
+
+
+def facts_of(entry: Entry) -> Facts:
+    """The facts of an entry's record (none for a file that did not validate)."""
+    record = entry.record
+    if record is None:
+        return Facts()
+    words = statement_words(record.statement) if isinstance(record, Claim) and record.status != "withdrawn" else frozenset()
+    return Facts(frozenset(rid for _, _, rid in references(record)), words)  # type: ignore[arg-type]

@@ -18,9 +18,11 @@ from pydantic import ValidationError
 
 from reported_claims.errors import ReportedClaimsError
 from reported_claims.repo import reader
-from reported_claims.repo.cache import Cache, Entry, digest
+from reported_claims.model.graph import lineage_edges, references
+from reported_claims.repo.cache import Cache, Entry, Stat, folded_name, blocking_words, digest, facts_of, statement_words
 from reported_claims.problems import CODES, Problem, relpath
-from reported_claims.model.kinds import FOLDERS, ID_PREFIX, MODELS
+from reported_claims.model.kinds import FOLDERS, ID_PREFIX, MODELS, of_id
+from reported_claims.model.kinds import kind as kind_named
 from reported_claims.model.types import PATTERN_WORDS, PLACEHOLDER_TERM
 from reported_claims.model.records import Claim, Entity, Record, Source, Vocabulary, field_model
 
@@ -55,6 +57,12 @@ class Dataset:
     """(kind, id) of records whose file exists but does not validate: references to them are
     not reported as unknown, so that one broken record gives its own errors and no cascade."""
     _terms: dict = field(default_factory=dict, repr=False, compare=False)
+    known: Optional[Callable[[str], set]] = field(default=None, repr=False, compare=False)
+    """For a dataset of only some records (``load`` of paths with a cache): every id of a kind."""
+
+    def ids(self, kind: str):
+        """Every id of a kind in the repository, to suggest one for an id that is not there."""
+        return self.known(kind) if self.known is not None else self.table(kind).keys()
 
     def exists(self, kind: str, rid: str) -> bool:
         return rid in self.table(kind) or (kind, rid) in self.invalid
@@ -386,6 +394,7 @@ def _load_files(paths: list[Path], root: Path, cache: Optional[Cache], jobs: Opt
     and validated, by a pool of processes when there are many."""
     out: list[Optional[Loaded]] = [None] * len(paths)
     work: list[tuple[int, Path, str, bytes, str]] = []
+    stats: dict[int, Optional[Stat]] = {}
     total = len(paths)
     base = os.path.join(root, RECORDS)
     for i, path in enumerate(paths):
@@ -396,18 +405,19 @@ def _load_files(paths: list[Path], root: Path, cache: Optional[Cache], jobs: Opt
         # finds: the path arithmetic of ``refusal`` is left for the files it may refuse.
         shown = name[len(str(root)) + 1:].replace(os.sep, "/") if plain else relpath(path, root)
         refused = None if plain else refusal(path, root, shown)
-        data, problems = (None, []) if refused is not None else reader.read_bytes(path, shown)
+        data, problems, st = (None, [], None) if refused is not None else reader.read_bytes_stat(path, shown)
         if data is None and plain:
             refused = refusal(path, root, shown)
         if refused is not None or data is None:
             out[i] = Loaded(path, shown, None, reader.Document(shown, problems=[refused] if refused else problems))
             continue
         d = digest(data)
-        entry = cache.get(shown, d) if cache is not None else None
+        entry = cache.get(shown, d, st) if cache is not None else None
         if entry is not None:
             out[i] = _loaded(path, shown, entry)
         else:
             work.append((i, path, shown, data, d))
+            stats[i] = st
     done = total - len(work)
     if progress:
         progress(done, total)
@@ -420,19 +430,19 @@ def _load_files(paths: list[Path], root: Path, cache: Optional[Cache], jobs: Opt
         with ProcessPoolExecutor(n) as pool:
             results = pool.map(_read_many, [[w[1:] for w in chunk] for chunk in chunks])
             for chunk, entries in zip(chunks, results):
-                done = _keep(chunk, entries, out, cache, done, total, progress)
+                done = _keep(chunk, entries, out, cache, stats, done, total, progress)
     else:
         for chunk in chunks:
-            done = _keep(chunk, _read_many([w[1:] for w in chunk]), out, cache, done, total, progress)
+            done = _keep(chunk, _read_many([w[1:] for w in chunk]), out, cache, stats, done, total, progress)
     return out  # type: ignore[return-value]
 
 
-def _keep(chunk: list, entries: list[Entry], out: list, cache: Optional[Cache], done: int, total: int,
-          progress: Optional[Progress]) -> int:
+def _keep(chunk: list, entries: list[Entry], out: list, cache: Optional[Cache], stats: dict[int, Optional[Stat]],
+          done: int, total: int, progress: Optional[Progress]) -> int:
     for (i, path, shown, _, _), entry in zip(chunk, entries):
         out[i] = _loaded(path, shown, entry)
         if cache is not None:
-            cache.put(shown, entry)
+            cache.put(shown, entry, stats.get(i), facts_of(entry))
     done += len(chunk)
     if progress:
         progress(done, total)
@@ -440,7 +450,8 @@ def _keep(chunk: list, entries: list[Entry], out: list, cache: Optional[Cache], 
 
 
 def load(root: Path, paths: Optional[Iterable[Path]] = None, *, cache: bool = False,
-         jobs: Optional[int] = None, progress: Optional[Progress] = None) -> tuple[Dataset, list[Loaded]]:
+         jobs: Optional[int] = None, progress: Optional[Progress] = None,
+         referring_to: Iterable[str] = ()) -> tuple[Dataset, list[Loaded]]:
     """Read the records under ``root/records`` plus any ``paths`` (files or folders).
 
     Returns the dataset of every record that validated, and every file read. The files named
@@ -451,21 +462,36 @@ def load(root: Path, paths: Optional[Iterable[Path]] = None, *, cache: bool = Fa
     again only the files whose bytes changed; ``jobs`` is the number of processes that read
     (default: one per core once there are ``POOL_FILES`` files to read, else one); neither
     changes the result. ``progress`` is told how many files are done.
+
+    With ``paths`` and a cache that has met the whole repository, the context is only what the
+    rules across records draw on for the targets (``_near``): the records they refer to (and
+    the chains of lineage, parts and replacements from those), the records that refer to them
+    or to an id of ``referring_to``, records of the same id or file name, the claims whose
+    statements share enough words to be near-duplicates, and the vocabularies. Each of those
+    files is read again unless its size, time and inode are those the cache read it with; the
+    other files are not looked at. ``validate`` with no path reads everything.
     """
     # Absolute paths, so that a file named from a subfolder and the same file found under
     # records/ are one file to every rule.
     root = Path(os.path.abspath(root))
-    if paths is None:
-        targets, context = record_files(root), []
-    else:
-        targets = [Path(os.path.abspath(p)) for p in expand(paths)]
-        seen = set(targets)
-        context = [p for p in record_files(root) if p not in seen]
     store = Cache(root) if cache else None
+    targets = record_files(root) if paths is None else [Path(os.path.abspath(p)) for p in expand(paths)]
+    # Past a few thousand targets, reading everything at once is the quicker way.
+    near = paths is not None and store is not None and len(targets) < POOL_FILES and store.knows_all
     enabled = gc.isenabled()
     gc.disable()  # records are acyclic: collecting while building them only costs time
     try:
-        everything = _load_files(targets + context, root, store, jobs, progress)
+        if near:
+            assert store is not None
+            everything = _near(root, targets, store, jobs, set(referring_to))
+        else:
+            context: list[Path] = []
+            if paths is not None:
+                seen = set(targets)
+                context = [p for p in record_files(root) if p not in seen]
+            if store is not None:
+                store.prefetch()
+            everything = _load_files(targets + context, root, store, jobs, progress)
     finally:
         if enabled:
             # What was just built would otherwise be walked by the collector's next few passes
@@ -474,11 +500,15 @@ def load(root: Path, paths: Optional[Iterable[Path]] = None, *, cache: bool = Fa
             gc.freeze()
             gc.enable()
     if store is not None:
-        store.save()
+        store.save(complete=not near)
     loaded, context_loaded = everything[:len(targets)], everything[len(targets):]
     for item in context_loaded:
         item.target = False
     dataset = Dataset(root)
+    if near:
+        assert store is not None
+        gone = {Path(name).stem for name in store.missing}
+        dataset.known = lambda kind: (set(store.ids(kind)) - gone) | set(dataset.table(kind))
     for item in loaded + context_loaded:
         if item.record is None:
             rid = item.doc.data.get("id") if isinstance(item.doc.data, dict) else None
@@ -491,3 +521,79 @@ def load(root: Path, paths: Optional[Iterable[Path]] = None, *, cache: bool = Fa
             table[rid] = item.record
             dataset.files[rid] = item
     return dataset, loaded + context_loaded
+
+
+def _chain(record: Record) -> set[str]:
+    """The ids a record leads to along the relations whose cycles are errors (lineage, parts,
+    replacements): a cycle through a target passes only through records reached this way."""
+    if isinstance(record, Source):
+        return {target for _, target in lineage_edges(record)}
+    if isinstance(record, Entity):
+        return {record.part_of} if record.part_of else set()
+    if isinstance(record, Claim):
+        out = {x.claim for x in record.links if x.type == "part-of"}
+        if record.withdrawal and record.withdrawal.replaced_by:
+            out.add(record.withdrawal.replaced_by)
+        return out
+    return set()
+
+
+def _near(root: Path, targets: list[Path], store: Cache, jobs: Optional[int], referring_to: set[str]) -> list[Loaded]:
+    """The targets, read, then the records the rules across records draw on for them (see ``load``)."""
+    loaded = _load_files(targets, root, store, jobs, None)
+    have: dict[str, Loaded] = {item.shown: item for item in loaded}
+    context: list[Loaded] = []
+
+    def add(shown: Iterable[str]) -> list[Loaded]:
+        new = []
+        for name in sorted(set(shown) - have.keys()):
+            path = root / name
+            try:
+                st = os.lstat(path)
+            except OSError:
+                store.missing.add(name)  # gone since the cache met it
+                continue
+            entry = store.fresh(name, (st.st_size, st.st_mtime_ns, st.st_ino)) if stat.S_ISREG(st.st_mode) else None
+            item = _loaded(path, name, entry) if entry is not None else _load_files([path], root, store, 1, None)[0]
+            have[name] = item
+            context.append(item)
+            new.append(item)
+        return new
+
+    def by_id(ids: set[str]) -> set[str]:
+        """The files of these ids: where the cache saw them, and where a new one would be."""
+        out = store.shown_of_ids(ids)
+        for rid in ids:
+            kind = of_id(rid)
+            if kind is not None and os.path.lexists(root / kind.folder / f"{rid}.yaml"):
+                out.add(f"{kind.folder}/{rid}.yaml")
+        return out
+
+    vocabularies = root / kind_named("vocabulary").folder
+    try:
+        add(f"{kind_named('vocabulary').folder}/{e.name}" for e in os.scandir(vocabularies))
+    except OSError:
+        pass
+    ids = {_raw_id(item) for item in loaded} - {None}
+    add(by_id(ids))  # type: ignore[arg-type]
+    add(store.shown_of_names(folded_name(item.shown) for item in loaded))
+    add(store.referring(ids))  # type: ignore[arg-type]
+    # The records referring to a removed id are validated as targets (``check.validate``): what
+    # they refer to is read as for the targets.
+    judged = loaded + [item for item in add(store.referring(referring_to)) if item.record is not None and any(
+        rid in referring_to for _, _, rid in references(item.record))]
+    statements = [statement_words(item.record.statement) for item in loaded
+                  if isinstance(item.record, Claim) and item.record.status != "withdrawn"]
+    if statements:
+        count = store.word_counts(set().union(*statements))
+        add(store.with_words(set().union(*(blocking_words(w, count) for w in statements))))
+    reached = add(by_id({rid for item in judged if item.record is not None for _, _, rid in references(item.record)}))
+    todo = [item for item in judged + reached if item.record is not None]
+    while todo:
+        todo = [item for item in add(by_id(set().union(*(_chain(i.record) for i in todo)))) if item.record is not None]
+    return loaded + context
+
+
+def _raw_id(item: Loaded) -> Optional[str]:
+    rid = item.doc.data.get("id") if isinstance(item.doc.data, dict) else None
+    return rid if isinstance(rid, str) else None

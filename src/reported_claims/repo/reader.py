@@ -157,31 +157,43 @@ def _position(data: bytes, index: int) -> Mark:
 
 def read_bytes(path: str | os.PathLike, shown: str) -> tuple[Optional[bytes], list[Problem]]:
     """The file's bytes, refusing before reading anything too large or not a regular file."""
+    data, problems, _ = read_bytes_stat(path, shown)
+    return data, problems
+
+
+def read_bytes_stat(path: str | os.PathLike, shown: str) -> tuple[Optional[bytes], list[Problem], Optional[tuple[int, int, int]]]:
+    """``read_bytes``, and the (size, modification time in ns, inode) the file had before it was read."""
+    data, problems, st = _read(path, shown)
+    return data, problems, (st.st_size, st.st_mtime_ns, st.st_ino) if data is not None and st is not None else None
+
+
+def _read(path: str | os.PathLike, shown: str) -> tuple[Optional[bytes], list[Problem], Optional[os.stat_result]]:
+    st = None
     try:
         st = os.lstat(path)
         if stat.S_ISLNK(st.st_mode):
             # A link can point out of the repository: its target would be read and published.
             return None, [Problem(shown, 1, 1, "symlink", "",
                                   "a record file must be a file of the repository, not a symbolic link; "
-                                  "copy the record here instead")]
+                                  "copy the record here instead")], st
         if not stat.S_ISREG(st.st_mode):
-            return None, [Problem(shown, 1, 1, "unreadable", "", "not a regular file")]
+            return None, [Problem(shown, 1, 1, "unreadable", "", "not a regular file")], st
         if st.st_size > MAX_BYTES:
             return None, [
                 Problem(
                     shown, 1, 1, "file-too-large", "",
                     f"file is {st.st_size} bytes; a record may have at most {MAX_BYTES}",
                 )
-            ]
+            ], st
         # O_NOFOLLOW: a link swapped in after the check above is refused, not followed.
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0))
         with os.fdopen(fd, "rb") as fh:
             data = fh.read(MAX_BYTES + 1)
     except OSError as exc:
-        return None, [Problem(shown, 1, 1, "unreadable", "", exc.strerror or str(exc))]
+        return None, [Problem(shown, 1, 1, "unreadable", "", exc.strerror or str(exc))], st
     if len(data) > MAX_BYTES:  # grew while we looked
-        return None, [Problem(shown, 1, 1, "file-too-large", "", f"more than {MAX_BYTES} bytes")]
-    return data, []
+        return None, [Problem(shown, 1, 1, "file-too-large", "", f"more than {MAX_BYTES} bytes")], st
+    return data, [], st
 
 
 def decode(data: bytes, shown: str) -> tuple[Optional[str], list[Problem]]:

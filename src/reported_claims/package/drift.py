@@ -302,19 +302,16 @@ def claim_drifts(claim: Claim, sources: Mapping[str, Source]) -> list[Drift]:
     return [d for r in claim.reports for d in report_drifts(claim, r, sources)]
 
 
-def drift_count(claim: Claim, sources: Mapping[str, Source]) -> int:
-    """How many differences the reports of a claim have from the texts they derive from."""
-    return len(claim_drifts(claim, sources))
-
-
-def rows(claims: Iterable[Claim], sources: Mapping[str, Source]) -> Iterator[dict]:
-    """The rows of the ``report_drift`` table, one per difference, numbered within each report."""
+def rows(claims: Iterable[Claim], drifts: Mapping[str, list[Drift]]) -> Iterator[dict]:
+    """The rows of the ``report_drift`` table, one per difference, numbered within each report,
+    from each claim's ``claim_drifts``."""
     for claim in sorted(claims, key=lambda c: c.id):
-        for report in claim.reports:
-            for i, d in enumerate(report_drifts(claim, report, sources)):
-                yield {"claim_id": d.claim_id, "source_id": d.source_id, "position": i, "kind": d.kind,
-                       "field": d.field, "quantity_id": d.quantity_id, "before": d.before, "after": d.after,
-                       "compared_with": d.compared_with, "first_source_id": d.first_source_id}
+        position: dict[str, int] = {}
+        for d in drifts[claim.id]:
+            i = position[d.source_id] = position.get(d.source_id, -1) + 1
+            yield {"claim_id": d.claim_id, "source_id": d.source_id, "position": i, "kind": d.kind,
+                   "field": d.field, "quantity_id": d.quantity_id, "before": d.before, "after": d.after,
+                   "compared_with": d.compared_with, "first_source_id": d.first_source_id}
 
 
 FIELDS = ("value", "unit", "hedge", "share_of", "compared_to", "period", "terms", "attribution", "act", "modality")

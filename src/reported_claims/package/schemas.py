@@ -6,24 +6,30 @@ copy differs from what the models generate now (``stale-generated``).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Callable
 
+import orjson
+
 from reported_claims.model.kinds import MODELS
+from reported_claims.package import SCHEMA_DIR
 from reported_claims.package.tables import tables
 from reported_claims.problems import Problem
 from reported_claims.util.fs import atomic_write
 
-SCHEMA_DIR = "schema"
 TABLE_DIR = f"{SCHEMA_DIR}/tables"
 GENERATED_NOTE = "Generated from src/reported_claims/models.py by `reported-claims build`. DO NOT EDIT."
 SCHEMA_BASE = "https://raw.githubusercontent.com/reported-claims/reported-claims/main/schema/"
 
 
 def dumps(value: object) -> str:
-    """The one JSON layout of every generated file: sorted keys, two spaces, final newline."""
-    return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    """The one JSON layout of every generated file: sorted keys, two spaces, UTF-8, final newline.
+
+    Written by orjson: Python's own encoder runs in Python once it indents, the most time of a
+    large build's JSON. The layout is ``json.dumps(value, indent=2, sort_keys=True,
+    ensure_ascii=False)``'s, but for a float under 0.0001, written in full (``0.00001``).
+    """
+    return orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE).decode()
 
 
 def json_schema(kind: str) -> dict:

@@ -253,6 +253,12 @@ class Context:
         return sorted({c.via for c in claim.claimants if c.via})
 
     @functools.cached_property
+    def drifts(self) -> dict[str, list[drift.Drift]]:
+        """Claim id -> the differences of its reports (``drift.claim_drifts``), found once for
+        the claims' drift counts and the report_drift table."""
+        return {c.id: drift.claim_drifts(c, self.source_index) for c in self.claims}
+
+    @functools.cached_property
     def claim_facts(self) -> dict[str, dict]:
         """Claim id -> ``claim_derived``, computed once for the tables and the JSON that share it."""
         return {c.id: claim_derived(self, c) for c in self.claims}
@@ -283,7 +289,7 @@ def claim_derived(ctx: Context, claim: Claim) -> dict:
             "listed_report_count": len(claim.reports) - len(counted),
             "origin_count": len(origins), "origins": origins,
             "primary_sources": ctx.primary_sources(claim),
-            "drift_count": drift.drift_count(claim, ctx.source_index),
+            "drift_count": len(ctx.drifts[claim.id]),
             "first_reported": ctx.first_reported(claim)}
 
 
@@ -699,7 +705,7 @@ def _claim_tables() -> list[Table]:
                         required=True),
             ),
             primary_key=("claim_id", "source_id", "position"),
-            rows=lambda ctx: drift.rows(ctx.claims, ctx.source_index),
+            rows=lambda ctx: drift.rows(ctx.claims, ctx.drifts),
             # No foreign key on (claim_id, quantity_id): the validator refuses a composite key with an
             # empty part, and quantity_id is empty on the rows that are not about a figure.
             foreign_keys=(report_fk, fk("first_source_id", "sources")),

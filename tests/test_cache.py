@@ -136,3 +136,24 @@ def test_pickled_entries_round_trip():
                                 frozenset(item.doc.refused))
     assert pickle.loads(pickle.dumps(entry)) == entry
     assert replace(entry, digest="1" * 64) != entry
+
+
+def test_a_row_altered_in_place_is_not_trusted(broken, env, tmp_path):
+    """A row whose entry was replaced (a valid record where the file has an error) fails its
+    signature: the file is read again, by the whole validation and by one of that file."""
+    import sqlite3
+
+    cold = validate(broken, env, "--no-cache")
+    one = run_cli("validate", CLAIM, "--no-cache", repo=broken, cwd=broken, env=env, text=True)
+    validate(broken, env)
+    good, _ = load(copy_records(tmp_path / "good"))
+    claim = good.claims[Path(CLAIM).stem]
+    digest = records_cache.digest((broken / CLAIM).read_bytes())
+    forged = pickle.dumps(records_cache.Entry(digest, "claim", claim.model_dump(mode="json"), claim, (), frozenset()))
+    db = sqlite3.connect(broken / records_cache.FOLDER / records_cache.NAME)
+    with db:
+        assert db.execute("UPDATE files SET entry = ? WHERE shown = ?", (forged, CLAIM)).rowcount == 1
+    db.close()
+    near = run_cli("validate", CLAIM, repo=broken, cwd=broken, env=env, text=True)
+    assert (near.returncode, near.stdout) == (one.returncode, one.stdout) and near.returncode == 1
+    assert validate(broken, env) == cold

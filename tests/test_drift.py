@@ -151,10 +151,19 @@ def test_render():
 
 
 def test_count_matches_rows(dataset):
-    rows = list(drift.rows(dataset.claims.values(), dataset.sources))
+    """claims.drift_count and the rows of report_drift come from one finding per claim; the rows
+    are numbered from 0 within each report."""
+    from reported_claims.package.build import context
+
+    ctx = context(dataset)
+    rows = list(tables.table("report_drift").rows(ctx))
     for claim in dataset.claims.values():
-        assert drift.drift_count(claim, dataset.sources) == sum(r["claim_id"] == claim.id for r in rows)
-    assert drift.drift_count(dataset.claims[MICRO], dataset.sources) == 8
+        mine = [r for r in rows if r["claim_id"] == claim.id]
+        assert ctx.claim_facts[claim.id]["drift_count"] == len(mine) == len(drift.claim_drifts(claim, dataset.sources))
+        for source in {r["source_id"] for r in mine}:
+            assert [r["position"] for r in mine if r["source_id"] == source] == list(
+                range(sum(r["source_id"] == source for r in mine)))
+    assert ctx.claim_facts[MICRO]["drift_count"] == 8
     assert {r["kind"] for r in rows} <= set(drift.KINDS)
 
 
@@ -173,4 +182,4 @@ def test_the_table_validates_inside_the_package(dataset):
                                            "before", "after", "compared_with", "first_source_id"]
     text = (REPO / "data" / "report_drift.csv").read_text(encoding="utf-8")
     assert text == csv_text(t, t.rows(context(dataset)))
-    assert text.count("\n") == 1 + sum(drift.drift_count(c, dataset.sources) for c in dataset.claims.values())
+    assert text.count("\n") == 1 + sum(len(drift.claim_drifts(c, dataset.sources)) for c in dataset.claims.values())

@@ -80,6 +80,8 @@ class Built:
 
 def cell(value: object, where: str) -> str:
     """One CSV cell: ISO dates, ``true``/``false``, integers without ``.0``, empty for missing."""
+    if type(value) is str and not value.startswith(FORMULA_START):
+        return value  # most cells, first
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -101,7 +103,8 @@ def csv_body(table: Table, rows: Iterable[dict]) -> list[list[str]]:
     """The table's rows as CSV cells, sorted by primary key (integer key columns as numbers)."""
     names = table.names
     key = [names.index(k) for k in table.primary_key]
-    body = [[cell(row[n], f"{table.name}.{n}") for n in names] for row in rows]
+    wheres = [f"{table.name}.{n}" for n in names]
+    body = [[cell(row[n], w) for n, w in zip(names, wheres)] for row in rows]
     if any(c.type == "integer" for c in table.columns if c.name in table.primary_key):
         kinds = [next(c.type for c in table.columns if c.name == k) for k in table.primary_key]
         body.sort(key=lambda r: [int(r[i]) if t == "integer" else r[i] for i, t in zip(key, kinds)])

@@ -275,22 +275,40 @@ class Drift:
     first_source_id: str
 
 
-def report_drifts(claim: Claim, report: Report, sources: Mapping[str, Source]) -> list[Drift]:
-    """The differences of one report from the text it derives from, in the order of ``aspects``."""
+class _Views:
+    """The aspects of one claim and the view of each of its reports, each made once."""
+
+    def __init__(self, claim: Claim):
+        self.claim = claim
+        self.aspects = aspects(claim)
+        self._views: dict[int, View] = {}
+
+    def of(self, report: Report) -> View:
+        view = self._views.get(id(report))
+        if view is None:
+            view = self._views[id(report)] = report_view(self.claim, report)
+        return view
+
+
+def report_drifts(claim: Claim, report: Report, sources: Mapping[str, Source],
+                  views: Optional[_Views] = None) -> list[Drift]:
+    """The differences of one report from the text it derives from, in the order of ``aspects``
+    (``views``: those of the claim's other reports, when they are compared too)."""
+    views = views if views is not None and views.claim is claim else _Views(claim)
     upstream = upstream_report(claim, report, sources)
-    before = report_view(claim, upstream) if upstream else claim_view(claim, report, sources)
-    after = report_view(claim, report)
+    before = views.of(upstream) if upstream else claim_view(claim, report, sources)
+    after = views.of(report)
     by_source = {r.source: r for r in claim.reports}
     ancestors = [(d, sid) for d, sid in _ancestors(report, sources) if sid in by_source]
     out = []
-    for aspect in aspects(claim):
+    for aspect in views.aspects:
         key = aspect.key(after)
         if aspect.key(before) == key:
             continue
         kind = aspect.kind(before, after)
         if kind is None:
             continue
-        carriers = [(d, sid) for d, sid in ancestors if aspect.key(report_view(claim, by_source[sid])) == key]
+        carriers = [(d, sid) for d, sid in ancestors if aspect.key(views.of(by_source[sid])) == key]
         first = max(carriers, key=lambda c: (c[0], c[1]))[1] if carriers else report.source
         out.append(Drift(claim.id, report.source, kind, aspect.field, aspect.quantity, aspect.shown(before),
                          aspect.shown(after), upstream.source if upstream else CLAIM, first))
@@ -299,7 +317,8 @@ def report_drifts(claim: Claim, report: Report, sources: Mapping[str, Source]) -
 
 def claim_drifts(claim: Claim, sources: Mapping[str, Source]) -> list[Drift]:
     """Every difference of every report of a claim, report by report."""
-    return [d for r in claim.reports for d in report_drifts(claim, r, sources)]
+    views = _Views(claim)
+    return [d for r in claim.reports for d in report_drifts(claim, r, sources, views)]
 
 
 def rows(claims: Iterable[Claim], drifts: Mapping[str, list[Drift]]) -> Iterator[dict]:

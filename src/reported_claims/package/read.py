@@ -21,6 +21,7 @@ from collections import defaultdict
 from pathlib import Path, PurePosixPath
 from typing import Any, Optional, Union
 
+import orjson
 import pydantic
 
 from reported_claims.errors import ReportedClaimsError
@@ -205,8 +206,8 @@ class Package:
         if data is None:
             return None
         try:
-            return json.loads(data.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            return orjson.loads(data)  # UTF-8 checked as it reads; Python's parser takes ten times as long
+        except orjson.JSONDecodeError as exc:
             raise _fail(self.origin, f"{rel}: unreadable JSON ({exc})") from None
 
     def _records_path(self, kind: Kind) -> str:

@@ -7,7 +7,7 @@ copy differs from what the models generate now (``stale-generated``).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
 import orjson
 
@@ -29,7 +29,17 @@ def dumps(value: object) -> str:
     large build's JSON. The layout is ``json.dumps(value, indent=2, sort_keys=True,
     ensure_ascii=False)``'s, but for a float under 0.0001, written in full (``0.00001``).
     """
-    return orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE).decode()
+    return orjson.dumps(value, option=_LAYOUT | orjson.OPT_APPEND_NEWLINE).decode()
+
+
+_LAYOUT = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS
+
+
+def dumps_list(items: Iterable[object]) -> bytes:
+    """``dumps`` of a list, as UTF-8, made one item at a time: a large list is never held as
+    Python objects and as text at once."""
+    pieces = [orjson.dumps(item, option=_LAYOUT).replace(b"\n", b"\n  ") for item in items]
+    return b"[\n  " + b",\n  ".join(pieces) + b"\n]\n" if pieces else b"[]\n"
 
 
 def json_schema(kind: str) -> dict:

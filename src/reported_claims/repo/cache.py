@@ -29,7 +29,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import Iterable, Iterator, Optional
 
 from reported_claims.model.graph import references
 from reported_claims.model.records import Claim
@@ -291,7 +291,8 @@ class Cache:
     def get(self, shown: str, file_digest: str, stat: Optional[Stat] = None) -> Optional[Entry]:
         """The entry of the file shown as ``shown`` if its bytes are still those it was made from
         (its ``stat`` now is kept with it)."""
-        row = self._rows.get(shown) if self._rows is not None else self._row(shown)
+        # A row is asked for once a run: let go of its bytes as it is made a record.
+        row = self._rows.pop(shown, None) if self._rows is not None else self._row(shown)
         if row is None or row[0] != file_digest:
             return None
         enabled = gc.isenabled()
@@ -334,22 +335,24 @@ class Cache:
         try:
             db = self.db
             db.execute("BEGIN IMMEDIATE")
-            rows, refs, words, gone = [], [], [], []
-            for shown, (entry, stat, facts) in sorted(self.pending.items()):
-                blob = pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL)
-                size, mtime, ino = stat if stat is not None else (None, None, None)
-                rid = entry.data.get("id") if isinstance(entry.data, dict) else None
-                rows.append((shown, entry.digest, size, mtime, ino, now, entry.kind,
-                             rid if isinstance(rid, str) else None, entry.record is not None, folded_name(shown),
-                             self._mac(shown, entry.digest, blob), blob))
-                refs += [(shown, t) for t in sorted(facts.refs)]
-                words += [(shown, w) for w in sorted(facts.words)]
-                gone.append((shown,))
-            db.executemany("DELETE FROM refs WHERE shown = ?", gone)
-            db.executemany("DELETE FROM words WHERE shown = ?", gone)
-            db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-            db.executemany("INSERT INTO refs VALUES (?, ?)", refs)
-            db.executemany("INSERT INTO words VALUES (?, ?)", words)
+            items = sorted(self.pending.items())
+
+            def rows() -> Iterator[tuple]:  # pickled one at a time, as SQLite takes them
+                for shown, (entry, stat, _) in items:
+                    blob = pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL)
+                    size, mtime, ino = stat if stat is not None else (None, None, None)
+                    rid = entry.data.get("id") if isinstance(entry.data, dict) else None
+                    yield (shown, entry.digest, size, mtime, ino, now, entry.kind,
+                           rid if isinstance(rid, str) else None, entry.record is not None, folded_name(shown),
+                           self._mac(shown, entry.digest, blob), blob)
+
+            db.executemany("DELETE FROM refs WHERE shown = ?", ((shown,) for shown, _ in items))
+            db.executemany("DELETE FROM words WHERE shown = ?", ((shown,) for shown, _ in items))
+            db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows())
+            db.executemany("INSERT INTO refs VALUES (?, ?)",
+                           ((shown, t) for shown, (_, _, facts) in items for t in sorted(facts.refs)))
+            db.executemany("INSERT INTO words VALUES (?, ?)",
+                           ((shown, w) for shown, (_, _, facts) in items for w in sorted(facts.words)))
             db.executemany("UPDATE files SET size = ?, mtime_ns = ?, ino = ?, read_ns = ? WHERE shown = ?",
                            [(*st, now, shown) for shown, st in self.restat.items() if shown not in self.pending])
             if complete:

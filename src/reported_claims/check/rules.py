@@ -6,7 +6,7 @@ import os
 from collections import defaultdict
 
 from reported_claims.problems import Problem
-from reported_claims.model.graph import cycles, lineage_edges, references, term_uses
+from reported_claims.model.graph import cycles, lineage_edges, references, term_uses, uses
 from reported_claims.model.records import ACT_STRENGTH, Claim, Source, Vocabulary
 from reported_claims.repo.load import Dataset, Loaded
 from reported_claims.repo.scaffold import is_placeholder, placeholders
@@ -65,25 +65,12 @@ def _ids(files: list[Loaded]) -> list[Problem]:
 def _record_rules(dataset: Dataset, item: Loaded) -> list[Problem]:
     out = []
     record, doc = item.record, item.doc
-    for loc, kind, rid in references(record):
-        if is_placeholder(rid):
-            continue  # reported by placeholders()
-        if not dataset.exists(kind, rid):
-            out.append(doc.problem("unknown-reference", loc, f"no {kind} with id {rid!r}{_did_you_mean(rid, dataset.ids(kind))}"))
-    for loc, vocab, term in term_uses(record):
-        terms = dataset.terms(vocab)
-        if is_placeholder(term):
-            continue  # reported by placeholders()
-        if term not in terms:
-            live = sorted(t for t, v in terms.items() if not v.deprecated)
-            known = ", ".join(live) or "(vocabulary missing)"
-            out.append(doc.problem(
-                "unknown-term", loc,
-                f"{term!r} is not a term of records/vocabularies/{vocab}.yaml{_did_you_mean(term, live)}; "
-                f"the terms are: {known} (or add the term there)",
-            ))
-        elif terms[term].deprecated:
-            out.append(doc.problem("deprecated-term", loc, f"{term!r} is deprecated: {terms[term].deprecated}", "warning"))
+    refs, terms = uses(record)
+    # Most records refer only to what exists and use only live terms: their locations are never
+    # needed, and the walk that keeps them is left for the few that have something to report.
+    if not all(dataset.exists(kind, rid) for kind, rid in refs) or not all(
+            (t := dataset.terms(vocab).get(term)) is not None and not t.deprecated for vocab, term in terms):
+        out += _references_and_terms(dataset, item)
     if isinstance(record, Claim):
         for i, link in enumerate(record.links):
             if link.claim == record.id:
@@ -116,6 +103,32 @@ def _record_rules(dataset: Dataset, item: Loaded) -> list[Problem]:
             if t.id in seen_terms:
                 out.append(doc.problem("duplicate-term", ("terms", i, "id"), f"term {t.id!r} appears twice"))
             seen_terms.add(t.id)
+    return out
+
+
+def _references_and_terms(dataset: Dataset, item: Loaded) -> list[Problem]:
+    """Where a record refers to what does not exist, or uses a term that is not live."""
+    out = []
+    record, doc = item.record, item.doc
+    for loc, kind, rid in references(record):
+        if is_placeholder(rid):
+            continue  # reported by placeholders()
+        if not dataset.exists(kind, rid):
+            out.append(doc.problem("unknown-reference", loc, f"no {kind} with id {rid!r}{_did_you_mean(rid, dataset.ids(kind))}"))
+    for loc, vocab, term in term_uses(record):
+        terms = dataset.terms(vocab)
+        if is_placeholder(term):
+            continue  # reported by placeholders()
+        if term not in terms:
+            live = sorted(t for t, v in terms.items() if not v.deprecated)
+            known = ", ".join(live) or "(vocabulary missing)"
+            out.append(doc.problem(
+                "unknown-term", loc,
+                f"{term!r} is not a term of records/vocabularies/{vocab}.yaml{_did_you_mean(term, live)}; "
+                f"the terms are: {known} (or add the term there)",
+            ))
+        elif terms[term].deprecated:
+            out.append(doc.problem("deprecated-term", loc, f"{term!r} is deprecated: {terms[term].deprecated}", "warning"))
     return out
 
 

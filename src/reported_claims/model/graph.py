@@ -107,6 +107,28 @@ def _walk(record: Record) -> Iterator[tuple[Loc, Step, Any]]:
                     yield here, step, v
 
 
+def uses(record: Record) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """The references (kind, id) and the term uses (vocabulary, term) of a record, in one walk
+    that keeps no location: where one needs reporting, ``references`` and ``term_uses`` say where."""
+    refs: list[tuple[str, str]] = []
+    terms: list[tuple[str, str]] = []
+    todo: list[tuple[Record, bool]] = [(record, True)]
+    while todo:
+        node, root = todo.pop()
+        for step in steps(type(node), root):
+            value = getattr(node, step.field)
+            if value is None:
+                continue
+            for v in (value if step.many else (value,)):
+                if step.model is not None:
+                    todo.append((v, False))
+                elif step.reference:
+                    refs.append((step.reference, v))
+                elif step.vocabulary:
+                    terms.append((step.vocabulary, v))
+    return refs, terms
+
+
 def references(record: Record) -> Iterator[tuple[Loc, str, str]]:
     """Every reference a record makes: (location, kind referred to, id)."""
     for loc, step, value in _walk(record):

@@ -10,6 +10,7 @@ and data give the same bytes. ``stale()`` says when the committed copy no longer
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 from pathlib import Path
 from typing import Optional
@@ -65,14 +66,14 @@ def _constraints(column: Column) -> str:
     return "; ".join(out)
 
 
-def _rows(package_dir: Optional[Path], name: str) -> list[dict[str, str]]:
-    """The rows of ``data/<name>.csv`` as text, or none when the package is not built."""
+def _rows(package_dir: Optional[Path], name: str, limit: Optional[int] = None) -> list[dict[str, str]]:
+    """The rows of ``data/<name>.csv`` as text (the first ``limit``), or none when the package is not built."""
     if package_dir is None:
         return []
     path = Path(package_dir) / DATA / f"{name}.csv"
     try:
         with open(path, encoding="utf-8", newline="") as f:
-            return list(csv.DictReader(f))
+            return list(itertools.islice(csv.DictReader(f), limit))
     except FileNotFoundError:
         return []
 
@@ -97,7 +98,7 @@ def _titles(package_dir: Optional[Path]) -> dict[str, tuple[str, str]]:
 
 def _table_section(table: Table, package_dir: Optional[Path], title: str, description: str,
                    anchors: dict[str, str]) -> str:
-    rows = _rows(package_dir, table.name)
+    rows = _rows(package_dir, table.name, limit=1)  # the example: a large table is not read through
     example = rows[0] if rows else {}
     lines = [f"## {title} (`{table.name}`)", "", _cell(description), "",
              f"File `data/{table.name}.csv`; primary key {', '.join(_code(k) for k in table.primary_key)}."]

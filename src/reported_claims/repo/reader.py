@@ -238,9 +238,9 @@ _HIDDEN_BREAKS = re.compile("[\u2028\u2029\u0085]")
 
 def _precheck(text: str, shown: str) -> Optional[Document]:
     """The refusals that come before YAML (hidden line breaks, no record at all), if any."""
-    doc = Document(shown, text=text)
-    breaks = list(_HIDDEN_BREAKS.finditer(text))
+    breaks = list(_HIDDEN_BREAKS.finditer(text)) if not text.isascii() else []
     if breaks:
+        doc = Document(shown, text=text)
         for m in breaks[:20]:
             line = text.count("\n", 0, m.start()) + 1
             col = m.start() - (text.rfind("\n", 0, m.start()) + 1) + 1
@@ -251,8 +251,7 @@ def _precheck(text: str, shown: str) -> Optional[Document]:
             ))
         return doc
     if not any(line.strip() and not line.lstrip().startswith("#") for line in text.splitlines()):
-        doc.problems.append(Problem(shown, 1, 1, "empty-file", "", "file holds no record"))
-        return doc
+        return Document(shown, text=text, problems=[Problem(shown, 1, 1, "empty-file", "", "file holds no record")])
     return None
 
 

@@ -139,3 +139,25 @@ def test_references_to_a_removed_record_are_judged(repo, env):
     near = report(repo, env, "--changed-since", "HEAD")
     assert near == report(repo, env, "--no-cache", "--changed-since", "HEAD")
     assert near[0] == 1 and any("unknown-reference" in line and SOURCE in line for line in near[1])
+
+
+def test_a_file_changed_within_its_time_stamp_is_read_again(tmp_path, env):
+    """A neighbour rewritten to the same size and given back its time stamp right after the cache
+    read it (as a coarse clock would leave it) is not trusted by its stat: its bytes are read."""
+    root = tmp_path / "fresh"
+    root.mkdir()
+    shutil.copytree(REPO / "records", root / "records")
+    for path in root.rglob("*.yaml"):
+        os.utime(path)  # written just now, as the cache reads them
+    assert run_cli("validate", repo=root, env=env).returncode == 0
+    path = root / SOURCE_FILE
+    before = os.stat(path)
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace(f"id: {SOURCE}\n", f"id: {SOURCE[:-1]}z\n"), encoding="utf-8")
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = os.stat(path)
+    assert (after.st_size, after.st_mtime_ns, after.st_ino) == (before.st_size, before.st_mtime_ns, before.st_ino)
+    quoting = next(p for p in sorted((root / "records/claims").glob("*.yaml"))
+                   if f"source: {SOURCE}\n" in p.read_text(encoding="utf-8"))
+    found = same(root, env, str(quoting.relative_to(root)))
+    assert any("unknown-reference" in line and SOURCE in line for line in found)

@@ -176,3 +176,19 @@ def test_amounts_keep_their_value_and_integers_lose_the_point(value):
     written = cell(value, "x")
     assert float(written) == value
     assert (".0" not in written) if value.is_integer() else True
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-2**63, 2**63 - 1) | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=20)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_JSON, max_size=5))
+def test_a_list_dumped_an_item_at_a_time_is_the_list_dumped_whole(items):
+    """The JSON resources are written a record at a time: byte for byte what the whole list gives."""
+    from reported_claims.package import schemas
+
+    assert schemas.dumps_list(items).decode("utf-8") == schemas.dumps(items)

@@ -55,6 +55,11 @@ def _code_version() -> bytes:
     return h.digest()
 
 
+_BY_FOLDER = os.stat in os.supports_dir_fd and hasattr(os, "O_DIRECTORY")
+"""Whether a file can be looked up in its open folder (POSIX): resolving whole paths is half the
+time of a stat."""
+
+
 def _stats(root: str) -> list[Stat]:
     """The stat of every file under ``records/`` and ``archive/`` of ``root``, in path order;
     folders that are links are not entered, files that are links are followed, and a file that
@@ -63,12 +68,11 @@ def _stats(root: str) -> list[Stat]:
 
     def walk(rel: str, path: str) -> None:
         try:
-            # each file is looked up in its open folder: resolving whole paths is half the time
-            folder = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+            folder = os.open(path, os.O_RDONLY | os.O_DIRECTORY) if _BY_FOLDER else None
         except OSError:
             return
         try:
-            with os.scandir(folder) as it:
+            with os.scandir(path if folder is None else folder) as it:
                 entries = list(it)
             for e in entries:
                 name = f"{rel}/{e.name}"
@@ -76,14 +80,15 @@ def _stats(root: str) -> list[Stat]:
                     walk(name, os.path.join(path, e.name))
                     continue
                 try:
-                    st = os.stat(e.name, dir_fd=folder)
+                    st = e.stat() if folder is None else os.stat(e.name, dir_fd=folder)
                     out.append((name, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino))
                 except OSError:
                     out.append((name, -1, 0, 0, 0))
         except OSError:
             return
         finally:
-            os.close(folder)
+            if folder is not None:
+                os.close(folder)
 
     for folder in (RECORDS, ARCHIVE):
         walk(folder, os.path.join(root, folder))

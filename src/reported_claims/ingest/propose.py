@@ -18,7 +18,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from reported_claims.check.quotes import ARCHIVE, find, fold, parts
 from reported_claims.check.sentences import Sentence, sentences
@@ -29,6 +29,9 @@ from reported_claims.ingest.figures import Figure, figures
 from reported_claims.ingest.index import MARGIN, Index, stems, title_like, words
 from reported_claims.model.records import Claim
 from reported_claims.repo.load import Dataset
+
+if TYPE_CHECKING:
+    from reported_claims.ingest.embed import Embedder
 
 THRESHOLD = 0.55
 """Score at which a sentence is proposed as a report of a claim."""
@@ -235,8 +238,8 @@ def clauses(text: str) -> list[str]:
     return pieces if len(pieces) > 1 else []
 
 
-def score_sentences(ctx: Context, sents: list[Sentence], related: set[str] = frozenset()
-                    ) -> tuple[dict[int, dict[str, float]], set[tuple[int, str]]]:
+def score_sentences(ctx: Context, sents: list[Sentence], related: set[str] = frozenset(),
+                    embedder: Optional["Embedder"] = None) -> tuple[dict[int, dict[str, float]], set[tuple[int, str]]]:
     """Sentence number -> claim -> score, and the (sentence, claim) pairs scored by the sentence
     read with the one before it; ``related``: the archived texts the article derives from.
 
@@ -248,7 +251,9 @@ def score_sentences(ctx: Context, sents: list[Sentence], related: set[str] = fro
 
     Similarities below ``RELEVANT`` are left out, except for the claims a reworded archived
     sentence carries here (or, for the sentence read alone, in the next sentence, which compares
-    with it): those get every similarity, as their bonus may lift any."""
+    with it): those get every similarity, as their bonus may lift any. With an ``embedder``
+    (``--embed``), a claim's similarity is then weighed by how close the sentence's and the
+    statement's embeddings are (``embed.blend``, which never raises it)."""
     out: dict[int, dict[str, float]] = {}
     alone: dict[int, dict[str, float]] = {}
     joined: set[tuple[int, str]] = set()
@@ -271,6 +276,13 @@ def score_sentences(ctx: Context, sents: list[Sentence], related: set[str] = fro
                 if v > max(alone[prior].get(cid, 0.0), best.get(cid, 0.0)):
                     best[cid] = v
                     joined.add((n, cid))
+        if embedder is not None and best:
+            from reported_claims.ingest.embed import blend
+
+            statements = {cid: ctx.dataset.claims[cid].statement for cid in best}
+            embedder.embed([s.text, *statements.values()])
+            for cid, v in best.items():
+                best[cid] = blend(v, embedder.cosine(s.text, statements[cid]))
         for cid, sim in aligned[n].items():
             best[cid] += ALIGNED * sim
         found = figures(s.text)
@@ -410,15 +422,16 @@ def _ledger_reason(s: Sentence, line: str, seen: set[str]) -> str:
 
 
 def propose(ctx: Context, article: Article, sid: str, publisher: Optional[str] = None,
-            url: Optional[str] = None) -> Proposal:
-    """Propose the records of ``article`` as source ``sid`` against the records of ``ctx``."""
+            url: Optional[str] = None, embedder: Optional["Embedder"] = None) -> Proposal:
+    """Propose the records of ``article`` as source ``sid`` against the records of ``ctx``
+    (``embedder``: weigh sentence embeddings into the claims' scores, see ``ingest.embed``)."""
     text = article.text
     folded = fold(text)
     lines = text.splitlines()
     sents = sentences(text)
     matches = lineage.propose(ctx.archive, sents, ctx.derived)
     related = {m.source for m in matches if m.via is None and m.relation != "summary"}
-    scores, joined = score_sentences(ctx, sents, related)
+    scores, joined = score_sentences(ctx, sents, related, embedder)
 
     top_of = {n: max(per.values()) for n, per in scores.items() if per}
     # a claim goes to its best sentence among those where it passes the threshold and no other

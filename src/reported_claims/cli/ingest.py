@@ -20,7 +20,9 @@ from reported_claims.errors import require
               help="Write the source, its archived text, the reports and candidate claims into the records.")
 @click.option("--repo", type=click.Path(path_type=Path, file_okay=False), default=Path("."), show_default=True,
               help="The repository to compare with (and write into).")
-def ingest(file, sid, url, publisher, as_json, do_write, repo):
+@click.option("--embed", is_flag=True,
+              help="Weigh sentence embeddings into the claims' scores (needs the embed extra, with PyTorch).")
+def ingest(file, sid, url, publisher, as_json, do_write, repo, embed):
     """Propose the records of an article: text, Markdown or a saved HTML page.
 
     Compares FILE with every archived text (lineage: reprint, rewrite, summary) and every claim
@@ -39,7 +41,7 @@ def ingest(file, sid, url, publisher, as_json, do_write, repo):
     require("rapidfuzz", "ingest", "reported-claims ingest")
     from reported_claims.ingest.run import ingest_file, write_file
 
-    proposal, article = ingest_file(file, repo, sid=sid, url=url, publisher=publisher)
+    proposal, article = ingest_file(file, repo, sid=sid, url=url, publisher=publisher, embed=embed)
     if do_write:
         for path in write_file(repo, proposal, article):
             click.echo(f"wrote {path}")

@@ -7,20 +7,26 @@ of every file under ``records/`` and ``archive/`` and of the code that builds th
 run with the same key reads the index instead. The file is sealed with this machine's key
 (``repo.cache.seal``, kept outside the repository), so a truncated or altered file, or one made
 elsewhere and committed, is ignored and never unpickled; a stale one has another key and is
-removed when the new one is written. ``.cache/ingest-files.json`` keeps each file's hash with its
-size and modification time, so that an unchanged file is not read again to compute the key.
+removed when the new one is written.
+
+The key is found the way git's index finds what changed: ``.cache/ingest-files.pickle``
+(sealed too) keeps each file's size, modification and change times and inode with its content
+hash, and the key they make. A file whose stat is as recorded keeps its recorded hash; any
+other is read and hashed again, and the hashes stay the truth: a file touched but unchanged
+gives the same key. A file modified less than ``RACY`` seconds before that record was written
+is hashed again too, since a later change within the clock's resolution would not show. When
+every file's stat is as recorded, and none is that recent, the recorded key is the key.
 """
 
 from __future__ import annotations
 
+import gc
 import hashlib
-import json
 import os
 import pickle
 import sys
-import time
 from pathlib import Path
-from typing import Callable, Mapping
+from typing import Callable, Mapping, NamedTuple, Optional
 
 import reported_claims
 from reported_claims.check.quotes import ARCHIVE
@@ -31,8 +37,12 @@ from reported_claims.util.fs import atomic_write, remove
 
 CACHE = ".cache"
 PREFIX = "ingest-index-"
-MANIFEST = "ingest-files.json"
+MANIFEST = "ingest-files.pickle"
 RACY = 2
+"""Seconds before the record of stats is written within which a file's stat is not trusted."""
+
+Stat = tuple[str, int, int, int, int]
+"""(relative path, size, mtime_ns, ctime_ns, inode) of a file."""
 
 
 def _code_version() -> bytes:
@@ -45,70 +55,114 @@ def _code_version() -> bytes:
     return h.digest()
 
 
-def _files(root: str, folders: list[str]) -> list[tuple[str, str]]:
-    """(relative path, path) of every file under ``folders`` of ``root``, in order; links are
-    not followed."""
-    out: list[tuple[str, str]] = []
-    for rel in folders:
+_BY_FOLDER = os.stat in os.supports_dir_fd and hasattr(os, "O_DIRECTORY")
+"""Whether a file can be looked up in its open folder (POSIX): resolving whole paths is half the
+time of a stat."""
+
+
+def _stats(root: str) -> list[Stat]:
+    """The stat of every file under ``records/`` and ``archive/`` of ``root``, in path order;
+    folders that are links are not entered, files that are links are followed, and a file that
+    cannot be read is left to ``load`` (size -1: its hash is tried, and fails, every run)."""
+    out: list[Stat] = []
+
+    def walk(rel: str, path: str) -> None:
         try:
-            entries = sorted(os.scandir(os.path.join(root, rel)), key=lambda e: e.name)
+            folder = os.open(path, os.O_RDONLY | os.O_DIRECTORY) if _BY_FOLDER else None
         except OSError:
-            continue
-        for e in entries:
-            if e.is_dir(follow_symlinks=False):
-                out += _files(root, [f"{rel}/{e.name}"])
-            else:
-                out.append((f"{rel}/{e.name}", e.path))
+            return
+        try:
+            with os.scandir(path if folder is None else folder) as it:
+                entries = list(it)
+            for e in entries:
+                name = f"{rel}/{e.name}"
+                if e.is_dir(follow_symlinks=False):
+                    walk(name, os.path.join(path, e.name))
+                    continue
+                try:
+                    st = e.stat() if folder is None else os.stat(e.name, dir_fd=folder)
+                    out.append((name, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino))
+                except OSError:
+                    out.append((name, -1, 0, 0, 0))
+        except OSError:
+            return
+        finally:
+            if folder is not None:
+                os.close(folder)
+
+    for folder in (RECORDS, ARCHIVE):
+        walk(folder, os.path.join(root, folder))
+    out.sort()
     return out
 
 
-def _digests(root: Path, folder: Path) -> dict[str, str]:
-    """Relative path -> SHA-256 of every file under ``records/`` and ``archive/``.
-
-    Like git's index, a file whose size and modification time are those recorded in
-    ``folder/ingest-files.json`` keeps its recorded hash instead of being read again, unless it
-    was modified less than ``RACY`` seconds before that record was written (a later change
-    within the clock's resolution would not show)."""
-    manifest = folder / MANIFEST
+def _hash(path: str) -> str:
     try:
-        saved = json.loads(manifest.read_text(encoding="utf-8"))
-        written, known = int(saved["written"]), dict(saved["files"])
-    except (OSError, ValueError, KeyError, TypeError):
-        written, known = 0, {}
-    out: dict[str, str] = {}
-    seen: dict[str, list] = {}
-    changed = False
-    trusted_before = written - RACY * 10**9
-    for rel, full in _files(str(root), [RECORDS, ARCHIVE]):
-        try:
-            st = os.stat(full)
-            entry = known.get(rel)
-            if (isinstance(entry, list) and len(entry) == 3 and entry[:2] == [st.st_size, st.st_mtime_ns]
-                    and st.st_mtime_ns < trusted_before):
-                digest = entry[2]
-            else:
-                with open(full, "rb") as f:
-                    digest, changed = hashlib.sha256(f.read()).hexdigest(), True
-            seen[rel] = [st.st_size, st.st_mtime_ns, digest]
-        except OSError:
-            digest = "unreadable"  # load reports it; the key still changes when it is fixed
-        out[rel] = digest
-    if changed or set(seen) != set(known):
-        try:
-            folder.mkdir(exist_ok=True)
-            atomic_write(manifest, json.dumps({"written": time.time_ns(), "files": seen}))
-        except OSError:
-            pass
-    return out
+        with open(path, "rb") as f:
+            return hashlib.sha256(f.read()).hexdigest()
+    except OSError:
+        return "unreadable"  # load reports it; the key still changes when it is fixed
+
+
+class Manifest(NamedTuple):
+    """What ``.cache/ingest-files.pickle`` holds: the stats and hashes the key was made from."""
+
+    code: bytes
+    stats: list[Stat]
+    digests: list[str]
+    key: str
+    newest: int
+    """The latest modification or change time of the files (ns)."""
+
+
+def _read_manifest(path: Path) -> tuple[Optional[Manifest], int]:
+    """The manifest in ``path`` and the time it was written (its file's mtime), or (None, 0)."""
+    try:
+        with open(path, "rb") as f:
+            written = os.fstat(f.fileno()).st_mtime_ns
+            data = f.read()
+    except OSError:
+        return None, 0
+    payload = unseal(data)
+    if payload is None:
+        return None, 0
+    try:
+        manifest = Manifest(*pickle.loads(payload))
+    except Exception:  # noqa: BLE001 - any failure to read it back means: hash the files again
+        return None, 0
+    return manifest, written
 
 
 def key(root: Path) -> str:
     """The content hash of ``records/`` and ``archive/`` under ``root`` and of the code."""
     root = Path(root)
-    h = hashlib.sha256(_code_version())
-    for rel, digest in _digests(root, root / CACHE).items():
-        h.update(f"{rel}\0{digest}\0".encode())
-    return h.hexdigest()[:32]
+    code = _code_version()
+    stats = _stats(str(root))
+    path = root / CACHE / MANIFEST
+    saved, written = _read_manifest(path)
+    trusted_before = written - RACY * 10**9
+    if saved is not None and saved.code == code and saved.newest < trusted_before and saved.stats == stats:
+        return saved.key
+    known = dict(zip(saved.stats, saved.digests)) if saved is not None else {}
+    digests = []
+    for st in stats:
+        recorded = known.get(st)
+        if recorded is not None and max(st[2], st[3]) < trusted_before and st[1] >= 0:
+            digests.append(recorded)
+        else:
+            digests.append(_hash(str(root / st[0])))
+    h = hashlib.sha256(code)
+    for st, digest in zip(stats, digests):
+        h.update(f"{st[0]}\0{digest}\0".encode())
+    manifest = Manifest(code, stats, digests, h.hexdigest()[:32], max((max(st[2], st[3]) for st in stats), default=0))
+    sealed = seal(pickle.dumps(tuple(manifest), protocol=pickle.HIGHEST_PROTOCOL))
+    if sealed is not None:
+        try:
+            path.parent.mkdir(exist_ok=True)
+            atomic_write(path, sealed)
+        except OSError:
+            pass  # a read-only checkout: every run hashes the files again
+    return manifest.key
 
 
 class Frozen(Mapping):
@@ -146,10 +200,15 @@ def _read(path: Path) -> Context | None:
     payload = unseal(data)
     if payload is None:
         return None
+    enabled = gc.isenabled()
+    gc.disable()  # a few large arrays and many small acyclic objects: collecting only costs time
     try:
         ctx = pickle.loads(payload)
     except Exception:  # noqa: BLE001 - any failure to read it back means: build it again
         return None
+    finally:
+        if enabled:
+            gc.enable()
     return ctx if isinstance(ctx, Context) else None
 
 

@@ -12,6 +12,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Optional
 
 import yaml
 
@@ -19,6 +20,9 @@ from reported_claims.check.quotes import ARCHIVE, fold, parts
 from reported_claims.ingest.extract import Article
 from reported_claims.ingest.propose import Context, context, propose
 from reported_claims.repo.load import RECORDS, load
+
+if TYPE_CHECKING:
+    from reported_claims.ingest.embed import Embedder
 
 TOP = 3
 
@@ -97,7 +101,7 @@ def _expected_lineage(root: Path, sid: str, kept: list[tuple[str, dict]]) -> lis
     return out
 
 
-def one(root: Path, sid: str) -> Result:
+def one(root: Path, sid: str, embedder: Optional["Embedder"] = None) -> Result:
     """Leave ``sid`` out of a copy of ``root``, ingest its text there, compare with the curated records."""
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp) / "repo"
@@ -110,7 +114,7 @@ def one(root: Path, sid: str) -> Result:
         start = time.perf_counter()
         dataset, _ = load(copy)
         ctx: Context = context(dataset, copy)
-        proposal = propose(ctx, Article(text), sid, curated.get("publisher")).as_json()
+        proposal = propose(ctx, Article(text), sid, curated.get("publisher"), embedder=embedder).as_json()
         seconds = time.perf_counter() - start
     return score(sid, proposal, kept, removed, expected, seconds)
 
@@ -164,12 +168,13 @@ def misses(results: list[Result]) -> str:
     return "\n".join(f"{r.source}\n" + "".join(f"  {m}\n" for m in r.misses) for r in results if r.misses)
 
 
-def leave_one_out(root: Path) -> list[Result]:
-    """One result per archived article of the repository at ``root``."""
+def leave_one_out(root: Path, embedder: Optional["Embedder"] = None) -> list[Result]:
+    """One result per archived article of the repository at ``root`` (``embedder``: proposed
+    with sentence embeddings)."""
     root = Path(root)
     dataset, _ = load(root)
     ids = sorted(s for s in dataset.sources if (root / ARCHIVE / f"{s}.txt").is_file())
-    return [one(root, sid) for sid in ids]
+    return [one(root, sid, embedder) for sid in ids]
 
 
 def _pct(n: int, d: int) -> str:

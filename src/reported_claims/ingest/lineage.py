@@ -57,15 +57,24 @@ class Archive:
     read back from the cache fast)."""
 
     sentences: Index
+    """Its keys are text numbers; ``passage`` tells which sentence of which text a passage is."""
     texts: list[str] = field(default_factory=list)
     """Source id of each text number."""
+    first: array = field(default_factory=lambda: array("i"))
+    """The passage number of each text's first sentence."""
     hashes: array = field(default_factory=lambda: array("q"))
-    """Shingle hashes, sorted; ``holders[i]`` is the text number that has ``hashes[i]``."""
+    """Shingle hashes, sorted; ``holders[i]`` is the text number that has ``hashes[i]`` (two bytes
+    each up to 65,536 texts)."""
     holders: array = field(default_factory=lambda: array("i"))
     _memo: dict = field(default_factory=dict, repr=False)
 
     def __getstate__(self) -> dict:
         return {**self.__dict__, "_memo": {}}
+
+    def passage(self, number: int) -> tuple[str, int]:
+        """(source id, sentence number) of passage ``number``."""
+        text = self.sentences.keys[number]
+        return self.texts[text], number - self.first[text]
 
     def holding(self, shingle: tuple[str, ...]) -> list[str]:
         """The archived texts that have ``shingle``."""
@@ -87,16 +96,18 @@ class Archive:
 
 def build(texts: dict[str, list[Sentence]], background: int = 0) -> Archive:
     """Index the sentences of the archived texts (source id -> its sentences)."""
-    index = Index()
+    index = Index(keys=array("i"))
     pairs: set[tuple[int, int]] = set()
     ids = sorted(texts)
+    first = array("i")
     for number, sid in enumerate(ids):
-        for n, s in enumerate(texts[sid]):
-            index.add((sid, n), s.text)
+        first.append(len(index))
+        for s in texts[sid]:
+            index.add(number, s.text)
             pairs.update((shingle_hash(sh), number) for sh in shingles(s.text))
     ordered = sorted(pairs)
-    return Archive(index.freeze(background), ids, array("q", (h for h, _ in ordered)),
-                   array("i", (t for _, t in ordered)))
+    return Archive(index.freeze(background), ids, first, array("q", (h for h, _ in ordered)),
+                   array("H" if len(ids) <= 2**16 else "i", (t for _, t in ordered)))
 
 
 def compare(archive: Archive, sentences: list[Sentence]) -> dict[str, tuple[float, float, int]]:
@@ -112,7 +123,7 @@ def compare(archive: Archive, sentences: list[Sentence]) -> dict[str, tuple[floa
                 hits[sid] += 1
         best: dict[str, float] = defaultdict(float)
         for number, a, b in archive.search(s.text):
-            sid = archive.sentences.keys[number][0]
+            sid = archive.texts[archive.sentences.keys[number]]
             best[sid] = max(best[sid], math.sqrt(a * b))
         for sid in set(hits) | set(best):
             share = hits.get(sid, 0) / len(own) if own else 0.0

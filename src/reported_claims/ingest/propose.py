@@ -18,7 +18,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from reported_claims.check.quotes import ARCHIVE, find, fold, parts
 from reported_claims.check.sentences import Sentence, sentences
@@ -26,9 +26,12 @@ from reported_claims.ingest import lineage
 from reported_claims.ingest.attribution import Attribution, attributions
 from reported_claims.ingest.extract import Article
 from reported_claims.ingest.figures import Figure, figures
-from reported_claims.ingest.index import Index, stems, title_like, words
+from reported_claims.ingest.index import MARGIN, Index, stems, title_like, words
 from reported_claims.model.records import Claim
 from reported_claims.repo.load import Dataset
+
+if TYPE_CHECKING:
+    from reported_claims.ingest.embed import Embedder
 
 THRESHOLD = 0.55
 """Score at which a sentence is proposed as a report of a claim."""
@@ -46,6 +49,13 @@ MIN_PASSAGE = 4
 """Content words a quote's part needs to stand for its claim in the index."""
 CLAUSE = 0.9
 """A clause's score counts for this much of the whole sentence's."""
+BLEND = (0.55, 0.15, 0.3)
+"""A sentence's similarity to a passage: this much of the share of the passage found in it, of
+its own share found in the passage, and of their geometric mean (see ``Index.search``)."""
+RELEVANT = min(THRESHOLD, LOWER, ALTERNATIVE) - max(FIGURE_AGREES, 0.0)
+"""The least similarity that the figure bonus could lift to a proposal or an alternative: for a
+claim that no reworded archived sentence carries (``ALIGNED``), lower ones change nothing and
+are not scored."""
 MIN_CLAUSE = 3
 """Content words a clause needs to be scored alone."""
 _CLAUSE = re.compile(r"\s*(?:;|,?\s+as well as|,\s+(?:and|but|while|whereas))\s+|\s+and\s+(?=[a-z]+\s+of\s)")
@@ -190,7 +200,7 @@ def _aligned(ctx: Context, text: str, related: set[str]) -> dict[str, float]:
     if not related:
         return out
     for number, a, b in ctx.archive.search(text):
-        key = ctx.archive.sentences.keys[number]
+        key = ctx.archive.passage(number)
         sim = math.sqrt(a * b)
         if key[0] in related and sim >= lineage.CARRIED:
             for cid in ctx.quoted_at.get(key, ()):
@@ -198,14 +208,27 @@ def _aligned(ctx: Context, text: str, related: set[str]) -> dict[str, float]:
     return out
 
 
-def _similar(ctx: Context, text: str, context: str = "") -> dict[str, float]:
+def _similar(ctx: Context, text: str, context: str = "", floor: float = 0.0,
+             keep: frozenset[int] = frozenset()) -> dict[str, float]:
     """Claim -> how close ``text`` (read with ``context``, see ``Index.search``) is to its best
-    passage (statement or a report's quote)."""
+    passage (statement or a report's quote), for the passages at ``floor`` or above and those
+    of ``keep``."""
     best: dict[str, float] = defaultdict(float)
-    for number, a, b in ctx.claims.search(text, context):
+    x, y, z = BLEND
+    for number, a, b in ctx.claims.search(text, context, floor=floor, blend=BLEND, keep=keep):
         cid, _ = ctx.claims.keys[number]
-        best[cid] = max(best[cid], 0.55 * a + 0.15 * b + 0.3 * math.sqrt(a * b))
+        best[cid] = max(best[cid], x * a + y * b + z * math.sqrt(a * b))
     return best
+
+
+def _passages(ctx: Context, claims: set[str]) -> dict[str, list[int]]:
+    """The passages of the claims index that stand for each of ``claims``."""
+    out: dict[str, list[int]] = defaultdict(list)
+    if claims:
+        for number, (cid, _) in enumerate(ctx.claims.keys):
+            if cid in claims:
+                out[cid].append(number)
+    return out
 
 
 def clauses(text: str) -> list[str]:
@@ -215,8 +238,8 @@ def clauses(text: str) -> list[str]:
     return pieces if len(pieces) > 1 else []
 
 
-def score_sentences(ctx: Context, sents: list[Sentence], related: set[str] = frozenset()
-                    ) -> tuple[dict[int, dict[str, float]], set[tuple[int, str]]]:
+def score_sentences(ctx: Context, sents: list[Sentence], related: set[str] = frozenset(),
+                    embedder: Optional["Embedder"] = None) -> tuple[dict[int, dict[str, float]], set[tuple[int, str]]]:
     """Sentence number -> claim -> score, and the (sentence, claim) pairs scored by the sentence
     read with the one before it; ``related``: the archived texts the article derives from.
 
@@ -224,25 +247,43 @@ def score_sentences(ctx: Context, sents: list[Sentence], related: set[str] = fro
     clauses (discounted), and, for a sentence that opens with a pronoun ("This has enabled…",
     "They also mentioned…"), the sentence read with the one before it: that reading counts only
     where it is closer to the claim than either sentence alone, so the earlier sentence's own
-    claims stay with it."""
+    claims stay with it.
+
+    Similarities below ``RELEVANT`` are left out, except for the claims a reworded archived
+    sentence carries here (or, for the sentence read alone, in the next sentence, which compares
+    with it): those get every similarity, as their bonus may lift any. With an ``embedder``
+    (``--embed``), a claim's similarity is then weighed by how close the sentence's and the
+    statement's embeddings are (``embed.blend``, which never raises it)."""
     out: dict[int, dict[str, float]] = {}
     alone: dict[int, dict[str, float]] = {}
     joined: set[tuple[int, str]] = set()
-    for n, s in enumerate(sents):
-        if len(words(s.text)) < 4 or title_like(s.text):
-            continue
-        best = _similar(ctx, s.text)
+    scored = [n for n, s in enumerate(sents) if len(words(s.text)) >= 4 and not title_like(s.text)]
+    aligned = {n: _aligned(ctx, sents[n].text, related) for n in scored}
+    passages = _passages(ctx, {cid for found in aligned.values() for cid in found})
+    floor = RELEVANT - MARGIN
+    for n in scored:
+        s = sents[n]
+        here = frozenset(p for cid in aligned[n] for p in passages[cid])
+        ahead = here | frozenset(p for cid in aligned.get(n + 1, ()) for p in passages[cid])
+        best = _similar(ctx, s.text, floor=floor, keep=ahead)
         alone[n] = dict(best)
         for piece in clauses(s.text):
-            for cid, v in _similar(ctx, piece).items():
+            for cid, v in _similar(ctx, piece, floor=floor / CLAUSE, keep=here).items():
                 best[cid] = max(best[cid], CLAUSE * v)
         prior = n - 1
         if _ANAPHOR.match(s.text) and prior in alone and sents[prior].line == s.line:
-            for cid, v in _similar(ctx, s.text, sents[prior].text).items():
+            for cid, v in _similar(ctx, s.text, sents[prior].text, floor=floor, keep=here).items():
                 if v > max(alone[prior].get(cid, 0.0), best.get(cid, 0.0)):
                     best[cid] = v
                     joined.add((n, cid))
-        for cid, sim in _aligned(ctx, s.text, related).items():
+        if embedder is not None and best:
+            from reported_claims.ingest.embed import blend
+
+            statements = {cid: ctx.dataset.claims[cid].statement for cid in best}
+            embedder.embed([s.text, *statements.values()])
+            for cid, v in best.items():
+                best[cid] = blend(v, embedder.cosine(s.text, statements[cid]))
+        for cid, sim in aligned[n].items():
             best[cid] += ALIGNED * sim
         found = figures(s.text)
         named = {e for a in attributions(s.text) for e in ctx.entities_in(a.words)}
@@ -381,15 +422,16 @@ def _ledger_reason(s: Sentence, line: str, seen: set[str]) -> str:
 
 
 def propose(ctx: Context, article: Article, sid: str, publisher: Optional[str] = None,
-            url: Optional[str] = None) -> Proposal:
-    """Propose the records of ``article`` as source ``sid`` against the records of ``ctx``."""
+            url: Optional[str] = None, embedder: Optional["Embedder"] = None) -> Proposal:
+    """Propose the records of ``article`` as source ``sid`` against the records of ``ctx``
+    (``embedder``: weigh sentence embeddings into the claims' scores, see ``ingest.embed``)."""
     text = article.text
     folded = fold(text)
     lines = text.splitlines()
     sents = sentences(text)
     matches = lineage.propose(ctx.archive, sents, ctx.derived)
     related = {m.source for m in matches if m.via is None and m.relation != "summary"}
-    scores, joined = score_sentences(ctx, sents, related)
+    scores, joined = score_sentences(ctx, sents, related, embedder)
 
     top_of = {n: max(per.values()) for n, per in scores.items() if per}
     # a claim goes to its best sentence among those where it passes the threshold and no other
@@ -404,7 +446,7 @@ def propose(ctx: Context, article: Article, sid: str, publisher: Optional[str] =
                 best[cid], rank[cid] = Scored(cid, v, n), key
     accepted = sorted((b for b in best.values() if b.score >= THRESHOLD
                        or (b.score >= LOWER and b.score == top_of[b.sentence])),
-                      key=lambda b: (b.sentence, -b.score))
+                      key=lambda b: (b.sentence, -b.score, b.claim))  # ties by id: one order in every run
     quoted = {b.sentence for b in accepted}
     attrs = [attributions(s.text) for s in sents]
     prev_para = _paragraph_starts(sents)

@@ -8,17 +8,22 @@ from typing import Optional
 from reported_claims.ingest.cache import cached_context
 from reported_claims.ingest.extract import Article, IngestError, read
 from reported_claims.ingest.propose import Proposal, context, propose
-from reported_claims.ingest.write import write
 from reported_claims.repo.load import RECORDS, load
 from reported_claims.repo.scaffold import new_id, slugify
 
 
 def ingest_file(path: Path, root: Path, *, sid: Optional[str] = None, url: Optional[str] = None,
-                publisher: Optional[str] = None) -> tuple[Proposal, Article]:
-    """The proposal for the article in ``path`` against the records of ``root``."""
+                publisher: Optional[str] = None, embed: bool = False) -> tuple[Proposal, Article]:
+    """The proposal for the article in ``path`` against the records of ``root`` (``embed``:
+    with sentence embeddings, which need the ``embed`` extra)."""
     root = Path(root)
     if not (root / RECORDS).is_dir():
         raise IngestError(f"{root}: no records/ folder here; run in a repository or pass --repo DIR")
+    embedder = None
+    if embed:
+        from reported_claims.ingest.embed import Embedder  # imported here: it loads PyTorch
+
+        embedder = Embedder()
     article = read(Path(path))
     dataset, ctx = cached_context(root, lambda: _build(root))
     if publisher and publisher not in dataset.entities:
@@ -29,7 +34,7 @@ def ingest_file(path: Path, root: Path, *, sid: Optional[str] = None, url: Optio
         raise IngestError(f"--id {sid}: a source id starts with src-")
     elif sid in dataset.sources:
         raise IngestError(f"--id {sid}: that source exists already")
-    return propose(ctx, article, sid, publisher, url), article
+    return propose(ctx, article, sid, publisher, url, embedder), article
 
 
 def _build(root: Path):
@@ -39,4 +44,6 @@ def _build(root: Path):
 
 def write_file(root: Path, proposal: Proposal, article: Article) -> list[Path]:
     """Write the proposal into ``root`` (see ``ingest.write``)."""
+    from reported_claims.ingest.write import write  # imported here: only --write lays out records
+
     return write(Path(root), proposal, article.text)

@@ -70,12 +70,19 @@ def build(repo, wait, full_check, quiet, no_cache, jobs):
         reported-claims build --check
         SOURCE_DATE_EPOCH=1712900000 reported-claims build --repo path/to/repo
     """
+    from reported_claims import __version__
+    from reported_claims.check.validate import validate as run
+    from reported_claims.package import incremental
     from reported_claims.package.build import FAULT_ENV, fault_hook
     from reported_claims.package.build import build as run_build
-    from reported_claims.check.validate import validate as run
+    from reported_claims.repo.cache import Cache
 
     shown_progress = progress("build", quiet)
-    result = run(repo, cache=not no_cache, jobs=jobs, progress=shown_progress)
+    # After a few edits, only what they touch is read again (package.incremental); else everything.
+    chosen = None if no_cache else incremental.plan(repo, Cache(repo), __version__)
+    prepared = incremental.prepare(repo, chosen, jobs) if chosen is not None else None
+    result = prepared.result if prepared is not None else run(repo, cache=not no_cache, jobs=jobs,
+                                                                 progress=shown_progress)
     shown_progress.done()
     print_problems(result.problems)
     if result.errors:
@@ -86,12 +93,20 @@ def build(repo, wait, full_check, quiet, no_cache, jobs):
     shown_progress.step("writing the package")
     before = _hashes(repo)
     # The fault hook is a debugging aid for the build's own tests: the one place its variable is read.
+    parts = prepared.parts if prepared is not None else None if no_cache else incremental.Parts()
     built = run_build(repo, result.dataset, fault=fault_hook(os.environ.get(FAULT_ENV)), wait=wait,
-                      notify=lambda message: click.echo(message, err=True), full_check=full_check)
+                      notify=lambda message: click.echo(message, err=True), full_check=full_check,
+                      parts=parts, ctx=prepared.ctx if prepared is not None else None)
+    if parts is not None:
+        incremental.remember(repo, prepared.dataset if prepared is not None else result.dataset, parts, __version__,
+                             complete=prepared is None)
     shown_progress.done()
     for rel in built.schemas_written:
         click.echo(f"wrote {rel}")
-    click.echo(f"built datapackage.json: {built.resources} resources in data/")
+    again = "" if prepared is None or prepared.ctx is None else (
+        f" (made again: {len(prepared.parts.made)} record(s), the changed ones and those referring to them; "
+        "the others' rows kept from the last build)")
+    click.echo(f"built datapackage.json: {built.resources} resources in data/{again}")
     after = _hashes(repo)
     changed = _uncommitted(repo)
     if changed is None:  # not under git: what this build changed

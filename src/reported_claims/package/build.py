@@ -23,7 +23,7 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Optional
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Optional
 
 from reported_claims._version import __version__
 from reported_claims.errors import ReportedClaimsError
@@ -36,6 +36,9 @@ from reported_claims.package.tables import Context, Table, tables
 from reported_claims.problems import Problem
 from reported_claims.repo.load import Dataset
 from reported_claims.util import fs
+
+if TYPE_CHECKING:
+    from reported_claims.package.incremental import Parts
 
 OLD = "data.old"
 STAGING = ".tmp-build-staging"
@@ -282,12 +285,14 @@ def descriptor(resources: list[dict], created_at: Optional[str], version: str = 
 
 
 def write_package(ctx: Context, folder: Path, root: Optional[Path] = None, version: str = __version__,
-                  keys: Optional[Keys] = None) -> dict:
+                  keys: Optional[Keys] = None, parts: Optional["Parts"] = None) -> dict:
     """Write ``datapackage.json`` and ``data/`` into ``folder``; return the descriptor.
 
     ``root`` is the repository whose history and published package give ``created``;
     ``version`` is the data version the descriptor carries; ``keys``, when given, is told
-    every table's cells as they are written.
+    every table's cells as they are written. ``parts`` (``package.incremental``) is given each
+    record's lines as they are made, and for an incremental build gives those of the records
+    not made again.
     """
     (folder / DATA).mkdir(parents=True, exist_ok=True)
     vocabularies = {v.id.replace("-", "_"): v for v in ctx.vocabularies}
@@ -306,7 +311,8 @@ def write_package(ctx: Context, folder: Path, root: Optional[Path] = None, versi
         body = csv_body(t, t.rows(ctx))
         if keys is not None:
             keys.add(t, body)
-        entry.update(_write(folder, f"{DATA}/{t.name}.csv", _csv_bytes(t.names, body)))
+        data = parts.table(t, t.names, body) if parts is not None else _csv_bytes(t.names, body)
+        entry.update(_write(folder, f"{DATA}/{t.name}.csv", data))
         del body
         resources.append(entry)
     for kind in KINDS:
@@ -315,7 +321,11 @@ def write_package(ctx: Context, folder: Path, root: Optional[Path] = None, versi
                  "description": f"Every {kind.name} record exactly as the model defines it{described}, sorted by id.",
                  "format": "json", "mediatype": "application/json", "encoding": "utf-8",
                  "jsonSchema": json_schema(kind)}
-        entry.update(_write(folder, kind.json_path, json_bytes(published_rows(ctx, kind))))
+        if parts is not None and kind.prefix:
+            data = parts.json(kind.name, ((row["id"], schemas.dump_item(row)) for row in published_rows(ctx, kind)))
+        else:
+            data = json_bytes(published_rows(ctx, kind))
+        entry.update(_write(folder, kind.json_path, data))
         resources.append(entry)
     desc = descriptor(resources, created(root, resources, version) if root is not None else None, version)
     _file(folder, DESCRIPTOR, schemas.dumps(desc))
@@ -462,7 +472,7 @@ def refuse_vanished(root: Path, dataset: Dataset) -> None:
 
 def build(root: Path, dataset: Dataset, *, version: str = __version__, fault: Optional[Fault] = None,
           wait: Optional[float] = WAIT, notify: Optional[Callable[[str], None]] = None,
-          full_check: bool = False) -> Built:
+          full_check: bool = False, parts: Optional["Parts"] = None, ctx: Optional[Context] = None) -> Built:
     """Build the package of ``dataset`` into ``root``; raise BuildError and change nothing on failure.
 
     The primary and foreign keys of every table are always checked as it is written;
@@ -473,23 +483,30 @@ def build(root: Path, dataset: Dataset, *, version: str = __version__, fault: Op
     named step (see ``Fault``). When another build holds the lock, ``notify`` is told at once
     and the build gives up after ``wait`` seconds (None: waits as long as it takes);
     ``notify`` also receives each warning of ``Built.warnings``.
+
+    ``parts`` and ``ctx`` are those of an incremental build (``package.incremental``): ``ctx``
+    holds the records made again and ``parts`` the lines kept for the others. Its checks are
+    those of the validation that chose the records (nothing removed, every reference resolved);
+    ``full_check`` runs as for a full build.
     """
     root = Path(root)
     fault = fault or _no_fault
     say = notify or (lambda message: None)
-    ctx = context(dataset)
+    incremental = parts is not None and parts.kept is not None
+    ctx = ctx if ctx is not None else context(dataset)
     try:
         with fs.locked(root / LOCK, wait=wait,
                        on_wait=lambda: say(f"waiting for another build to finish (lock {LOCK})")):
             recover(root)
-            refuse_vanished(root, dataset)
+            if not incremental:
+                refuse_vanished(root, dataset)
             staging = root / STAGING
             try:
                 staging.mkdir()
-                keys = Keys()
-                desc = write_package(ctx, staging, root, version, keys)
+                keys = None if incremental else Keys()
+                desc = write_package(ctx, staging, root, version, keys, parts)
                 fault("staged")
-                problems = keys.check() or (check(staging) if full_check else [])
+                problems = (keys.check() if keys is not None else []) or (check(staging) if full_check else [])
                 if problems:
                     raise BuildError("the built package does not validate:\n  "
                                      + "\n  ".join(p.format() for p in problems), problems)

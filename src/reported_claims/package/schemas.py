@@ -35,10 +35,15 @@ def dumps(value: object) -> str:
 _LAYOUT = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS
 
 
+def dump_item(item: object) -> bytes:
+    """One item of a list as ``dumps_list`` writes it (indented one level; without its comma)."""
+    return orjson.dumps(item, option=_LAYOUT).replace(b"\n", b"\n  ")
+
+
 def dumps_list(items: Iterable[object]) -> bytes:
     """``dumps`` of a list, as UTF-8, made one item at a time: a large list is never held as
     Python objects and as text at once."""
-    pieces = [orjson.dumps(item, option=_LAYOUT).replace(b"\n", b"\n  ") for item in items]
+    pieces = [dump_item(item) for item in items]
     return b"[\n  " + b",\n  ".join(pieces) + b"\n]\n" if pieces else b"[]\n"
 
 

@@ -220,6 +220,9 @@ class Context:
     sources: list[Source]
     entities: list[Entity]
     vocabularies: list[Vocabulary]
+    known_sources: Optional[dict[str, Source]] = None
+    """Every source the lineage of these records walks, when the tables are made for some records
+    only (an incremental build): the sources written are still ``sources``."""
 
     @classmethod
     def of(cls, claims: Iterable[Claim], sources: Iterable[Source], entities: Iterable[Entity],
@@ -230,7 +233,7 @@ class Context:
 
     @functools.cached_property
     def source_index(self) -> dict[str, Source]:
-        return {s.id: s for s in self.sources}
+        return self.known_sources if self.known_sources is not None else {s.id: s for s in self.sources}
 
     @functools.cached_property
     def lineage(self) -> Lineage:

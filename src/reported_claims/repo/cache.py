@@ -153,6 +153,9 @@ CREATE INDEX IF NOT EXISTS filesfolded_name ON files (lname);
 CREATE TABLE IF NOT EXISTS refs (shown TEXT NOT NULL, target TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS refs_target ON refs (target);
 CREATE INDEX IF NOT EXISTS refs_shown ON refs (shown);
+CREATE TABLE IF NOT EXISTS built (
+    id TEXT PRIMARY KEY, shown TEXT NOT NULL, kind TEXT NOT NULL, digest TEXT NOT NULL, mac BLOB NOT NULL,
+    parts BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS words (shown TEXT NOT NULL, word TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS words_word ON words (word);
 CREATE INDEX IF NOT EXISTS words_shown ON words (shown);
@@ -432,6 +435,11 @@ class Cache:
         """Every id of a kind's records that validated, as the cache knows them."""
         return [r[0] for r in self._query("SELECT id FROM files WHERE kind = ? AND valid AND id IS NOT NULL", (kind,))]
 
+    def digests(self) -> dict[str, tuple[str, Stat, Optional[int]]]:
+        """shown -> (digest, stat, when read) of every row, without the entries."""
+        return {r[0]: (r[1], (r[2], r[3], r[4]), r[5]) for r in self._query(
+            "SELECT shown, digest, size, mtime_ns, ino, read_ns FROM files", ())}
+
     def fresh(self, shown: str, stat: Stat) -> Optional[Entry]:
         """The entry of a file not read in this run, if its size, time and inode are those it was
         read with and it was not modified within ``RACY_NS`` of being read."""
@@ -461,3 +469,121 @@ def facts_of(entry: Entry) -> Facts:
         return Facts()
     words = statement_words(record.statement) if isinstance(record, Claim) and record.status != "withdrawn" else frozenset()
     return Facts(frozenset(rid for _, _, rid in references(record)), words)  # type: ignore[arg-type]
+
+
+# --- what the last build wrote, record by record (``package.incremental``) ----------------
+
+
+def _frame(parts: dict[str, bytes]) -> bytes:
+    """Named byte strings as one: each name, its length and its bytes (nothing to unpickle)."""
+    out = []
+    for name in sorted(parts):
+        data = parts[name]
+        out.append(b"%d:%s%d:" % (len(name), name.encode(), len(data)) + data)
+    return b"".join(out)
+
+
+def _unframe(blob: bytes) -> dict[str, bytes]:
+    out, at = {}, 0
+    while at < len(blob):
+        colon = blob.index(b":", at)
+        n = int(blob[at:colon])
+        name = blob[colon + 1:colon + 1 + n].decode()
+        at = colon + 1 + n
+        colon = blob.index(b":", at)
+        size = int(blob[at:colon])
+        out[name] = blob[colon + 1:colon + 1 + size]
+        at = colon + 1 + size
+    return out
+
+
+class LastBuild:
+    """What the last build wrote for each record, kept in the cache: the file it came from and
+    its digest, and its lines of every table and its JSON (``parts``); and the hashes of the
+    package it wrote. Signed like the entries."""
+
+    def __init__(self, cache: Cache):
+        self.cache = cache
+
+    def _mac(self, rid: str, shown: str, digest_: str, blob: bytes) -> bytes:
+        return self.cache._mac(f"built\0{rid}\0{shown}", digest_, blob)
+
+    def manifest(self) -> Optional[dict]:
+        """The package hashes and settings of the last build, if one was kept and is ours."""
+        rows = self.cache._query("SELECT value FROM meta WHERE name = 'built'", ())
+        if not rows:
+            return None
+        blob = bytes(rows[0][0])
+        mac, payload = blob[:_DIGEST], blob[_DIGEST:]
+        if not hmac.compare_digest(mac, self.cache._mac("built", "", payload)):
+            return None
+        try:
+            import json
+
+            value = json.loads(payload)
+        except ValueError:
+            return None
+        return value if isinstance(value, dict) else None
+
+    def refs(self, ids: Iterable[str]) -> dict[str, set[str]]:
+        """id -> the ids its record referred to at the last build, for those of ``ids`` kept."""
+        out = {}
+        for rid, parts in self.parts(ids).items():
+            out[rid] = set(parts.get("refs", b"").decode().split("\n")) - {""}
+        return out
+
+    def records(self) -> dict[str, tuple[str, str, str]]:
+        """id -> (file shown, kind, digest) of every record the last build wrote."""
+        return {r[0]: (r[1], r[2], r[3]) for r in self.cache._query("SELECT id, shown, kind, digest FROM built", ())}
+
+    def parts(self, ids: Iterable[str]) -> dict[str, dict[str, bytes]]:
+        """id -> its parts, for those of ``ids`` whose row is signed; the others are left out."""
+        wanted = set(ids)
+        out = {}
+        sql = "SELECT id, shown, digest, mac, parts FROM built"
+        if len(wanted) < 500:  # a few: by their key; many: all of them, in one pass
+            found = [r for k in sorted(wanted) for r in self.cache._query(sql + " WHERE id = ?", (k,))]
+        else:
+            found = self.cache._query(sql, ())
+        for rid, shown, digest_, mac, blob in found:
+            if rid in wanted and hmac.compare_digest(bytes(mac), self._mac(rid, shown, digest_, bytes(blob))):
+                out[rid] = _unframe(bytes(blob))
+        return out
+
+    def save(self, manifest: dict, made: dict[str, tuple[str, str, str, dict[str, bytes]]], complete: bool) -> None:
+        """Keep what a build wrote: ``made`` is id -> (shown, kind, digest, parts); with
+        ``complete`` it is every record, and the rows of others are dropped."""
+        import json
+
+        if self.cache.db is None and self.cache.secret is not None:
+            try:
+                self.cache.db = self.cache._create()
+            except (sqlite3.Error, OSError):
+                return
+        db = self.cache.db
+        if db is None:
+            return
+        payload = json.dumps(manifest, sort_keys=True).encode()
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            if complete:
+                db.execute("DELETE FROM built")
+            db.executemany("INSERT OR REPLACE INTO built VALUES (?, ?, ?, ?, ?, ?)", (
+                (rid, shown, kind, digest_, self._mac(rid, shown, digest_, blob), blob)
+                for rid, (shown, kind, digest_, parts) in sorted(made.items()) for blob in [_frame(parts)]))
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('built', ?)",
+                       (self.cache._mac("built", "", payload) + payload,))
+            db.execute("COMMIT")
+        except sqlite3.Error:
+            try:
+                db.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass
+
+    def forget(self) -> None:
+        """No build to build on (the next is a full one)."""
+        try:
+            if self.cache.db is not None:
+                self.cache.db.execute("DELETE FROM meta WHERE name = 'built'")
+        except sqlite3.Error:
+            pass

@@ -1,0 +1,269 @@
+"""A build after a few edits: only the records they touch are read and their rows made again.
+
+A build keeps in the records cache (``repo.cache.LastBuild``) what it wrote for each record: its
+lines of every table and its JSON, with the digest of the file it came from, and the hashes of
+the package files, the archived texts and the vocabularies it wrote them from. The next build,
+when the package on disk is still that one and the archived texts and vocabularies are
+unchanged, finds the record files whose bytes changed, validates them with the records their
+rules draw on (``repo.load``'s one-file path), makes again the rows of those records and of
+every record that refers to them (directly, or through the sources deriving from them), and
+writes every table from the kept lines and the new ones: byte for byte the package a full
+build writes (a test holds the two to that). Anything else — many changes, a removed record, a
+changed vocabulary or archived text, no kept build — is a full build.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Optional
+
+from reported_claims.check.quotes import ARCHIVE
+from reported_claims.check.validate import Result, validate
+from reported_claims.model.graph import references
+from reported_claims.model.kinds import KINDS, of_id
+from reported_claims.model.records import Claim, Entity, Source
+from reported_claims.package import DATA, DESCRIPTOR
+from reported_claims.package.tables import Context, Table, tables
+from reported_claims.repo.cache import RACY_NS, Cache, LastBuild, digest
+from reported_claims.repo.load import RECORDS, Dataset, load, record_files
+
+LIMIT = 2000
+"""Past this many records to make again, a full build is as quick."""
+
+TABLE_KIND = {}
+"""Table name -> the kind whose records give its rows (none for a vocabulary's terms)."""
+
+
+def table_kinds() -> dict[str, Optional[str]]:
+    """Table name -> the kind of record each row belongs to, by the table's first key column."""
+    if not TABLE_KIND:
+        first = {"claim_id": "claim", "source_id": "source", "entity_id": "entity"}
+        plain = {f"{k.plural}": k.name for k in KINDS}
+        for t in tables():
+            key = t.primary_key[0]
+            TABLE_KIND[t.name] = first.get(key) or (plain.get(t.name) if key == "id" else None)
+    return TABLE_KIND
+
+
+def package_hashes(root: Path) -> dict[str, str]:
+    """SHA-256 of datapackage.json and every file under data/, by path."""
+    out = {}
+    files = [root / DESCRIPTOR] + sorted(p for p in (root / DATA).rglob("*") if p.is_file()) if (root / DATA).is_dir() else []
+    for path in files:
+        try:
+            out[path.relative_to(root).as_posix()] = hashlib.sha256(path.read_bytes()).hexdigest()
+        except OSError:
+            return {}
+    return out
+
+
+def inputs_hash(root: Path) -> str:
+    """One hash of what every record's rows may depend on besides the records: the archived
+    texts, and the vocabulary files."""
+    h = hashlib.sha256()
+    for folder in (root / ARCHIVE, root / RECORDS / "vocabularies"):
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.iterdir()):
+            if path.is_file():
+                h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+@dataclass
+class Parts:
+    """The lines of each record in each table and its JSON, as a build makes them, and (for an
+    incremental build) the kept lines of the records not made again."""
+
+    kept: Optional[dict[str, dict[str, bytes]]] = None
+    ids: dict[str, list[str]] = field(default_factory=dict)
+    """Kind -> every id of the package, sorted (for an incremental build)."""
+    made: dict[str, dict[str, bytes]] = field(default_factory=dict)
+
+    def table(self, t: Table, header: list[str], body: list[list[str]]) -> bytes:
+        """The CSV of a table from the rows made now and the lines kept for the others."""
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(header)
+        head = out.getvalue()
+        kind = table_kinds()[t.name]
+        if kind is None:
+            writer.writerows(body)
+            return out.getvalue().encode("utf-8")
+        mine: dict[str, list[str]] = {}
+        for row in body:
+            out.seek(0)
+            out.truncate()
+            writer.writerow(row)
+            mine.setdefault(row[0], []).append(out.getvalue())
+        for rid, lines in mine.items():
+            self.made.setdefault(rid, {})[t.name] = "".join(lines).encode("utf-8")
+        if self.kept is None:
+            return (head + "".join(line for rid in sorted(mine) for line in mine[rid])).encode("utf-8")
+        chunks = [head.encode("utf-8")]
+        for rid in self.ids[kind]:
+            if rid in mine:
+                chunks.append(self.made[rid][t.name])
+            elif rid in self.kept:
+                chunks.append(self.kept[rid].get(t.name, b""))
+        return b"".join(chunks)
+
+    def json(self, kind: str, pieces: Iterable[tuple[str, bytes]]) -> bytes:
+        """A JSON resource from the records dumped now and those kept (``schemas.dumps_list``'s layout)."""
+        mine = dict(pieces)
+        for rid, piece in mine.items():
+            self.made.setdefault(rid, {})["json"] = piece
+        if self.kept is None:
+            order = sorted(mine)
+            chosen = [mine[rid] for rid in order]
+        else:
+            chosen = [mine[rid] if rid in mine else self.kept[rid]["json"] for rid in self.ids[kind]]
+        return b"[\n  " + b",\n  ".join(chosen) + b"\n]\n" if chosen else b"[]\n"
+
+
+@dataclass
+class Plan:
+    """What an incremental build reads and makes again."""
+
+    changed: list[Path]
+    """The record files whose bytes are not those of the last build (new ones included)."""
+    records: dict[str, tuple[str, str, str]]
+    """id -> (file, kind, digest) of the last build."""
+    manifest: dict
+
+
+def plan(root: Path, store: Cache, version: str) -> Optional[Plan]:
+    """The record files changed since the last build, when it can be built on; else None."""
+    built = LastBuild(store)
+    manifest = built.manifest()
+    if manifest is None or manifest.get("version") != version or not store.knows_all:
+        return None
+    if manifest.get("epoch") != os.environ.get("SOURCE_DATE_EPOCH"):
+        return None
+    if manifest.get("inputs") != inputs_hash(root) or manifest.get("package") != package_hashes(root):
+        return None
+    records = built.records()
+    by_shown = {shown: digest for shown, _, digest in records.values()}
+    vocabularies = f"{RECORDS}/vocabularies/"
+    present = {p.relative_to(root).as_posix(): p for p in record_files(root)}
+    present = {shown: p for shown, p in present.items() if not shown.startswith(vocabularies)}
+    if not set(by_shown) <= set(present):
+        return None  # a record was removed: the full build says what that breaks
+    rows = store.digests()
+    changed = []
+    for shown, path in present.items():
+        old = by_shown.get(shown)
+        if old is None or _digest(path, rows.get(shown)) != old:
+            changed.append(path)
+    if len(changed) > LIMIT:
+        return None
+    return Plan(sorted(changed), records, manifest)
+
+
+def _digest(path: Path, row: Optional[tuple]) -> Optional[str]:
+    """A file's digest: the cache's, when its stat is the one the cache read it with (and not
+    racy), else from its bytes."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    if row is not None:
+        digest_, stat, read_ns = row
+        if stat == (st.st_size, st.st_mtime_ns, st.st_ino) and read_ns is not None and st.st_mtime_ns < read_ns - RACY_NS:
+            return digest_
+    try:
+        return digest(path.read_bytes())
+    except OSError:
+        return None
+
+
+@dataclass
+class Prepared:
+    """An incremental build's records, once validated: those made again and the kept lines."""
+
+    result: Result
+    ctx: Optional[Context] = None
+    parts: Optional[Parts] = None
+    dataset: Optional[Dataset] = None
+
+
+def prepare(root: Path, chosen: Plan, jobs: Optional[int] = None) -> Optional[Prepared]:
+    """Validate what changed with what its rules draw on, then read the records to make again.
+
+    None when a full build is the better way (too many records to make again, or lines kept
+    for the others missing or not signed). A ``Prepared`` whose result has errors is a build
+    to refuse, as a full one would.
+    """
+    store = Cache(root)
+    last = LastBuild(store)
+    changed_ids = {p.stem for p in chosen.changed}
+    shown_of = {rid: shown for rid, (shown, _, _) in chosen.records.items()}
+    kept_refs = last.refs(changed_ids)
+    # The records the changed ones referred to at the last build (a source whose ledger loses a
+    # quote) and those that refer to them (a claim quoting a changed source) are judged too.
+    touched = {root / shown_of[rid] for rid in set().union(*kept_refs.values()) if rid in shown_of} if kept_refs else set()
+    touched |= {root / shown for shown in store.referring(changed_ids)}
+    targets = sorted(set(chosen.changed) | touched)
+    result = validate(root, targets, cache=True, jobs=jobs)
+    if result.errors:
+        return Prepared(result)
+    # To make again: the changed records and every record that refers to one, through any
+    # number of sources deriving from one another.
+    again, frontier = set(changed_ids), set(changed_ids)
+    while frontier and len(again) <= LIMIT:
+        referring = {Path(shown).stem for shown in store.referring(frontier)}
+        frontier = referring - again
+        again |= frontier
+    if len(again) > LIMIT:
+        return None
+    ids = {rid for rid in chosen.records} | changed_ids
+    kept = last.parts(ids - again)
+    if len(kept) != len(ids - again):
+        return None
+    files = [root / shown_of.get(rid, "") for rid in again if rid in shown_of]
+    files += [p for p in chosen.changed if p.stem not in shown_of]
+    dataset, _ = load(root, sorted(set(files)), cache=True, jobs=jobs)
+    made = [r for table in (dataset.claims, dataset.sources, dataset.entities) for rid, r in table.items() if rid in again]
+    if len(made) != len(again):
+        return None
+    ctx = Context(sorted((r for r in made if isinstance(r, Claim)), key=_id),
+                  sorted((r for r in made if isinstance(r, Source)), key=_id),
+                  sorted((r for r in made if isinstance(r, Entity)), key=_id),
+                  sorted(dataset.vocabularies.values(), key=_id), known_sources=dataset.sources)
+    by_kind: dict[str, list[str]] = {}
+    for rid in ids:
+        kind = of_id(rid)
+        if kind is not None:
+            by_kind.setdefault(kind.name, []).append(rid)
+    return Prepared(result, ctx, Parts(kept=kept, ids={k: sorted(v) for k, v in by_kind.items()}), dataset)
+
+
+def _id(record) -> str:
+    return record.id
+
+
+def remember(root: Path, dataset: Dataset, parts: Parts, version: str, complete: bool) -> None:
+    """Keep what a build wrote for the next to build on (every record, after a full build)."""
+    store = Cache(root)
+    rows = store.digests()
+    last = LastBuild(store)
+    made = {}
+    for table in (dataset.claims, dataset.sources, dataset.entities):
+        for rid, record in table.items():
+            if rid not in parts.made:
+                continue
+            item = dataset.files[rid]
+            row = rows.get(item.shown)
+            if row is None:
+                last.forget()
+                return
+            refs = "\n".join(sorted({t for _, _, t in references(record)})).encode()
+            made[rid] = (item.shown, of_id(rid).name, row[0], {**parts.made[rid], "refs": refs})
+    manifest = {"version": version, "epoch": os.environ.get("SOURCE_DATE_EPOCH"),
+                "inputs": inputs_hash(root), "package": package_hashes(root)}
+    last.save(manifest, made, complete)

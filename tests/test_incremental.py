@@ -1,0 +1,137 @@
+"""A build after a few edits makes again only the records they touch, and writes byte for byte
+the package a full build writes.
+
+Each case edits a copy of the real records (and archived texts) that was built once, builds
+again (incrementally, as the last line says), and compares every file of the package with a
+full build of the same records without the cache.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from build_helpers import snapshot
+from conftest import REPO, run_cli
+
+CLAIM = "records/claims/clm-china-denies-lethal-support-to-russia.yaml"
+SOURCE = "records/sources/src-icaro-china-support-raises-concerns.yaml"
+ENV = {"SOURCE_DATE_EPOCH": "1712900000"}
+
+
+@pytest.fixture
+def env(tmp_path) -> dict:
+    return {**ENV, "XDG_CACHE_HOME": str(tmp_path / "user-cache")}
+
+
+@pytest.fixture
+def repo(tmp_path, env) -> Path:
+    root = tmp_path / "repo"
+    root.mkdir()
+    for folder in ("records", "archive", "schema", "docs"):
+        shutil.copytree(REPO / folder, root / folder)
+    done = run_cli("build", repo=root, env=env, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "made again" not in done.stdout  # the first build is a full one
+    return root
+
+
+def build(root: Path, env: dict, *args: str):
+    done = run_cli("build", *args, repo=root, env=env, text=True)
+    assert "Traceback" not in done.stderr and "internal error" not in done.stderr, done.stderr
+    return done
+
+
+def full(root: Path, tmp_path: Path) -> dict[str, bytes]:
+    """The package a full build of the same files writes."""
+    other = tmp_path / "full"
+    shutil.copytree(root, other, ignore=shutil.ignore_patterns(".cache", "data", "datapackage.json"))
+    done = run_cli("build", "--no-cache", repo=other, env={**ENV, "XDG_CACHE_HOME": str(tmp_path / "other")}, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return snapshot(other)
+
+
+def edit(path: Path, pattern: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    changed = re.sub(pattern, new, text, count=1, flags=re.M)
+    assert changed != text, pattern
+    path.write_text(changed, encoding="utf-8")
+
+
+def made_again(done) -> int:
+    m = re.search(r"made again: (\d+) record", done.stdout)
+    return int(m.group(1)) if m else -1
+
+
+def test_a_changed_statement(repo, env, tmp_path):
+    before = snapshot(repo)
+    edit(repo / CLAIM, r"^statement: China has not", "statement: China has never")
+    done = build(repo, env)
+    assert done.returncode == 0 and 1 <= made_again(done) <= 3, done.stdout  # it, and the claims linking to it
+    after = snapshot(repo)
+    assert after == full(repo, tmp_path)
+    assert {k for k in after if after[k] != before.get(k)} == {"data/claims.csv", "data/claims.json", "datapackage.json"}
+
+
+def test_a_source_that_now_derives_from_another(repo, env, tmp_path):
+    """The origins of every claim citing it change: they are made again."""
+    path = repo / "records/sources/src-ap-china-surges-sales-to-russia.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert "derived_from" not in text
+    path.write_text(text + "derived_from:\n  - source: src-bloomberg-china-support-russia-2024-04\n"
+                    "    relation: rewrite\n", encoding="utf-8")
+    done = build(repo, env)
+    assert done.returncode == 0 and made_again(done) > 1, done.stdout + done.stderr
+    assert snapshot(repo) == full(repo, tmp_path)
+
+
+def test_a_changed_entity_and_a_new_claim(repo, env, tmp_path):
+    edit(repo / "records/entities/ent-joe-biden.yaml", r"^name: .*$", "name: Joseph R. Biden")
+    text = (repo / CLAIM).read_text(encoding="utf-8")
+    new = repo / "records/claims/clm-a-new-claim-of-the-same-words.yaml"
+    new.write_text(text.replace(Path(CLAIM).stem, new.stem)
+                   .replace("statement: China has not provided", "statement: Beijing has not supplied"),
+                   encoding="utf-8")
+    done = build(repo, env)
+    assert done.returncode == 0 and made_again(done) >= 2, done.stdout + done.stderr
+    assert snapshot(repo) == full(repo, tmp_path)
+
+
+def test_an_error_refuses_as_a_full_build_does(repo, env):
+    before = snapshot(repo)
+    edit(repo / CLAIM, r"^  - source: src-", "  - source: src-no-such-")
+    done = build(repo, env)
+    assert done.returncode == 1 and "unknown-reference" in done.stdout
+    assert snapshot(repo) == before
+
+
+def test_a_removed_record_is_judged_by_a_full_build(repo, env):
+    (repo / CLAIM).unlink()
+    done = build(repo, env)
+    assert done.returncode == 1 and Path(CLAIM).stem in done.stdout + done.stderr
+
+
+def test_a_package_edited_by_hand_is_built_again_in_full(repo, env, tmp_path):
+    good = snapshot(repo)
+    claims = repo / "data/claims.csv"
+    claims.write_bytes(claims.read_bytes().replace(b"China", b"Chna", 1))
+    edit(repo / CLAIM, r"^statement: China has not", "statement: China has never")
+    done = build(repo, env)
+    assert done.returncode == 0 and made_again(done) == -1, done.stdout
+    assert snapshot(repo) == full(repo, tmp_path) != good
+
+
+def test_kept_rows_altered_in_the_cache_are_not_used(repo, env, tmp_path):
+    import sqlite3
+
+    db = sqlite3.connect(repo / ".cache/records.sqlite")
+    with db:
+        blob = db.execute("SELECT parts FROM built WHERE id = 'ent-joe-biden'").fetchone()[0]
+        db.execute("UPDATE built SET parts = ? WHERE id = 'ent-joe-biden'", (bytes(blob).replace(b"Biden", b"Bidem"),))
+    db.close()
+    edit(repo / CLAIM, r"^statement: China has not", "statement: China has never")
+    done = build(repo, env)
+    assert done.returncode == 0 and made_again(done) == -1, done.stdout
+    assert snapshot(repo) == full(repo, tmp_path)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import hmac
+import json
 import math
 import os
 import pickle
@@ -474,29 +475,6 @@ def facts_of(entry: Entry) -> Facts:
 # --- what the last build wrote, record by record (``package.incremental``) ----------------
 
 
-def _frame(parts: dict[str, bytes]) -> bytes:
-    """Named byte strings as one: each name, its length and its bytes (nothing to unpickle)."""
-    out = []
-    for name in sorted(parts):
-        data = parts[name]
-        out.append(b"%d:%s%d:" % (len(name), name.encode(), len(data)) + data)
-    return b"".join(out)
-
-
-def _unframe(blob: bytes) -> dict[str, bytes]:
-    out, at = {}, 0
-    while at < len(blob):
-        colon = blob.index(b":", at)
-        n = int(blob[at:colon])
-        name = blob[colon + 1:colon + 1 + n].decode()
-        at = colon + 1 + n
-        colon = blob.index(b":", at)
-        size = int(blob[at:colon])
-        out[name] = blob[colon + 1:colon + 1 + size]
-        at = colon + 1 + size
-    return out
-
-
 class LastBuild:
     """What the last build wrote for each record, kept in the cache: the file it came from and
     its digest, and its lines of every table and its JSON (``parts``); and the hashes of the
@@ -518,8 +496,6 @@ class LastBuild:
         if not hmac.compare_digest(mac, self.cache._mac("built", "", payload)):
             return None
         try:
-            import json
-
             value = json.loads(payload)
         except ValueError:
             return None
@@ -547,14 +523,12 @@ class LastBuild:
             found = self.cache._query(sql, ())
         for rid, shown, digest_, mac, blob in found:
             if rid in wanted and hmac.compare_digest(bytes(mac), self._mac(rid, shown, digest_, bytes(blob))):
-                out[rid] = _unframe(bytes(blob))
+                out[rid] = pickle.loads(blob)  # signed: written by this machine's code
         return out
 
     def save(self, manifest: dict, made: dict[str, tuple[str, str, str, dict[str, bytes]]], complete: bool) -> None:
         """Keep what a build wrote: ``made`` is id -> (shown, kind, digest, parts); with
         ``complete`` it is every record, and the rows of others are dropped."""
-        import json
-
         if self.cache.db is None and self.cache.secret is not None:
             try:
                 self.cache.db = self.cache._create()
@@ -570,7 +544,8 @@ class LastBuild:
                 db.execute("DELETE FROM built")
             db.executemany("INSERT OR REPLACE INTO built VALUES (?, ?, ?, ?, ?, ?)", (
                 (rid, shown, kind, digest_, self._mac(rid, shown, digest_, blob), blob)
-                for rid, (shown, kind, digest_, parts) in sorted(made.items()) for blob in [_frame(parts)]))
+                for rid, (shown, kind, digest_, parts) in sorted(made.items())
+                for blob in [pickle.dumps(parts, protocol=pickle.HIGHEST_PROTOCOL)]))
             db.execute("INSERT OR REPLACE INTO meta VALUES ('built', ?)",
                        (self.cache._mac("built", "", payload) + payload,))
             db.execute("COMMIT")

@@ -75,6 +75,15 @@ def inputs_hash(root: Path) -> str:
     return h.hexdigest()
 
 
+def code_hash() -> str:
+    """A hash of the package's own source: rows kept by other code are never reused."""
+    here = Path(__file__).resolve().parent.parent
+    h = hashlib.sha256()
+    for path in sorted(here.rglob("*.py")):
+        h.update(path.relative_to(here).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
 @dataclass
 class Parts:
     """The lines of each record in each table and its JSON, as a build makes them, and (for an
@@ -139,9 +148,12 @@ class Plan:
 
 def plan(root: Path, store: Cache, version: str) -> Optional[Plan]:
     """The record files changed since the last build, when it can be built on; else None."""
+    root = Path(os.path.abspath(root))
     built = LastBuild(store)
     manifest = built.manifest()
-    if manifest is None or manifest.get("version") != version or not store.knows_all:
+    if manifest is None or manifest.get("version") != version or manifest.get("code") != code_hash():
+        return None
+    if not store.knows_all:
         return None
     if manifest.get("epoch") != os.environ.get("SOURCE_DATE_EPOCH"):
         return None
@@ -199,6 +211,7 @@ def prepare(root: Path, chosen: Plan, jobs: Optional[int] = None) -> Optional[Pr
     for the others missing or not signed). A ``Prepared`` whose result has errors is a build
     to refuse, as a full one would.
     """
+    root = Path(os.path.abspath(root))
     store = Cache(root)
     last = LastBuild(store)
     changed_ids = {p.stem for p in chosen.changed}
@@ -208,10 +221,18 @@ def prepare(root: Path, chosen: Plan, jobs: Optional[int] = None) -> Optional[Pr
     # quote) and those that refer to them (a claim quoting a changed source) are judged too.
     touched = {root / shown_of[rid] for rid in set().union(*kept_refs.values()) if rid in shown_of} if kept_refs else set()
     touched |= {root / shown for shown in store.referring(changed_ids)}
-    targets = sorted(set(chosen.changed) | touched)
-    result = validate(root, targets, cache=True, jobs=jobs)
+    result = validate(root, chosen.changed, cache=True, jobs=jobs)
     if result.errors:
         return Prepared(result)
+    # ... and those they refer to now (a source whose ledger gains a quote).
+    now = {rid for f in result.files if f.target and f.record is not None for _, _, rid in references(f.record)}
+    touched |= {root / shown_of[rid] for rid in now if rid in shown_of}
+    others = sorted(touched - set(chosen.changed))
+    if others:
+        more = validate(root, others, cache=True, jobs=jobs)
+        result.problems = sorted(set(result.problems) | set(more.problems))
+        if result.errors:
+            return Prepared(result)
     # To make again: the changed records and every record that refers to one, through any
     # number of sources deriving from one another.
     again, frontier = set(changed_ids), set(changed_ids)
@@ -249,6 +270,7 @@ def _id(record) -> str:
 
 def remember(root: Path, dataset: Dataset, parts: Parts, version: str, complete: bool) -> None:
     """Keep what a build wrote for the next to build on (every record, after a full build)."""
+    root = Path(os.path.abspath(root))
     store = Cache(root)
     rows = store.digests()
     last = LastBuild(store)
@@ -264,6 +286,6 @@ def remember(root: Path, dataset: Dataset, parts: Parts, version: str, complete:
                 return
             refs = "\n".join(sorted({t for _, _, t in references(record)})).encode()
             made[rid] = (item.shown, of_id(rid).name, row[0], {**parts.made[rid], "refs": refs})
-    manifest = {"version": version, "epoch": os.environ.get("SOURCE_DATE_EPOCH"),
+    manifest = {"version": version, "code": code_hash(), "epoch": os.environ.get("SOURCE_DATE_EPOCH"),
                 "inputs": inputs_hash(root), "package": package_hashes(root)}
     last.save(manifest, made, complete)

@@ -32,6 +32,11 @@ def _hashes(root: Path) -> dict[str, str]:
     return out
 
 
+def _package(hashes: dict[str, str]) -> dict[str, str]:
+    """Of the hashes of the generated files, those of the package (``incremental.package_hashes``)."""
+    return {rel: h for rel, h in hashes.items() if rel == DESCRIPTOR or rel.startswith(f"{DATA}/")}
+
+
 def _uncommitted(root: Path) -> Optional[list[str]]:
     """The generated files that differ from the last commit, or None outside a git work tree."""
     try:
@@ -78,8 +83,9 @@ def build(repo, wait, full_check, quiet, no_cache, jobs):
     from reported_claims.repo.cache import Cache
 
     shown_progress = progress("build", quiet)
+    before = _hashes(repo)
     # After a few edits, only what they touch is read again (package.incremental); else everything.
-    chosen = None if no_cache else incremental.plan(repo, Cache(repo), __version__)
+    chosen = None if no_cache else incremental.plan(repo, Cache(repo), __version__, _package(before))
     prepared = incremental.prepare(repo, chosen, jobs) if chosen is not None else None
     result = prepared.result if prepared is not None else run(repo, cache=not no_cache, jobs=jobs,
                                                                  progress=shown_progress)
@@ -91,15 +97,15 @@ def build(repo, wait, full_check, quiet, no_cache, jobs):
     if not result.dataset.count:
         nothing_to_do("no record to build under records/: nothing was written")
     shown_progress.step("writing the package")
-    before = _hashes(repo)
     # The fault hook is a debugging aid for the build's own tests: the one place its variable is read.
     parts = prepared.parts if prepared is not None else None if no_cache else incremental.Parts()
     built = run_build(repo, result.dataset, fault=fault_hook(os.environ.get(FAULT_ENV)), wait=wait,
                       notify=lambda message: click.echo(message, err=True), full_check=full_check,
                       parts=parts, ctx=prepared.ctx if prepared is not None else None)
+    after = _hashes(repo)
     if parts is not None:
         incremental.remember(repo, prepared.dataset if prepared is not None else result.dataset, parts, __version__,
-                             complete=prepared is None)
+                             complete=prepared is None, package=_package(after))
     shown_progress.done()
     for rel in built.schemas_written:
         click.echo(f"wrote {rel}")
@@ -107,7 +113,6 @@ def build(repo, wait, full_check, quiet, no_cache, jobs):
         f" (made again: {len(prepared.parts.made)} record(s), the changed ones and those referring to them; "
         "the others' rows kept from the last build)")
     click.echo(f"built datapackage.json: {built.resources} resources in data/{again}")
-    after = _hashes(repo)
     changed = _uncommitted(repo)
     if changed is None:  # not under git: what this build changed
         changed = sorted(p for p in before.keys() | after.keys() if before.get(p) != after.get(p))

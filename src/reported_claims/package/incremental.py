@@ -25,7 +25,7 @@ from typing import Iterable, Optional
 from reported_claims.check.quotes import ARCHIVE
 from reported_claims.check.validate import Result, validate
 from reported_claims.model.graph import references
-from reported_claims.model.kinds import KINDS, of_id
+from reported_claims.model.kinds import FOLDERS, KINDS, of_id
 from reported_claims.model.records import Claim, Entity, Source
 from reported_claims.package import DATA, DESCRIPTOR
 from reported_claims.package.tables import Context, Table, tables
@@ -114,13 +114,9 @@ class Parts:
             self.made.setdefault(rid, {})[t.name] = "".join(lines).encode("utf-8")
         if self.kept is None:
             return (head + "".join(line for rid in sorted(mine) for line in mine[rid])).encode("utf-8")
-        chunks = [head.encode("utf-8")]
-        for rid in self.ids[kind]:
-            if rid in mine:
-                chunks.append(self.made[rid][t.name])
-            elif rid in self.kept:
-                chunks.append(self.kept[rid].get(t.name, b""))
-        return b"".join(chunks)
+        name, made, kept, empty = t.name, self.made, self.kept, {}
+        return head.encode("utf-8") + b"".join(
+            made[rid][name] if rid in mine else kept.get(rid, empty).get(name, b"") for rid in self.ids[kind])
 
     def json(self, kind: str, pieces: Iterable[tuple[str, bytes]]) -> bytes:
         """A JSON resource from the records dumped now and those kept (``schemas.dumps_list``'s layout)."""
@@ -146,8 +142,10 @@ class Plan:
     manifest: dict
 
 
-def plan(root: Path, store: Cache, version: str) -> Optional[Plan]:
-    """The record files changed since the last build, when it can be built on; else None."""
+def plan(root: Path, store: Cache, version: str, package: Optional[dict[str, str]] = None) -> Optional[Plan]:
+    """The record files changed since the last build, when it can be built on; else None.
+
+    ``package``: the hashes of the package files (``package_hashes``), when already known."""
     root = Path(os.path.abspath(root))
     built = LastBuild(store)
     manifest = built.manifest()
@@ -157,27 +155,50 @@ def plan(root: Path, store: Cache, version: str) -> Optional[Plan]:
         return None
     if manifest.get("epoch") != os.environ.get("SOURCE_DATE_EPOCH"):
         return None
-    if manifest.get("inputs") != inputs_hash(root) or manifest.get("package") != package_hashes(root):
+    if manifest.get("inputs") != inputs_hash(root):
+        return None
+    if manifest.get("package") != (package if package is not None else package_hashes(root)):
         return None
     records = built.records()
     by_shown = {shown: digest for shown, _, digest in records.values()}
-    vocabularies = f"{RECORDS}/vocabularies/"
-    present = {p.relative_to(root).as_posix(): p for p in record_files(root)}
-    present = {shown: p for shown, p in present.items() if not shown.startswith(vocabularies)}
-    if not set(by_shown) <= set(present):
+    present = _record_files(root)
+    if not by_shown.keys() <= present.keys():
         return None  # a record was removed: the full build says what that breaks
     rows = store.digests()
     changed = []
     for shown, path in present.items():
         old = by_shown.get(shown)
         if old is None or _digest(path, rows.get(shown)) != old:
-            changed.append(path)
+            changed.append(Path(path))
     if len(changed) > LIMIT:
         return None
     return Plan(sorted(changed), records, manifest)
 
 
-def _digest(path: Path, row: Optional[tuple]) -> Optional[str]:
+def _record_files(root: Path) -> dict[str, str]:
+    """shown -> path of every entry under records/ but the vocabularies, as ``record_files``
+    finds them, as strings (a Path for each of 150,000 files is most of the time of listing them)."""
+    out: dict[str, str] = {}
+    base = os.path.join(root, RECORDS)
+    try:
+        top = sorted(os.scandir(base), key=lambda e: e.name)
+    except OSError:
+        return out
+    for entry in top:
+        if entry.name in FOLDERS and entry.is_dir(follow_symlinks=False):
+            if entry.name == "vocabularies":
+                continue  # their bytes are in the manifest's inputs
+            try:
+                for e in os.scandir(entry.path):
+                    out[f"{RECORDS}/{entry.name}/{e.name}"] = e.path
+            except OSError:
+                out[f"{RECORDS}/{entry.name}"] = entry.path
+        else:
+            out[f"{RECORDS}/{entry.name}"] = entry.path
+    return out
+
+
+def _digest(path: str, row: Optional[tuple]) -> Optional[str]:
     """A file's digest: the cache's, when its stat is the one the cache read it with (and not
     racy), else from its bytes."""
     try:
@@ -189,7 +210,8 @@ def _digest(path: Path, row: Optional[tuple]) -> Optional[str]:
         if stat == (st.st_size, st.st_mtime_ns, st.st_ino) and read_ns is not None and st.st_mtime_ns < read_ns - RACY_NS:
             return digest_
     try:
-        return digest(path.read_bytes())
+        with open(path, "rb") as fh:
+            return digest(fh.read())
     except OSError:
         return None
 
@@ -268,8 +290,10 @@ def _id(record) -> str:
     return record.id
 
 
-def remember(root: Path, dataset: Dataset, parts: Parts, version: str, complete: bool) -> None:
-    """Keep what a build wrote for the next to build on (every record, after a full build)."""
+def remember(root: Path, dataset: Dataset, parts: Parts, version: str, complete: bool,
+             package: Optional[dict[str, str]] = None) -> None:
+    """Keep what a build wrote for the next to build on (every record, after a full build);
+    ``package`` as for ``plan``."""
     root = Path(os.path.abspath(root))
     store = Cache(root)
     rows = store.digests()
@@ -287,5 +311,5 @@ def remember(root: Path, dataset: Dataset, parts: Parts, version: str, complete:
             refs = "\n".join(sorted({t for _, _, t in references(record)})).encode()
             made[rid] = (item.shown, of_id(rid).name, row[0], {**parts.made[rid], "refs": refs})
     manifest = {"version": version, "code": code_hash(), "epoch": os.environ.get("SOURCE_DATE_EPOCH"),
-                "inputs": inputs_hash(root), "package": package_hashes(root)}
+                "inputs": inputs_hash(root), "package": package if package is not None else package_hashes(root)}
     last.save(manifest, made, complete)

@@ -296,7 +296,8 @@ def remember(root: Path, dataset: Dataset, parts: Parts, version: str, complete:
     ``package`` as for ``plan``."""
     root = Path(os.path.abspath(root))
     store = Cache(root)
-    rows = store.digests()
+    rows = store.digests() if complete else store.digests([dataset.files[rid].shown for rid in parts.made
+                                                           if rid in dataset.files])
     last = LastBuild(store)
     made = {}
     for table in (dataset.claims, dataset.sources, dataset.entities):

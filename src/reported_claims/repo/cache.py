@@ -436,10 +436,14 @@ class Cache:
         """Every id of a kind's records that validated, as the cache knows them."""
         return [r[0] for r in self._query("SELECT id FROM files WHERE kind = ? AND valid AND id IS NOT NULL", (kind,))]
 
-    def digests(self) -> dict[str, tuple[str, Stat, Optional[int]]]:
-        """shown -> (digest, stat, when read) of every row, without the entries."""
-        return {r[0]: (r[1], (r[2], r[3], r[4]), r[5]) for r in self._query(
-            "SELECT shown, digest, size, mtime_ns, ino, read_ns FROM files", ())}
+    def digests(self, shown: Optional[Iterable[str]] = None) -> dict[str, tuple[str, Stat, Optional[int]]]:
+        """shown -> (digest, stat, when read) of every row (or of those ``shown``), without the entries."""
+        sql = "SELECT shown, digest, size, mtime_ns, ino, read_ns FROM files"
+        if shown is None:
+            rows = self._query(sql, ())
+        else:
+            rows = [r for name in sorted(set(shown)) for r in self._query(sql + " WHERE shown = ?", (name,))]
+        return {r[0]: (r[1], (r[2], r[3], r[4]), r[5]) for r in rows}
 
     def fresh(self, shown: str, stat: Stat) -> Optional[Entry]:
         """The entry of a file not read in this run, if its size, time and inode are those it was

@@ -33,7 +33,7 @@ def _hashes(root: Path) -> dict[str, str]:
 
 
 def _package(hashes: dict[str, str]) -> dict[str, str]:
-    """Of the hashes of the generated files, those of the package (``incremental.package_hashes``)."""
+    """Of the hashes of the generated files, those of the package: datapackage.json and data/."""
     return {rel: h for rel, h in hashes.items() if rel == DESCRIPTOR or rel.startswith(f"{DATA}/")}
 
 

@@ -15,6 +15,7 @@ changed vocabulary or archived text, no kept build — is a full build.
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import io
 import os
@@ -25,41 +26,25 @@ from typing import Iterable, Optional
 from reported_claims.check.quotes import ARCHIVE
 from reported_claims.check.validate import Result, validate
 from reported_claims.model.graph import references
-from reported_claims.model.kinds import FOLDERS, KINDS, of_id
+from reported_claims.model.kinds import KINDS, of_id
+from reported_claims.model.kinds import kind as kind_named
 from reported_claims.model.records import Claim, Entity, Source
-from reported_claims.package import DATA, DESCRIPTOR
 from reported_claims.package.tables import Context, Table, tables
-from reported_claims.repo.cache import RACY_NS, Cache, LastBuild, digest
-from reported_claims.repo.load import RECORDS, Dataset, load, record_files
+from reported_claims.repo.cache import Cache, LastBuild, digest, sources_hash, trusted
+from reported_claims.repo.load import RECORDS, Dataset, load, record_entries
 
 LIMIT = 2000
 """Past this many records to make again, a full build is as quick."""
 
-TABLE_KIND = {}
-"""Table name -> the kind whose records give its rows (none for a vocabulary's terms)."""
 
-
+@functools.cache
 def table_kinds() -> dict[str, Optional[str]]:
-    """Table name -> the kind of record each row belongs to, by the table's first key column."""
-    if not TABLE_KIND:
-        first = {"claim_id": "claim", "source_id": "source", "entity_id": "entity"}
-        plain = {f"{k.plural}": k.name for k in KINDS}
-        for t in tables():
-            key = t.primary_key[0]
-            TABLE_KIND[t.name] = first.get(key) or (plain.get(t.name) if key == "id" else None)
-    return TABLE_KIND
-
-
-def package_hashes(root: Path) -> dict[str, str]:
-    """SHA-256 of datapackage.json and every file under data/, by path."""
-    out = {}
-    files = [root / DESCRIPTOR] + sorted(p for p in (root / DATA).rglob("*") if p.is_file()) if (root / DATA).is_dir() else []
-    for path in files:
-        try:
-            out[path.relative_to(root).as_posix()] = hashlib.sha256(path.read_bytes()).hexdigest()
-        except OSError:
-            return {}
-    return out
+    """Table name -> the kind of record each row belongs to, by the table's first key column
+    (none for a vocabulary's terms)."""
+    first = {"claim_id": "claim", "source_id": "source", "entity_id": "entity"}
+    plain = {k.plural: k.name for k in KINDS}
+    return {t.name: first.get(t.primary_key[0]) or (plain.get(t.name) if t.primary_key[0] == "id" else None)
+            for t in tables()}
 
 
 def inputs_hash(root: Path) -> str:
@@ -75,13 +60,10 @@ def inputs_hash(root: Path) -> str:
     return h.hexdigest()
 
 
+@functools.cache
 def code_hash() -> str:
     """A hash of the package's own source: rows kept by other code are never reused."""
-    here = Path(__file__).resolve().parent.parent
-    h = hashlib.sha256()
-    for path in sorted(here.rglob("*.py")):
-        h.update(path.relative_to(here).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
-    return h.hexdigest()
+    return sources_hash(Path(__file__).resolve().parent.parent.rglob("*.py")).hex()
 
 
 @dataclass
@@ -142,10 +124,10 @@ class Plan:
     manifest: dict
 
 
-def plan(root: Path, store: Cache, version: str, package: Optional[dict[str, str]] = None) -> Optional[Plan]:
+def plan(root: Path, store: Cache, version: str, package: dict[str, str]) -> Optional[Plan]:
     """The record files changed since the last build, when it can be built on; else None.
 
-    ``package``: the hashes of the package files (``package_hashes``), when already known."""
+    ``package``: the SHA-256 of datapackage.json and of each file under data/, by path."""
     root = Path(os.path.abspath(root))
     built = LastBuild(store)
     manifest = built.manifest()
@@ -157,11 +139,13 @@ def plan(root: Path, store: Cache, version: str, package: Optional[dict[str, str
         return None
     if manifest.get("inputs") != inputs_hash(root):
         return None
-    if manifest.get("package") != (package if package is not None else package_hashes(root)):
+    if manifest.get("package") != package:
         return None
     records = built.records()
     by_shown = {shown: digest for shown, _, digest in records.values()}
-    present = _record_files(root)
+    # Vocabularies are not records of their own here: their bytes are the manifest's inputs.
+    present = {path[len(str(root)) + 1:].replace(os.sep, "/"): path
+               for path in record_entries(root, skip={kind_named("vocabulary").plural})}
     if not by_shown.keys() <= present.keys():
         return None  # a record was removed: the full build says what that breaks
     rows = store.digests()
@@ -175,29 +159,6 @@ def plan(root: Path, store: Cache, version: str, package: Optional[dict[str, str
     return Plan(sorted(changed), records, manifest)
 
 
-def _record_files(root: Path) -> dict[str, str]:
-    """shown -> path of every entry under records/ but the vocabularies, as ``record_files``
-    finds them, as strings (a Path for each of 150,000 files is most of the time of listing them)."""
-    out: dict[str, str] = {}
-    base = os.path.join(root, RECORDS)
-    try:
-        top = sorted(os.scandir(base), key=lambda e: e.name)
-    except OSError:
-        return out
-    for entry in top:
-        if entry.name in FOLDERS and entry.is_dir(follow_symlinks=False):
-            if entry.name == "vocabularies":
-                continue  # their bytes are in the manifest's inputs
-            try:
-                for e in os.scandir(entry.path):
-                    out[f"{RECORDS}/{entry.name}/{e.name}"] = e.path
-            except OSError:
-                out[f"{RECORDS}/{entry.name}"] = entry.path
-        else:
-            out[f"{RECORDS}/{entry.name}"] = entry.path
-    return out
-
-
 def _digest(path: str, row: Optional[tuple]) -> Optional[str]:
     """A file's digest: the cache's, when its stat is the one the cache read it with (and not
     racy), else from its bytes."""
@@ -205,10 +166,8 @@ def _digest(path: str, row: Optional[tuple]) -> Optional[str]:
         st = os.lstat(path)
     except OSError:
         return None
-    if row is not None:
-        digest_, stat, read_ns = row
-        if stat == (st.st_size, st.st_mtime_ns, st.st_ino) and read_ns is not None and st.st_mtime_ns < read_ns - RACY_NS:
-            return digest_
+    if row is not None and trusted((st.st_size, st.st_mtime_ns, st.st_ino), row[1], row[2]):
+        return row[0]
     try:
         with open(path, "rb") as fh:
             return digest(fh.read())
@@ -268,7 +227,7 @@ def prepare(root: Path, chosen: Plan, jobs: Optional[int] = None) -> Optional[Pr
     kept = last.parts(ids - again)
     if len(kept) != len(ids - again):
         return None
-    files = [root / shown_of.get(rid, "") for rid in again if rid in shown_of]
+    files = [root / shown_of[rid] for rid in again if rid in shown_of]
     files += [p for p in chosen.changed if p.stem not in shown_of]
     dataset, _ = load(root, sorted(set(files)), cache=True, jobs=jobs)
     made = [r for table in (dataset.claims, dataset.sources, dataset.entities) for rid, r in table.items() if rid in again]
@@ -291,7 +250,7 @@ def _id(record) -> str:
 
 
 def remember(root: Path, dataset: Dataset, parts: Parts, version: str, complete: bool,
-             package: Optional[dict[str, str]] = None) -> None:
+             package: dict[str, str]) -> None:
     """Keep what a build wrote for the next to build on (every record, after a full build);
     ``package`` as for ``plan``."""
     root = Path(os.path.abspath(root))
@@ -312,5 +271,5 @@ def remember(root: Path, dataset: Dataset, parts: Parts, version: str, complete:
             refs = "\n".join(sorted({t for _, _, t in references(record)})).encode()
             made[rid] = (item.shown, of_id(rid).name, row[0], {**parts.made[rid], "refs": refs})
     manifest = {"version": version, "code": code_hash(), "epoch": os.environ.get("SOURCE_DATE_EPOCH"),
-                "inputs": inputs_hash(root), "package": package if package is not None else package_hashes(root)}
+                "inputs": inputs_hash(root), "package": package}
     last.save(manifest, made, complete)

@@ -78,12 +78,25 @@ def code_key() -> bytes:
         for part in (__version__, pydantic.VERSION, pydantic_core.__version__, yaml.__version__,
                      sys.version, str(yaml.__with_libyaml__)):
             h.update(part.encode() + b"\0")
-        sources = sorted([*here.joinpath("model").glob("*.py"), *here.joinpath("repo").glob("*.py"),
-                          here / "problems.py", here / "errors.py"])
-        for path in sources:
-            h.update(path.relative_to(here).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+        h.update(sources_hash([*here.joinpath("model").glob("*.py"), *here.joinpath("repo").glob("*.py"),
+                               here / "problems.py", here / "errors.py"]))
         _CODE_KEY = h.digest()
     return _CODE_KEY
+
+
+def sources_hash(files: Iterable[Path]) -> bytes:
+    """A hash of source files of the package (their paths within it and their bytes)."""
+    here = Path(__file__).resolve().parent.parent  # the reported_claims package
+    h = hashlib.sha256()
+    for path in sorted(files):
+        h.update(path.relative_to(here).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.digest()
+
+
+def trusted(stat: Stat, kept: Stat, read_ns: Optional[int]) -> bool:
+    """Whether a file whose stat is ``stat`` is still the one read with ``kept`` at ``read_ns``:
+    the same size, time and inode, and not modified within ``RACY_NS`` of being read."""
+    return stat == kept and read_ns is not None and stat[1] < read_ns - RACY_NS
 
 
 def seal(payload: bytes, key_folder: Optional[Path] = None) -> Optional[bytes]:
@@ -452,7 +465,7 @@ class Cache:
         if not rows:
             return None
         digest_, size, mtime, ino, read_ns, mac, blob = rows[0]
-        if (size, mtime, ino) != stat or read_ns is None or stat[1] >= read_ns - RACY_NS:
+        if not trusted(stat, (size, mtime, ino), read_ns):
             return None
         entry = self._entry(shown, digest_, mac, blob)
         if entry is not None:

@@ -134,9 +134,11 @@ def test_an_error_of_the_system_is_a_message_not_a_bug(repo_copy):
 def test_commands_leave_every_error_to_the_one_mapping():
     import inspect
 
-    from reported_claims.cli import main
+    from reported_claims.cli import COMMANDS, main
 
-    for command in main.commands.values():
+    for name in COMMANDS:
+        command = main.get_command(None, name)
+        assert command.name == name, (name, command.name)
         source = inspect.getsource(command.callback)
         assert not re.search(r"^\s*(try:|except\b)", source, re.M), command.name
 

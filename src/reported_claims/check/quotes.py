@@ -9,7 +9,6 @@ marks an elision: each part must be found, in order.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import os
 import re
@@ -65,6 +64,7 @@ def marked(passage: str, quote: str) -> str:
     """
     old, new = passage.split(), quote.split()
     out: list[str] = []
+    import difflib  # on use: only a quote that differs needs it
     opcodes = difflib.SequenceMatcher(a=old, b=new, autojunk=False).get_opcodes()
     for op, a1, a2, b1, b2 in opcodes:
         if op == "equal":

@@ -9,15 +9,12 @@ operating system to its message, and anything else to one line saying it is a bu
 
 from __future__ import annotations
 
+import importlib
 import os
 
 import click
 
 from reported_claims import __version__
-from reported_claims.cli import package, records
-from reported_claims.cli.ingest import ingest
-from reported_claims.cli.show import show
-from reported_claims.cli.site import site
 from reported_claims.errors import MissingExtra, ReportedClaimsError, missing_extra
 
 FAILED = {"build": "build failed", "release": "release refused", "export": "export failed", "diff": "diff failed"}
@@ -58,8 +55,28 @@ def failure(exc: Exception, command: str) -> Failure:
     )
 
 
+COMMANDS = {
+    "validate": "records:validate", "codes": "records:codes", "new": "records:new", "fmt": "records:fmt",
+    "check-quotes": "records:check_quotes", "coverage": "records:coverage",
+    "build": "package:build", "diff": "package:diff", "release": "package:release", "export": "package:export",
+    "ingest": "ingest:ingest", "show": "show:show", "site": "site:site",
+}
+"""Each command and where it is defined (``reported_claims.cli.MODULE:NAME``): a command's module is
+imported when it is run, so that ``validate`` does not pay for importing ``build`` and ``site``."""
+
+
 class Main(click.Group):
-    """The group whose ``invoke`` maps every error of its commands, so that they catch none."""
+    """The group whose ``invoke`` maps every error of its commands, so that they catch none, and
+    whose commands are imported when they are looked up."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str):
+        if cmd_name not in COMMANDS:
+            return None
+        module, name = COMMANDS[cmd_name].split(":")
+        return getattr(importlib.import_module(f"reported_claims.cli.{module}"), name)
 
     def invoke(self, ctx: click.Context):
         try:
@@ -84,8 +101,3 @@ def main():
     Example:
         reported-claims validate
     """
-
-
-for command in (records.validate, records.codes, records.new, records.fmt, records.check_quotes, records.coverage,
-                package.build, package.diff, package.release, package.export, ingest, show, site):
-    main.add_command(command)

@@ -6,7 +6,6 @@ meaning (rules across records, in ``rules.py``). Nothing here raises for a bad r
 
 from __future__ import annotations
 
-import difflib
 import gc
 import os
 import stat
@@ -132,6 +131,7 @@ def refusal(path: Path, root: Path, shown: str) -> Optional[Problem]:
     folders = ", ".join(f"records/{f}/" for f in sorted(FOLDERS))
     if parent == base:
         if stat.S_ISDIR(st.st_mode):
+            import difflib  # on use: only a misspelling needs it
             close = difflib.get_close_matches(Path(path).name, list(FOLDERS), n=1)
             hint = f"; did you mean records/{close[0]}/?" if close else f"; the folders are {folders}"
             return Problem(shown, 1, 1, "unknown-folder", "", f"records/ holds no folder {Path(path).name!r}{hint}")
@@ -274,6 +274,7 @@ def _message(error: dict, model: type[Record]) -> str:
     if etype == "extra_forbidden":
         name = str(loc[-1])
         fields = _fields_at(model, loc[:-1])
+        import difflib  # on use: only a misspelling needs it
         close = difflib.get_close_matches(name, fields, n=1)
         hint = f"; did you mean {close[0]!r}?" if close else f"; allowed: {', '.join(fields)}"
         return f"unknown field {name!r}{hint}"

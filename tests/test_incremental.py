@@ -13,6 +13,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from build_helpers import snapshot
 from conftest import REPO, run_cli
 
@@ -123,15 +125,52 @@ def test_a_package_edited_by_hand_is_built_again_in_full(repo, env, tmp_path):
     assert snapshot(repo) == full(repo, tmp_path) != good
 
 
-def test_kept_rows_altered_in_the_cache_are_not_used(repo, env, tmp_path):
+@pytest.mark.parametrize("name", ["built-layouts", "built-records"])
+def test_a_kept_build_altered_in_the_cache_is_not_used(repo, env, tmp_path, name):
+    """Where the last build's records stand in its files, and what each record referred to, are
+    signed: changed by hand, they are ignored and the build is a full one."""
     import sqlite3
 
     db = sqlite3.connect(repo / ".cache/records.sqlite")
     with db:
-        blob = db.execute("SELECT parts FROM built WHERE id = 'ent-joe-biden'").fetchone()[0]
-        db.execute("UPDATE built SET parts = ? WHERE id = 'ent-joe-biden'", (bytes(blob).replace(b"Biden", b"Bidem"),))
+        blob = bytearray(db.execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()[0])
+        blob[-3] ^= 1  # one bit of a length, or of an id
+        db.execute("UPDATE meta SET value = ? WHERE name = ?", (bytes(blob), name))
     db.close()
     edit(repo / CLAIM, r"^statement: China has not", "statement: China has never")
     done = build(repo, env)
     assert done.returncode == 0 and made_again(done) == -1, done.stdout
     assert snapshot(repo) == full(repo, tmp_path)
+
+
+@st.composite
+def states(draw):
+    """A file's records before and after some are made again: (old, again, new pieces)."""
+    ids = draw(st.lists(st.integers(0, 60), unique=True, max_size=25))
+    piece = st.binary(min_size=1, max_size=12).map(lambda b: b.replace(b"\n", b" ") + b"\n")
+    old = {f"clm-{i:02d}": draw(piece) for i in ids}
+    again = draw(st.sets(st.integers(0, 60), max_size=10).map(lambda s: {f"clm-{i:02d}" for i in s}))
+    new = {rid: draw(piece) for rid in sorted(again) if draw(st.booleans())}
+    return old, again, new
+
+
+@given(states(), st.sampled_from(["data/t.csv", "data/t.json"]))
+@settings(max_examples=150, deadline=None)
+def test_splicing_records_into_a_file_writes_what_a_full_write_does(tmp_path_factory, state, rel):
+    """An incremental build's file (the last one's, with the records made again put in, dropped or
+    added) is byte for byte, and layout for layout, the file written whole from the new records."""
+    from reported_claims.package.incremental import JSON_CLOSE, JSON_EMPTY, JSON_OPEN, JSON_SEP, Parts
+
+    old, again, new = state
+    form = (JSON_OPEN, JSON_SEP, JSON_CLOSE, JSON_EMPTY) if rel.endswith(".json") else (b"a,b\n", b"", b"", b"a,b\n")
+    folder = tmp_path_factory.mktemp("package")
+    last = Parts()
+    (folder / "data").mkdir()
+    (folder / rel).write_bytes(last._write(rel, form[0], old, *form[1:]))
+    spliced = Parts(folder=folder, kept=last.layouts, again=frozenset(again))
+    assert spliced.fits(folder)
+    written = spliced._write(rel, form[0], new, *form[1:])
+    whole = Parts()
+    expected = whole._write(rel, form[0], {**{k: v for k, v in old.items() if k not in again}, **new}, *form[1:])
+    assert written == expected
+    assert spliced.layouts == whole.layouts

@@ -6,6 +6,7 @@ import hashlib
 import os
 import subprocess
 import sys
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Optional
 
@@ -22,14 +23,17 @@ def _generated() -> tuple[str, ...]:
     return DESCRIPTOR, DATA, SCHEMA_DIR
 
 
-def _hashes(root: Path) -> dict[str, str]:
-    """SHA-256 of every generated file, by its path relative to ``root``."""
+def _hashes(root: Path, known: Optional[dict[str, str]] = None) -> dict[str, str]:
+    """SHA-256 of every generated file, by its path relative to ``root``; ``known`` gives those
+    of the package (datapackage.json and data/) as a build just wrote it."""
     out = {}
     for name in _generated():
+        if known is not None and name in (DESCRIPTOR, DATA):
+            continue
         top = root / name
         for path in [top] if top.is_file() else sorted(p for p in top.rglob("*") if p.is_file()):
             out[path.relative_to(root).as_posix()] = hashlib.sha256(path.read_bytes()).hexdigest()
-    return out
+    return {**out, **(known or {})}
 
 
 def _package(hashes: dict[str, str]) -> dict[str, str]:
@@ -80,38 +84,45 @@ def build(repo, wait, full_check, quiet, no_cache, jobs):
     from reported_claims.package import incremental
     from reported_claims.package.build import FAULT_ENV, fault_hook
     from reported_claims.package.build import build as run_build
-    from reported_claims.repo.cache import Cache
+    from reported_claims.package.build import lock as build_lock
+    from reported_claims.repo.cache import Cache, LastBuild
 
     shown_progress = progress("build", quiet)
-    before = _hashes(repo)
-    # After a few edits, only what they touch is read again (package.incremental); else everything.
-    chosen = None if no_cache else incremental.plan(repo, Cache(repo), __version__, _package(before))
-    prepared = incremental.prepare(repo, chosen, jobs) if chosen is not None else None
-    result = prepared.result if prepared is not None else run(repo, cache=not no_cache, jobs=jobs,
-                                                                 progress=shown_progress)
-    shown_progress.done()
-    print_problems(result.problems)
-    if result.errors:
-        click.echo(f"{len(result.errors)} error(s): nothing was written", err=True)
-        sys.exit(1)
-    if not result.dataset.count:
-        nothing_to_do("no record to build under records/: nothing was written")
-    shown_progress.step("writing the package")
-    # The fault hook is a debugging aid for the build's own tests: the one place its variable is read.
-    parts = prepared.parts if prepared is not None else None if no_cache else incremental.Parts()
-    built = run_build(repo, result.dataset, fault=fault_hook(os.environ.get(FAULT_ENV)), wait=wait,
-                      notify=lambda message: click.echo(message, err=True), full_check=full_check,
-                      parts=parts, ctx=prepared.ctx if prepared is not None else None)
-    after = _hashes(repo)
-    if parts is not None:
-        incremental.remember(repo, prepared.dataset if prepared is not None else result.dataset, parts, __version__,
-                             complete=prepared is None, package=_package(after))
+    notify = lambda message: click.echo(message, err=True)  # noqa: E731
+    # A build that may build on the last one reads the package that one wrote: it holds the build
+    # lock from before it reads it to after it keeps what it wrote. Any other takes it to write.
+    builds_on = not no_cache and LastBuild(Cache(repo)).manifest() is not None
+    with build_lock(repo, wait, notify) if builds_on else nullcontext():
+        before = _hashes(repo)
+        # After a few edits, only what they touch is read again (package.incremental); else everything.
+        chosen = incremental.plan(repo, Cache(repo), __version__, _package(before)) if builds_on else None
+        prepared = incremental.prepare(repo, chosen, jobs) if chosen is not None else None
+        result = prepared.result if prepared is not None else run(repo, cache=not no_cache, jobs=jobs,
+                                                                     progress=shown_progress)
+        shown_progress.done()
+        print_problems(result.problems)
+        if result.errors:
+            click.echo(f"{len(result.errors)} error(s): nothing was written", err=True)
+            sys.exit(1)
+        if not result.dataset.count:
+            nothing_to_do("no record to build under records/: nothing was written")
+        shown_progress.step("writing the package")
+        # The fault hook is a debugging aid for the build's own tests: the one place its variable is read.
+        parts = prepared.parts if prepared is not None else None if no_cache else incremental.Parts()
+        built = run_build(repo, result.dataset, fault=fault_hook(os.environ.get(FAULT_ENV)), wait=wait,
+                          notify=notify, full_check=full_check, parts=parts,
+                          ctx=prepared.ctx if prepared is not None else None, locked=builds_on)
+        after = _hashes(repo, built.hashes)
+        if parts is not None:
+            incremental.remember(repo, prepared.dataset if prepared is not None else result.dataset, parts,
+                                 __version__, package=_package(after),
+                                 kept=prepared.kept if prepared is not None else None)
     shown_progress.done()
     for rel in built.schemas_written:
         click.echo(f"wrote {rel}")
     again = "" if prepared is None or prepared.ctx is None else (
         f" (made again: {len(prepared.parts.made)} record(s), the changed ones and those referring to them; "
-        "the others' rows kept from the last build)")
+        "the others' lines copied from the last build's files)")
     click.echo(f"built datapackage.json: {built.resources} resources in data/{again}")
     changed = _uncommitted(repo)
     if changed is None:  # not under git: what this build changed

@@ -21,6 +21,7 @@ import os
 import signal
 import subprocess
 import time
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Optional
@@ -76,6 +77,8 @@ class Built:
     schemas_written: list[str]
     warnings: list[str] = field(default_factory=list)
     """What went wrong after the package was published (its clean-up)."""
+    hashes: dict[str, str] = field(default_factory=dict)
+    """The SHA-256 of each file of the package it published (datapackage.json and data/), by path."""
 
 
 # --- writing ------------------------------------------------------------------------------
@@ -322,7 +325,7 @@ def write_package(ctx: Context, folder: Path, root: Optional[Path] = None, versi
                  "format": "json", "mediatype": "application/json", "encoding": "utf-8",
                  "jsonSchema": json_schema(kind)}
         if parts is not None and kind.prefix:
-            data = parts.json(kind.name, ((row["id"], schemas.dump_item(row)) for row in published_rows(ctx, kind)))
+            data = parts.json(kind.json_path, ((row["id"], schemas.dump_item(row)) for row in published_rows(ctx, kind)))
         else:
             data = json_bytes(published_rows(ctx, kind))
         entry.update(_write(folder, kind.json_path, data))
@@ -330,6 +333,14 @@ def write_package(ctx: Context, folder: Path, root: Optional[Path] = None, versi
     desc = descriptor(resources, created(root, resources, version) if root is not None else None, version)
     _file(folder, DESCRIPTOR, schemas.dumps(desc))
     return desc
+
+
+def hashes(desc: dict) -> dict[str, str]:
+    """The SHA-256 of each file of the package ``desc`` describes, by path: those its resources
+    give, and the descriptor's own as ``write_package`` writes it."""
+    out = {r["path"]: r["hash"].removeprefix("sha256:") for r in desc["resources"]}
+    out[DESCRIPTOR] = hashlib.sha256(schemas.dumps(desc).encode("utf-8")).hexdigest()
+    return out
 
 
 # --- checking -----------------------------------------------------------------------------
@@ -470,9 +481,27 @@ def refuse_vanished(root: Path, dataset: Dataset) -> None:
         raise BuildError(vanished_message(gone, DESCRIPTOR))
 
 
+@contextmanager
+def lock(root: Path, wait: Optional[float] = WAIT, notify: Optional[Callable[[str], None]] = None) -> Iterator[None]:
+    """Hold the repository's build lock for the block: one build at a time writes its package.
+
+    When another build holds it, ``notify`` is told at once, and after ``wait`` seconds (None:
+    as long as it takes) BuildError is raised.
+    """
+    say = notify or (lambda message: None)
+    try:
+        with fs.locked(Path(root) / LOCK, wait=wait,
+                       on_wait=lambda: say(f"waiting for another build to finish (lock {LOCK})")):
+            yield
+    except fs.LockTimeout as exc:
+        raise BuildError(f"gave up waiting for another build to finish: {exc}; "
+                         "build again once it is done, or wait longer with --wait SECONDS") from None
+
+
 def build(root: Path, dataset: Dataset, *, version: str = __version__, fault: Optional[Fault] = None,
           wait: Optional[float] = WAIT, notify: Optional[Callable[[str], None]] = None,
-          full_check: bool = False, parts: Optional["Parts"] = None, ctx: Optional[Context] = None) -> Built:
+          full_check: bool = False, parts: Optional["Parts"] = None, ctx: Optional[Context] = None,
+          locked: bool = False) -> Built:
     """Build the package of ``dataset`` into ``root``; raise BuildError and change nothing on failure.
 
     The primary and foreign keys of every table are always checked as it is written;
@@ -485,18 +514,18 @@ def build(root: Path, dataset: Dataset, *, version: str = __version__, fault: Op
     ``notify`` also receives each warning of ``Built.warnings``.
 
     ``parts`` and ``ctx`` are those of an incremental build (``package.incremental``): ``ctx``
-    holds the records made again and ``parts`` the lines kept for the others. Its checks are
+    holds the records made again and ``parts`` splices them into the last build's files. Its checks are
     those of the validation that chose the records (nothing removed, every reference resolved);
-    ``full_check`` runs as for a full build.
+    ``full_check`` runs as for a full build. An incremental build reads the published package, so
+    the build lock (``lock``) must be held from before it was planned: ``locked`` says the caller holds it.
     """
     root = Path(root)
     fault = fault or _no_fault
     say = notify or (lambda message: None)
-    incremental = parts is not None and parts.kept is not None
+    incremental = parts is not None and parts.incremental
     ctx = ctx if ctx is not None else context(dataset)
     try:
-        with fs.locked(root / LOCK, wait=wait,
-                       on_wait=lambda: say(f"waiting for another build to finish (lock {LOCK})")):
+        with nullcontext() if locked else lock(root, wait, notify):
             recover(root)
             if not incremental:
                 refuse_vanished(root, dataset)
@@ -525,11 +554,8 @@ def build(root: Path, dataset: Dataset, *, version: str = __version__, fault: Op
                 target.parent.mkdir(parents=True, exist_ok=True)
                 fs.atomic_write(target, described)
                 written.append(dictionary.DICTIONARY)
-    except fs.LockTimeout as exc:
-        raise BuildError(f"gave up waiting for another build to finish: {exc}; "
-                         "build again once it is done, or wait longer with --wait SECONDS") from None
     except OSError as exc:
         raise BuildError(f"cannot write the package: {exc}") from exc
     for warning in warnings:
         say(warning)
-    return Built(root, len(desc["resources"]), written, warnings)
+    return Built(root, len(desc["resources"]), written, warnings, hashes(desc))

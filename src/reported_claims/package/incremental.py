@@ -1,15 +1,16 @@
 """A build after a few edits: only the records they touch are read and their rows made again.
 
-A build keeps in the records cache (``repo.cache.LastBuild``) what it wrote for each record: its
-lines of every table and its JSON, with the digest of the file it came from, and the hashes of
-the package files, the archived texts and the vocabularies it wrote them from. The next build,
-when the package on disk is still that one and the archived texts and vocabularies are
-unchanged, finds the record files whose bytes changed, validates them with the records their
-rules draw on (``repo.load``'s one-file path), makes again the rows of those records and of
-every record that refers to them (directly, or through the sources deriving from them), and
-writes every table from the kept lines and the new ones: byte for byte the package a full
-build writes (a test holds the two to that). Anything else — many changes, a removed record, a
-changed vocabulary or archived text, no kept build — is a full build.
+A build keeps in the records cache (``repo.cache.LastBuild``) the file and digest of each
+record it wrote, what each referred to, where each record's lines stand in each file of the
+package (its *layout*), and the hashes of the package files, the archived texts and the
+vocabularies it wrote them from. The next build, when the package on disk is still that one and
+the archived texts and vocabularies are unchanged, finds the record files whose bytes changed,
+validates them with the records their rules draw on (``repo.load``'s one-file path), makes again
+the rows of those records and of every record that refers to them (directly, or through the
+sources deriving from them), and splices them into the files it wrote last time: the runs of
+records between them are copied as they stand. That is byte for byte the package a full build
+writes (a test holds the two to that). Anything else — many changes, a removed record, a changed
+vocabulary or archived text, no kept build — is a full build.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import functools
 import hashlib
 import io
 import os
+from array import array
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Optional
@@ -28,6 +31,7 @@ from reported_claims.check.validate import Result, validate
 from reported_claims.model.graph import references
 from reported_claims.model.kinds import KINDS, of_id
 from reported_claims.model.kinds import kind as kind_named
+from reported_claims.package import DATA
 from reported_claims.model.records import Claim, Entity, Source
 from reported_claims.package.tables import Context, Table, tables
 from reported_claims.repo.cache import Cache, LastBuild, digest, sources_hash, trusted
@@ -66,24 +70,41 @@ def code_hash() -> str:
     return sources_hash(Path(__file__).resolve().parent.parent.rglob("*.py")).hex()
 
 
+Layout = tuple[int, bytes, bytes]
+"""Where a file's records stand: the offset of the first, their ids in order joined by new lines,
+and the length of each one's part (``array('I')``'s bytes)."""
+
+JSON_OPEN, JSON_SEP, JSON_CLOSE, JSON_EMPTY = b"[\n  ", b",\n  ", b"\n]\n", b"[]\n"
+"""``schemas.dumps_list``'s layout of a JSON resource: one record a line."""
+
+
 @dataclass
 class Parts:
-    """The lines of each record in each table and its JSON, as a build makes them, and (for an
-    incremental build) the kept lines of the records not made again."""
+    """What a build writes of each record: the layout of every file (kept for the next build) and,
+    for an incremental build, the last build's files and layouts to splice the records made again into."""
 
-    kept: Optional[dict[str, dict[str, bytes]]] = None
-    ids: dict[str, list[str]] = field(default_factory=dict)
-    """Kind -> every id of the package, sorted (for an incremental build)."""
-    made: dict[str, dict[str, bytes]] = field(default_factory=dict)
+    folder: Optional[Path] = None
+    """The published package folder (for an incremental build): its files are the last build's."""
+    kept: Optional[dict[str, Layout]] = None
+    """The last build's layouts, by file (for an incremental build)."""
+    again: frozenset = frozenset()
+    """The ids made again (for an incremental build): their old lines are dropped."""
+    made: set[str] = field(default_factory=set)
+    """The ids whose lines this build made."""
+    layouts: dict[str, Layout] = field(default_factory=dict)
+    """The layout of each file this build wrote."""
+
+    @property
+    def incremental(self) -> bool:
+        return self.kept is not None
 
     def table(self, t: Table, header: list[str], body: list[list[str]]) -> bytes:
-        """The CSV of a table from the rows made now and the lines kept for the others."""
+        """The CSV of a table from the rows made now (and for an incremental build, the last build's lines of the others)."""
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(header)
-        head = out.getvalue()
-        kind = table_kinds()[t.name]
-        if kind is None:
+        head = out.getvalue().encode("utf-8")
+        if table_kinds()[t.name] is None:
             writer.writerows(body)
             return out.getvalue().encode("utf-8")
         mine: dict[str, list[str]] = {}
@@ -92,25 +113,91 @@ class Parts:
             out.truncate()
             writer.writerow(row)
             mine.setdefault(row[0], []).append(out.getvalue())
-        for rid, lines in mine.items():
-            self.made.setdefault(rid, {})[t.name] = "".join(lines).encode("utf-8")
-        if self.kept is None:
-            return (head + "".join(line for rid in sorted(mine) for line in mine[rid])).encode("utf-8")
-        name, made, kept, empty = t.name, self.made, self.kept, {}
-        return head.encode("utf-8") + b"".join(
-            made[rid][name] if rid in mine else kept.get(rid, empty).get(name, b"") for rid in self.ids[kind])
+        pieces = {rid: "".join(lines).encode("utf-8") for rid, lines in mine.items()}
+        return self._write(f"{DATA}/{t.name}.csv", head, pieces, b"", b"", head)
 
-    def json(self, kind: str, pieces: Iterable[tuple[str, bytes]]) -> bytes:
-        """A JSON resource from the records dumped now and those kept (``schemas.dumps_list``'s layout)."""
-        mine = dict(pieces)
-        for rid, piece in mine.items():
-            self.made.setdefault(rid, {})["json"] = piece
+    def json(self, rel: str, pieces: Iterable[tuple[str, bytes]]) -> bytes:
+        """A JSON resource (``schemas.dumps_list``'s layout) from the records dumped now (and the last build's others)."""
+        return self._write(rel, JSON_OPEN, dict(pieces), JSON_SEP, JSON_CLOSE, JSON_EMPTY)
+
+    def _write(self, rel: str, start: bytes, pieces: dict[str, bytes], sep: bytes, end: bytes, empty: bytes) -> bytes:
+        """``start``, the part of each record in id order joined by ``sep``, and ``end`` (``empty``
+        when there is none); its layout is kept in ``layouts``."""
+        self.made |= pieces.keys()
+        new = {rid.encode(): piece for rid, piece in pieces.items()}
         if self.kept is None:
-            order = sorted(mine)
-            chosen = [mine[rid] for rid in order]
+            ids = sorted(new)
+            chunks, lengths = [new[rid] for rid in ids], array("I", [len(new[rid]) for rid in ids])
+            data = start + sep.join(chunks) + end if chunks else empty
         else:
-            chosen = [mine[rid] if rid in mine else self.kept[rid]["json"] for rid in self.ids[kind]]
-        return b"[\n  " + b",\n  ".join(chosen) + b"\n]\n" if chosen else b"[]\n"
+            with open(self.folder / rel, "rb") as fh:  # type: ignore[operator]
+                old = fh.read()
+            ids, chunks, lengths = self._splice(old, self.kept[rel], start, new, sep)
+            if not chunks:
+                data = empty
+            else:  # one copy of the whole: the runs are views of the old file
+                out = [start, chunks[0]]
+                for chunk in chunks[1:]:
+                    out += (sep, chunk)
+                out.append(end)
+                data = b"".join(out)
+        self.layouts[rel] = (len(start), b"\n".join(ids), lengths.tobytes())
+        return data
+
+    def _splice(self, old: bytes, layout: Layout, start: bytes, new: dict[bytes, bytes], sep: bytes) -> tuple[list, list, array]:
+        """The last build's file ``old`` with the records made again put in: the runs of records
+        between them taken whole. (ids, chunks to join with ``sep``, lengths)."""
+        base, blob, packed = layout
+        ids = blob.split(b"\n") if blob else []
+        if ids and old[:base] != start:
+            raise RuntimeError("the first line of a package file is not the one the last build wrote")
+        lengths = array("I")
+        lengths.frombytes(packed)
+        view = memoryview(old)
+        out_ids: list[bytes] = []
+        out_lengths = array("I")
+        chunks: list = []
+        pos, at_pos = 0, base  # the first old record not yet taken, and where it starts
+
+        def keep(upto: int) -> int:
+            """Take the old records pos..upto-1 as one run; where record ``upto`` starts."""
+            if upto <= pos:
+                return at_pos
+            size = sum(lengths[pos:upto]) + len(sep) * (upto - pos - 1)
+            chunks.append(view[at_pos:at_pos + size])
+            out_ids.extend(ids[pos:upto])
+            out_lengths.extend(lengths[pos:upto])
+            return at_pos + size + len(sep)
+
+        for rid in sorted(new.keys() | {a.encode() for a in self.again}):
+            at = bisect_left(ids, rid, pos)
+            at_pos = keep(at)
+            pos = at
+            if at < len(ids) and ids[at] == rid:  # made again: its old part is dropped
+                at_pos += lengths[at] + len(sep)
+                pos = at + 1
+            if rid in new:
+                chunks.append(new[rid])
+                out_ids.append(rid)
+                out_lengths.append(len(new[rid]))
+        keep(len(ids))
+        return out_ids, chunks, out_lengths
+
+    def fits(self, folder: Path) -> bool:
+        """Whether each kept layout accounts for its file's size exactly (the package on disk is the last build's)."""
+        for rel, (base, blob, packed) in (self.kept or {}).items():
+            count = len(packed) // array("I").itemsize
+            sep, end = (JSON_SEP, JSON_CLOSE) if rel.endswith(".json") else (b"", b"")
+            lengths = array("I")
+            lengths.frombytes(packed)
+            want = base + sum(lengths) + len(sep) * max(count - 1, 0) + len(end) if count else None
+            try:
+                size = (folder / rel).stat().st_size
+            except OSError:
+                return False
+            if want is not None and size != want:
+                return False
+        return True
 
 
 @dataclass
@@ -119,8 +206,8 @@ class Plan:
 
     changed: list[Path]
     """The record files whose bytes are not those of the last build (new ones included)."""
-    records: dict[str, tuple[str, str, str]]
-    """id -> (file, kind, digest) of the last build."""
+    records: dict[str, tuple[str, str, str, tuple[str, ...]]]
+    """id -> (file, kind, digest, ids it refers to) of the last build."""
     manifest: dict
 
 
@@ -142,7 +229,9 @@ def plan(root: Path, store: Cache, version: str, package: dict[str, str]) -> Opt
     if manifest.get("package") != package:
         return None
     records = built.records()
-    by_shown = {shown: digest for shown, _, digest in records.values()}
+    if records is None:
+        return None
+    by_shown = {shown: digest for shown, _, digest, _ in records.values()}
     # Vocabularies are not records of their own here: their bytes are the manifest's inputs.
     present = {path[len(str(root)) + 1:].replace(os.sep, "/"): path
                for path in record_entries(root, skip={kind_named("vocabulary").plural})}
@@ -177,30 +266,34 @@ def _digest(path: str, row: Optional[tuple]) -> Optional[str]:
 
 @dataclass
 class Prepared:
-    """An incremental build's records, once validated: those made again and the kept lines."""
+    """An incremental build's records, once validated: those made again and the last build's layouts."""
 
     result: Result
     ctx: Optional[Context] = None
     parts: Optional[Parts] = None
     dataset: Optional[Dataset] = None
+    kept: Optional[dict[str, tuple[str, str, str, tuple[str, ...]]]] = None
+    """The last build's records (``Plan.records``)."""
 
 
 def prepare(root: Path, chosen: Plan, jobs: Optional[int] = None) -> Optional[Prepared]:
     """Validate what changed with what its rules draw on, then read the records to make again.
 
-    None when a full build is the better way (too many records to make again, or lines kept
-    for the others missing or not signed). A ``Prepared`` whose result has errors is a build
-    to refuse, as a full one would.
+    None when a full build is the better way (too many records to make again, or the kept
+    layouts missing or not those of the files). A ``Prepared`` whose result has errors is a
+    build to refuse, as a full one would.
     """
     root = Path(os.path.abspath(root))
     store = Cache(root)
-    last = LastBuild(store)
+    layouts = LastBuild(store).layouts()
+    if layouts is None:
+        return None
     changed_ids = {p.stem for p in chosen.changed}
-    shown_of = {rid: shown for rid, (shown, _, _) in chosen.records.items()}
-    kept_refs = last.refs(changed_ids)
+    shown_of = {rid: shown for rid, (shown, _, _, _) in chosen.records.items()}
     # The records the changed ones referred to at the last build (a source whose ledger loses a
     # quote) and those that refer to them (a claim quoting a changed source) are judged too.
-    touched = {root / shown_of[rid] for rid in set().union(*kept_refs.values()) if rid in shown_of} if kept_refs else set()
+    touched = {root / shown_of[ref] for rid in changed_ids if rid in chosen.records
+               for ref in chosen.records[rid][3] if ref in shown_of}
     touched |= {root / shown for shown in store.referring(changed_ids)}
     result = validate(root, chosen.changed, cache=True, jobs=jobs)
     if result.errors:
@@ -223,9 +316,8 @@ def prepare(root: Path, chosen: Plan, jobs: Optional[int] = None) -> Optional[Pr
         again |= frontier
     if len(again) > LIMIT:
         return None
-    ids = {rid for rid in chosen.records} | changed_ids
-    kept = last.parts(ids - again)
-    if len(kept) != len(ids - again):
+    parts = Parts(folder=root, kept=layouts, again=frozenset(again))
+    if not parts.fits(root):
         return None
     files = [root / shown_of[rid] for rid in again if rid in shown_of]
     files += [p for p in chosen.changed if p.stem not in shown_of]
@@ -237,28 +329,23 @@ def prepare(root: Path, chosen: Plan, jobs: Optional[int] = None) -> Optional[Pr
                   sorted((r for r in made if isinstance(r, Source)), key=_id),
                   sorted((r for r in made if isinstance(r, Entity)), key=_id),
                   sorted(dataset.vocabularies.values(), key=_id), known_sources=dataset.sources)
-    by_kind: dict[str, list[str]] = {}
-    for rid in ids:
-        kind = of_id(rid)
-        if kind is not None:
-            by_kind.setdefault(kind.name, []).append(rid)
-    return Prepared(result, ctx, Parts(kept=kept, ids={k: sorted(v) for k, v in by_kind.items()}), dataset)
+    return Prepared(result, ctx, parts, dataset, chosen.records)
 
 
 def _id(record) -> str:
     return record.id
 
 
-def remember(root: Path, dataset: Dataset, parts: Parts, version: str, complete: bool,
-             package: dict[str, str]) -> None:
-    """Keep what a build wrote for the next to build on (every record, after a full build);
-    ``package`` as for ``plan``."""
+def remember(root: Path, dataset: Dataset, parts: Parts, version: str, package: dict[str, str],
+             kept: Optional[dict[str, tuple[str, str, str, tuple[str, ...]]]] = None) -> None:
+    """Keep what a build wrote for the next to build on: ``kept`` is the last build's records,
+    for an incremental build (None after a full one); ``package`` as for ``plan``."""
     root = Path(os.path.abspath(root))
     store = Cache(root)
-    rows = store.digests() if complete else store.digests([dataset.files[rid].shown for rid in parts.made
-                                                           if rid in dataset.files])
+    rows = store.digests() if kept is None else store.digests([dataset.files[rid].shown for rid in parts.made
+                                                               if rid in dataset.files])
     last = LastBuild(store)
-    made = {}
+    records = dict(kept or {})
     for table in (dataset.claims, dataset.sources, dataset.entities):
         for rid, record in table.items():
             if rid not in parts.made:
@@ -268,8 +355,7 @@ def remember(root: Path, dataset: Dataset, parts: Parts, version: str, complete:
             if row is None:
                 last.forget()
                 return
-            refs = "\n".join(sorted({t for _, _, t in references(record)})).encode()
-            made[rid] = (item.shown, of_id(rid).name, row[0], {**parts.made[rid], "refs": refs})
+            records[rid] = (item.shown, of_id(rid).name, row[0], tuple(sorted({t for _, _, t in references(record)})))
     manifest = {"version": version, "code": code_hash(), "epoch": os.environ.get("SOURCE_DATE_EPOCH"),
                 "inputs": inputs_hash(root), "package": package}
-    last.save(manifest, made, complete)
+    last.save(manifest, records, parts.layouts)

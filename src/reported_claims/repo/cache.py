@@ -167,9 +167,6 @@ CREATE INDEX IF NOT EXISTS filesfolded_name ON files (lname);
 CREATE TABLE IF NOT EXISTS refs (shown TEXT NOT NULL, target TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS refs_target ON refs (target);
 CREATE INDEX IF NOT EXISTS refs_shown ON refs (shown);
-CREATE TABLE IF NOT EXISTS built (
-    id TEXT PRIMARY KEY, shown TEXT NOT NULL, kind TEXT NOT NULL, digest TEXT NOT NULL, mac BLOB NOT NULL,
-    parts BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS words (shown TEXT NOT NULL, word TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS words_word ON words (word);
 CREATE INDEX IF NOT EXISTS words_shown ON words (shown);
@@ -493,59 +490,47 @@ def facts_of(entry: Entry) -> Facts:
 
 
 class LastBuild:
-    """What the last build wrote for each record, kept in the cache: the file it came from and
-    its digest, and its lines of every table and its JSON (``parts``); and the hashes of the
-    package it wrote. Signed like the entries."""
+    """What the last build wrote, kept in the cache and signed like the entries: its settings
+    and the hashes of the package it wrote (``manifest``), each record's file, digest and
+    references (``records``), and where each record's lines stand in each file (``layouts``).
+    Each is one signed value, so that a build reads it with one check."""
+
+    NAMES = ("built", "built-records", "built-layouts")
 
     def __init__(self, cache: Cache):
         self.cache = cache
 
-    def _mac(self, rid: str, shown: str, digest_: str, blob: bytes) -> bytes:
-        return self.cache._mac(f"built\0{rid}\0{shown}", digest_, blob)
-
-    def manifest(self) -> Optional[dict]:
-        """The package hashes and settings of the last build, if one was kept and is ours."""
-        rows = self.cache._query("SELECT value FROM meta WHERE name = 'built'", ())
+    def _get(self, name: str) -> Optional[bytes]:
+        rows = self.cache._query("SELECT value FROM meta WHERE name = ?", (name,))
         if not rows:
             return None
         blob = bytes(rows[0][0])
         mac, payload = blob[:_DIGEST], blob[_DIGEST:]
-        if not hmac.compare_digest(mac, self.cache._mac("built", "", payload)):
-            return None
+        return payload if hmac.compare_digest(mac, self.cache._mac(name, "", payload)) else None
+
+    def manifest(self) -> Optional[dict]:
+        """The package hashes and settings of the last build, if one was kept and is ours."""
+        payload = self._get("built")
         try:
-            value = json.loads(payload)
+            value = json.loads(payload) if payload is not None else None
         except ValueError:
             return None
         return value if isinstance(value, dict) else None
 
-    def refs(self, ids: Iterable[str]) -> dict[str, set[str]]:
-        """id -> the ids its record referred to at the last build, for those of ``ids`` kept."""
-        out = {}
-        for rid, parts in self.parts(ids).items():
-            out[rid] = set(parts.get("refs", b"").decode().split("\n")) - {""}
-        return out
+    def records(self) -> Optional[dict[str, tuple[str, str, str, tuple[str, ...]]]]:
+        """id -> (file shown, kind, digest, ids it refers to) of every record the last build wrote."""
+        payload = self._get("built-records")
+        return pickle.loads(payload) if payload is not None else None  # signed: written by this machine's code
 
-    def records(self) -> dict[str, tuple[str, str, str]]:
-        """id -> (file shown, kind, digest) of every record the last build wrote."""
-        return {r[0]: (r[1], r[2], r[3]) for r in self.cache._query("SELECT id, shown, kind, digest FROM built", ())}
+    def layouts(self) -> Optional[dict[str, tuple[int, bytes, bytes]]]:
+        """File -> (where its first record starts, the ids of its records in order joined by new
+        lines, the length of each one's part as an ``array('I')``'s bytes)."""
+        payload = self._get("built-layouts")
+        return pickle.loads(payload) if payload is not None else None  # signed, as above
 
-    def parts(self, ids: Iterable[str]) -> dict[str, dict[str, bytes]]:
-        """id -> its parts, for those of ``ids`` whose row is signed; the others are left out."""
-        wanted = set(ids)
-        out = {}
-        sql = "SELECT id, shown, digest, mac, parts FROM built"
-        if len(wanted) < 500:  # a few: by their key; many: all of them, in one pass
-            found = [r for k in sorted(wanted) for r in self.cache._query(sql + " WHERE id = ?", (k,))]
-        else:
-            found = self.cache._query(sql, ())
-        for rid, shown, digest_, mac, blob in found:
-            if rid in wanted and hmac.compare_digest(bytes(mac), self._mac(rid, shown, digest_, bytes(blob))):
-                out[rid] = pickle.loads(blob)  # signed: written by this machine's code
-        return out
-
-    def save(self, manifest: dict, made: dict[str, tuple[str, str, str, dict[str, bytes]]], complete: bool) -> None:
-        """Keep what a build wrote: ``made`` is id -> (shown, kind, digest, parts); with
-        ``complete`` it is every record, and the rows of others are dropped."""
+    def save(self, manifest: dict, records: dict[str, tuple[str, str, str, tuple[str, ...]]],
+             layouts: dict[str, tuple[int, bytes, bytes]]) -> None:
+        """Keep what a build wrote (``records`` and ``layouts`` as their readers give them)."""
         if self.cache.db is None and self.cache.secret is not None:
             try:
                 self.cache.db = self.cache._create()
@@ -554,17 +539,14 @@ class LastBuild:
         db = self.cache.db
         if db is None:
             return
-        payload = json.dumps(manifest, sort_keys=True).encode()
+        values = (json.dumps(manifest, sort_keys=True).encode(),
+                  pickle.dumps(records, protocol=pickle.HIGHEST_PROTOCOL),
+                  pickle.dumps(layouts, protocol=pickle.HIGHEST_PROTOCOL))
         try:
             db.execute("BEGIN IMMEDIATE")
-            if complete:
-                db.execute("DELETE FROM built")
-            db.executemany("INSERT OR REPLACE INTO built VALUES (?, ?, ?, ?, ?, ?)", (
-                (rid, shown, kind, digest_, self._mac(rid, shown, digest_, blob), blob)
-                for rid, (shown, kind, digest_, parts) in sorted(made.items())
-                for blob in [pickle.dumps(parts, protocol=pickle.HIGHEST_PROTOCOL)]))
-            db.execute("INSERT OR REPLACE INTO meta VALUES ('built', ?)",
-                       (self.cache._mac("built", "", payload) + payload,))
+            db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                           [(name, self.cache._mac(name, "", payload) + payload)
+                            for name, payload in zip(self.NAMES, values)])
             db.execute("COMMIT")
         except sqlite3.Error:
             try:
@@ -576,6 +558,6 @@ class LastBuild:
         """No build to build on (the next is a full one)."""
         try:
             if self.cache.db is not None:
-                self.cache.db.execute("DELETE FROM meta WHERE name = 'built'")
+                self.cache.db.execute("DELETE FROM meta WHERE name IN (?, ?, ?)", self.NAMES)
         except sqlite3.Error:
             pass

@@ -206,8 +206,8 @@ class Plan:
 
     changed: list[Path]
     """The record files whose bytes are not those of the last build (new ones included)."""
-    records: dict[str, tuple[str, str, str, tuple[str, ...]]]
-    """id -> (file, kind, digest, ids it refers to) of the last build."""
+    records: dict[str, tuple]
+    """id -> (file, kind, digest, ids it refers to, stat, when read) of the last build (``LastBuild.records``)."""
     manifest: dict
 
 
@@ -231,32 +231,31 @@ def plan(root: Path, store: Cache, version: str, package: dict[str, str]) -> Opt
     records = built.records()
     if records is None:
         return None
-    by_shown = {shown: digest for shown, _, digest, _ in records.values()}
+    by_shown = {record[0]: record for record in records.values()}
     # Vocabularies are not records of their own here: their bytes are the manifest's inputs.
-    present = {path[len(str(root)) + 1:].replace(os.sep, "/"): path
-               for path in record_entries(root, skip={kind_named("vocabulary").plural})}
+    cut = len(str(root)) + 1
+    present = {path[cut:].replace(os.sep, "/"): path for path in record_entries(root, skip={kind_named("vocabulary").plural})}
     if not by_shown.keys() <= present.keys():
         return None  # a record was removed: the full build says what that breaks
-    rows = store.digests()
     changed = []
     for shown, path in present.items():
         old = by_shown.get(shown)
-        if old is None or _digest(path, rows.get(shown)) != old:
+        if old is None or _digest(path, old[2], old[4], old[5]) != old[2]:
             changed.append(Path(path))
     if len(changed) > LIMIT:
         return None
     return Plan(sorted(changed), records, manifest)
 
 
-def _digest(path: str, row: Optional[tuple]) -> Optional[str]:
-    """A file's digest: the cache's, when its stat is the one the cache read it with (and not
-    racy), else from its bytes."""
+def _digest(path: str, known: str, stat: tuple, read_ns: Optional[int]) -> Optional[str]:
+    """A file's digest: ``known``, when its stat is ``stat``, the one it was read with at
+    ``read_ns`` (and that is not racy), else from its bytes."""
     try:
         st = os.lstat(path)
     except OSError:
         return None
-    if row is not None and trusted((st.st_size, st.st_mtime_ns, st.st_ino), row[1], row[2]):
-        return row[0]
+    if trusted((st.st_size, st.st_mtime_ns, st.st_ino), stat, read_ns):
+        return known
     try:
         with open(path, "rb") as fh:
             return digest(fh.read())
@@ -272,7 +271,7 @@ class Prepared:
     ctx: Optional[Context] = None
     parts: Optional[Parts] = None
     dataset: Optional[Dataset] = None
-    kept: Optional[dict[str, tuple[str, str, str, tuple[str, ...]]]] = None
+    kept: Optional[dict[str, tuple]] = None
     """The last build's records (``Plan.records``)."""
 
 
@@ -289,7 +288,7 @@ def prepare(root: Path, chosen: Plan, jobs: Optional[int] = None) -> Optional[Pr
     if layouts is None:
         return None
     changed_ids = {p.stem for p in chosen.changed}
-    shown_of = {rid: shown for rid, (shown, _, _, _) in chosen.records.items()}
+    shown_of = {rid: record[0] for rid, record in chosen.records.items()}
     # The records the changed ones referred to at the last build (a source whose ledger loses a
     # quote) and those that refer to them (a claim quoting a changed source) are judged too.
     touched = {root / shown_of[ref] for rid in changed_ids if rid in chosen.records
@@ -337,7 +336,7 @@ def _id(record) -> str:
 
 
 def remember(root: Path, dataset: Dataset, parts: Parts, version: str, package: dict[str, str],
-             kept: Optional[dict[str, tuple[str, str, str, tuple[str, ...]]]] = None) -> None:
+             kept: Optional[dict[str, tuple]] = None) -> None:
     """Keep what a build wrote for the next to build on: ``kept`` is the last build's records,
     for an incremental build (None after a full one); ``package`` as for ``plan``."""
     root = Path(os.path.abspath(root))
@@ -355,7 +354,8 @@ def remember(root: Path, dataset: Dataset, parts: Parts, version: str, package: 
             if row is None:
                 last.forget()
                 return
-            records[rid] = (item.shown, of_id(rid).name, row[0], tuple(sorted({t for _, _, t in references(record)})))
+            records[rid] = (item.shown, of_id(rid).name, row[0], tuple(sorted({t for _, _, t in references(record)})),
+                            row[1], row[2])
     manifest = {"version": version, "code": code_hash(), "epoch": os.environ.get("SOURCE_DATE_EPOCH"),
                 "inputs": inputs_hash(root), "package": package}
     last.save(manifest, records, parts.layouts)

@@ -517,8 +517,9 @@ class LastBuild:
             return None
         return value if isinstance(value, dict) else None
 
-    def records(self) -> Optional[dict[str, tuple[str, str, str, tuple[str, ...]]]]:
-        """id -> (file shown, kind, digest, ids it refers to) of every record the last build wrote."""
+    def records(self) -> Optional[dict[str, tuple]]:
+        """id -> (file shown, kind, digest, ids it refers to, stat, when read) of every record the
+        last build wrote: the digest is the file's while its stat is that one (``trusted``)."""
         payload = self._get("built-records")
         return pickle.loads(payload) if payload is not None else None  # signed: written by this machine's code
 
@@ -528,7 +529,7 @@ class LastBuild:
         payload = self._get("built-layouts")
         return pickle.loads(payload) if payload is not None else None  # signed, as above
 
-    def save(self, manifest: dict, records: dict[str, tuple[str, str, str, tuple[str, ...]]],
+    def save(self, manifest: dict, records: dict[str, tuple],
              layouts: dict[str, tuple[int, bytes, bytes]]) -> None:
         """Keep what a build wrote (``records`` and ``layouts`` as their readers give them)."""
         if self.cache.db is None and self.cache.secret is not None:

@@ -21,6 +21,7 @@ that every problem is reported by one reader with one wording.
 
 from __future__ import annotations
 
+import operator
 import os
 import re
 import stat
@@ -40,20 +41,13 @@ try:
         """libyaml's composer with a resolver that does nothing: every scalar is text to the models,
         and the composed path only reads files with no tag (``_composable``), so the tag a node
         gets is never looked at. PyYAML's resolver is Python, called once a node: most of the
-        composing time otherwise."""
+        composing time otherwise. Its three hooks are builtins here, which take the same
+        arguments and cost a call in C: a node's "tag" is then a ``slice`` nobody reads."""
 
-        def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
-            return _DEFAULT_TAGS[kind]
+        resolve = staticmethod(slice)  # (kind, value, implicit)
+        descend_resolver = staticmethod(operator.is_)  # (parent, index)
+        ascend_resolver = staticmethod(tuple)  # ()
 
-        def descend_resolver(self, current_node: Any, current_index: Any) -> None:
-            pass
-
-        def ascend_resolver(self) -> None:
-            pass
-
-    _DEFAULT_TAGS = {yaml.ScalarNode: yaml.resolver.BaseResolver.DEFAULT_SCALAR_TAG,
-                     yaml.SequenceNode: yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG,
-                     yaml.MappingNode: yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG}
     _Composer: Optional[type] = _CComposer
 except AttributeError:  # PyYAML built without libyaml: the same events, slower, and no fast path
     _Loader = yaml.SafeLoader  # type: ignore[misc]
@@ -277,6 +271,7 @@ _SUSPECT = re.compile(r"(?:^|[\s\[{,])[&*!]")
 # reads, rather than to the composer, which recurses.
 _COMPACT = re.compile(r"^[ \t]*(?:[-?:][ \t]+){3,}", re.M)
 _DEEP_INDENT = re.compile(r"^[ \t]{%d,}" % (4 * MAX_DEPTH + 1), re.M)
+_DEEP_SPACES = " " * (4 * MAX_DEPTH + 1)
 _MAX_BRACKETS = MAX_DEPTH
 
 
@@ -284,7 +279,9 @@ def _composable(text: str) -> bool:
     """Whether ``text`` is safe and plain enough for the composed path to read."""
     # The characters first, in C: most files hold none of them, and the pattern is slow to scan with.
     suspect = ("&" in text or "*" in text or "!" in text) and _SUSPECT.search(text)
-    if _Composer is None or suspect or _COMPACT.search(text) or _DEEP_INDENT.search(text):
+    # A line indented deeper than the bound holds a tab or that many spaces in a row: looked for in C first.
+    deep = ("\t" in text or _DEEP_SPACES in text) and _DEEP_INDENT.search(text)
+    if _Composer is None or suspect or deep or _COMPACT.search(text):
         return False
     return text.count("[") + text.count("{") <= _MAX_BRACKETS
 

@@ -13,6 +13,8 @@ import unicodedata
 from pathlib import Path
 from typing import Optional
 
+import orjson
+
 from reported_claims.problems import Problem
 from reported_claims.model.graph import vocabulary_of
 from reported_claims.model.types import ID_MAX, PLACEHOLDER, PLACEHOLDER_TERM
@@ -37,15 +39,23 @@ def is_placeholder(value: str) -> bool:
 KIND_OF_PREFIX = {prefix: kind for kind, prefix in ID_PREFIX.items()}
 
 
+def _may_hold(data: object, word: str) -> bool:
+    """Whether any key or text of ``data`` may hold ``word`` (an ASCII word): the data as JSON
+    written by orjson in C, which escapes only quotes, backslashes and control characters, so
+    that a record without it needs no walk in Python."""
+    try:
+        return word.encode() in orjson.dumps(data)
+    except TypeError:  # not plain JSON data (the reader gives nothing else): look at its repr
+        return word in str(data)
+
+
 def placeholders(dataset: Dataset, item: Loaded) -> list[Problem]:
     """A ``placeholder`` problem for each reference or term the scaffold left in a file.
 
     Read from the raw data, so that they show even while the record fails validation for
     its text placeholders: a fresh scaffold lists everything there is to fill in at once.
     """
-    if PLACEHOLDER_TERM not in str(item.doc.data):
-        # Every placeholder holds "todo", which the repr of the data shows as it is (only
-        # unprintable characters are escaped there): a record without it needs no walk.
+    if not _may_hold(item.doc.data, PLACEHOLDER_TERM):
         return []
     out = []
     todo: list[tuple[tuple, object]] = [((), item.doc.data)]

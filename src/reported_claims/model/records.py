@@ -66,6 +66,11 @@ Flag = Annotated[bool, BeforeValidator(_flag)]
 # --- shared base --------------------------------------------------------------------------
 
 
+def attribute_docstrings(cls: type) -> dict[str, str]:
+    """The docstrings written under the attributes of ``cls`` (its own body, not its bases')."""
+    return _attribute_docstrings(cls.__module__).get(cls.__qualname__, {})
+
+
 @functools.cache
 def _attribute_docstrings(module: str) -> dict[str, dict[str, str]]:
     """Each class of ``module`` (by qualified name) -> each attribute -> the docstring under it.
@@ -113,7 +118,7 @@ class Record(BaseModel):
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
         # The attribute docstrings become the fields' descriptions before the (deferred) schema is built.
-        docs = _attribute_docstrings(cls.__module__).get(cls.__qualname__, {})
+        docs = attribute_docstrings(cls)
         for name, info in cls.__pydantic_fields__.items():
             if info.description is None and name in docs:
                 info.description = docs[name]

@@ -7,9 +7,6 @@ and enum come from the field) or is a derived column described here. The Table S
 
 from __future__ import annotations
 
-import ast
-import inspect
-import textwrap
 import functools
 import types
 import typing
@@ -37,6 +34,7 @@ from reported_claims.model.records import (
     VocabularyTerm,
     NotRecorded,
     Withdrawal,
+    attribute_docstrings,
 )
 from reported_claims.model.types import date_precision, period_bounds
 
@@ -90,22 +88,13 @@ def _unwrap(annotation: Any, metadata: list, description: Optional[str]) -> tupl
     return annotation, optional, metadata, description
 
 
-@functools.cache
 def docstrings(model: type) -> dict[str, str]:
     """The attribute docstrings written under a model's fields.
 
     ``model_fields[name].description`` prefers the description of an annotated type (every
     ``topic: Term`` would read "A term id...") to the docstring written for the field itself.
     """
-    tree = ast.parse(textwrap.dedent(inspect.getsource(model)))
-    body = tree.body[0].body  # type: ignore[attr-defined]
-    out = {}
-    for stmt, nxt in zip(body, body[1:]):
-        if (isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name)
-                and isinstance(nxt, ast.Expr) and isinstance(nxt.value, ast.Constant)
-                and isinstance(nxt.value.value, str)):
-            out[stmt.target.id] = inspect.cleandoc(nxt.value.value)
-    return out
+    return attribute_docstrings(model)
 
 
 def col(model: type, attr: str, name: Optional[str] = None, *, description: Optional[str] = None,

@@ -159,18 +159,19 @@ def states(draw):
 def test_splicing_records_into_a_file_writes_what_a_full_write_does(tmp_path_factory, state, rel):
     """An incremental build's file (the last one's, with the records made again put in, dropped or
     added) is byte for byte, and layout for layout, the file written whole from the new records."""
-    from reported_claims.package.incremental import JSON_CLOSE, JSON_EMPTY, JSON_OPEN, JSON_SEP, Parts
+    from reported_claims.package.incremental import Parts
+    from reported_claims.package.schemas import LIST_EMPTY, LIST_OPEN
 
     old, again, new = state
-    form = (JSON_OPEN, JSON_SEP, JSON_CLOSE, JSON_EMPTY) if rel.endswith(".json") else (b"a,b\n", b"", b"", b"a,b\n")
+    start, empty = (LIST_OPEN, LIST_EMPTY) if rel.endswith(".json") else (b"a,b\n", b"a,b\n")
     folder = tmp_path_factory.mktemp("package")
     last = Parts()
     (folder / "data").mkdir()
-    (folder / rel).write_bytes(last._write(rel, form[0], old, *form[1:]))
+    (folder / rel).write_bytes(last._write(rel, start, old, empty))
     spliced = Parts(folder=folder, kept=last.layouts, again=frozenset(again))
     assert spliced.fits(folder)
-    written = spliced._write(rel, form[0], new, *form[1:])
+    written = spliced._write(rel, start, new, empty)
     whole = Parts()
-    expected = whole._write(rel, form[0], {**{k: v for k, v in old.items() if k not in again}, **new}, *form[1:])
+    expected = whole._write(rel, start, {**{k: v for k, v in old.items() if k not in again}, **new}, empty)
     assert written == expected
     assert spliced.layouts == whole.layouts

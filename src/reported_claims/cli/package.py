@@ -91,11 +91,12 @@ def build(repo, wait, full_check, quiet, no_cache, jobs):
     notify = lambda message: click.echo(message, err=True)  # noqa: E731
     # A build that may build on the last one reads the package that one wrote: it holds the build
     # lock from before it reads it to after it keeps what it wrote. Any other takes it to write.
-    builds_on = not no_cache and LastBuild(Cache(repo)).manifest() is not None
+    store = None if no_cache else Cache(repo)
+    builds_on = store is not None and LastBuild(store).manifest() is not None
     with build_lock(repo, wait, notify) if builds_on else nullcontext():
         before = _hashes(repo)
         # After a few edits, only what they touch is read again (package.incremental); else everything.
-        chosen = incremental.plan(repo, Cache(repo), __version__, _package(before)) if builds_on else None
+        chosen = incremental.plan(repo, store, __version__, _package(before)) if store is not None and builds_on else None
         prepared = incremental.prepare(repo, chosen, jobs) if chosen is not None else None
         result = prepared.result if prepared is not None else run(repo, cache=not no_cache, jobs=jobs,
                                                                      progress=shown_progress)

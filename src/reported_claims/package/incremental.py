@@ -31,7 +31,7 @@ from reported_claims.check.validate import Result, validate
 from reported_claims.model.graph import references
 from reported_claims.model.kinds import KINDS, of_id
 from reported_claims.model.kinds import kind as kind_named
-from reported_claims.package import DATA
+from reported_claims.package import DATA, schemas
 from reported_claims.model.records import Claim, Entity, Source
 from reported_claims.package.tables import Context, Table, tables
 from reported_claims.repo.cache import Cache, LastBuild, digest, sources_hash, trusted
@@ -74,8 +74,12 @@ Layout = tuple[int, bytes, bytes]
 """Where a file's records stand: the offset of the first, their ids in order joined by new lines,
 and the length of each one's part (``array('I')``'s bytes)."""
 
-JSON_OPEN, JSON_SEP, JSON_CLOSE, JSON_EMPTY = b"[\n  ", b",\n  ", b"\n]\n", b"[]\n"
-"""``schemas.dumps_list``'s layout of a JSON resource: one record a line."""
+
+
+def _form(rel: str) -> tuple[bytes, bytes]:
+    """What stands between two records of a package file, and after the last: a JSON resource
+    is laid out as ``schemas.dumps_list`` lays out a list; a CSV's lines follow one another."""
+    return (schemas.LIST_SEP, schemas.LIST_CLOSE) if rel.endswith(".json") else (b"", b"")
 
 
 @dataclass
@@ -114,35 +118,34 @@ class Parts:
             writer.writerow(row)
             mine.setdefault(row[0], []).append(out.getvalue())
         pieces = {rid: "".join(lines).encode("utf-8") for rid, lines in mine.items()}
-        return self._write(f"{DATA}/{t.name}.csv", head, pieces, b"", b"", head)
+        return self._write(f"{DATA}/{t.name}.csv", head, pieces, head)
 
     def json(self, rel: str, pieces: Iterable[tuple[str, bytes]]) -> bytes:
         """A JSON resource (``schemas.dumps_list``'s layout) from the records dumped now (and the last build's others)."""
-        return self._write(rel, JSON_OPEN, dict(pieces), JSON_SEP, JSON_CLOSE, JSON_EMPTY)
+        return self._write(rel, schemas.LIST_OPEN, dict(pieces), schemas.LIST_EMPTY)
 
-    def _write(self, rel: str, start: bytes, pieces: dict[str, bytes], sep: bytes, end: bytes, empty: bytes) -> bytes:
-        """``start``, the part of each record in id order joined by ``sep``, and ``end`` (``empty``
-        when there is none); its layout is kept in ``layouts``."""
+    def _write(self, rel: str, start: bytes, pieces: dict[str, bytes], empty: bytes) -> bytes:
+        """``start`` and the part of each record in id order, laid out as ``_form`` says
+        (``empty`` when there is none); its layout is kept in ``layouts``."""
+        sep, end = _form(rel)
         self.made |= pieces.keys()
         new = {rid.encode(): piece for rid, piece in pieces.items()}
         if self.kept is None:
             ids = sorted(new)
-            chunks, lengths = [new[rid] for rid in ids], array("I", [len(new[rid]) for rid in ids])
-            data = start + sep.join(chunks) + end if chunks else empty
+            chunks: list[bytes | memoryview] = [new[rid] for rid in ids]
+            lengths = array("I", map(len, chunks))
         else:
             with open(self.folder / rel, "rb") as fh:  # type: ignore[operator]
                 old = fh.read()
             ids, chunks, lengths = self._splice(old, self.kept[rel], start, new, sep)
-            if not chunks:
-                data = empty
-            else:  # one copy of the whole: the runs are views of the old file
-                out = [start, chunks[0]]
-                for chunk in chunks[1:]:
-                    out += (sep, chunk)
-                out.append(end)
-                data = b"".join(out)
         self.layouts[rel] = (len(start), b"\n".join(ids), lengths.tobytes())
-        return data
+        if not chunks:
+            return empty
+        out = [start, chunks[0]]  # one copy of the whole (a spliced file's runs are views of the old one)
+        for chunk in chunks[1:]:
+            out += (sep, chunk)
+        out.append(end)
+        return b"".join(out)
 
     def _splice(self, old: bytes, layout: Layout, start: bytes, new: dict[bytes, bytes], sep: bytes) -> tuple[list, list, array]:
         """The last build's file ``old`` with the records made again put in: the runs of records
@@ -187,7 +190,7 @@ class Parts:
         """Whether each kept layout accounts for its file's size exactly (the package on disk is the last build's)."""
         for rel, (base, blob, packed) in (self.kept or {}).items():
             count = len(packed) // array("I").itemsize
-            sep, end = (JSON_SEP, JSON_CLOSE) if rel.endswith(".json") else (b"", b"")
+            sep, end = _form(rel)
             lengths = array("I")
             lengths.frombytes(packed)
             want = base + sum(lengths) + len(sep) * max(count - 1, 0) + len(end) if count else None

@@ -40,11 +40,15 @@ def dump_item(item: object) -> bytes:
     return orjson.dumps(item, option=_LAYOUT).replace(b"\n", b"\n  ")
 
 
+LIST_OPEN, LIST_SEP, LIST_CLOSE, LIST_EMPTY = b"[\n  ", b",\n  ", b"\n]\n", b"[]\n"
+"""How ``dumps_list`` lays out a list: one item a line (the incremental build splices items into it)."""
+
+
 def dumps_list(items: Iterable[object]) -> bytes:
     """``dumps`` of a list, as UTF-8, made one item at a time: a large list is never held as
     Python objects and as text at once."""
     pieces = [dump_item(item) for item in items]
-    return b"[\n  " + b",\n  ".join(pieces) + b"\n]\n" if pieces else b"[]\n"
+    return LIST_OPEN + LIST_SEP.join(pieces) + LIST_CLOSE if pieces else LIST_EMPTY
 
 
 def json_schema(kind: str) -> dict:

@@ -157,3 +157,26 @@ def test_a_row_altered_in_place_is_not_trusted(broken, env, tmp_path):
     near = run_cli("validate", CLAIM, repo=broken, cwd=broken, env=env, text=True)
     assert (near.returncode, near.stdout) == (one.returncode, one.stdout) and near.returncode == 1
     assert validate(broken, env) == cold
+
+
+def test_the_raw_data_is_kept_only_where_the_rules_read_it(tmp_path, env, monkeypatch):
+    """An entry lets go of a valid record's raw data (its model is what the rest reads), and
+    the document reads it again from the file if asked; a file that may hold a scaffold's
+    placeholder keeps it, so a placeholder that validates is still reported from a warm cache."""
+    root = copy_records(tmp_path / "repo")
+    source = root / "records/sources/src-ap-china-surges-sales-to-russia.yaml"
+    source.write_text(source.read_text(encoding="utf-8").replace("publisher: ent-associated-press",
+                                                                 "publisher: ent-todo"), encoding="utf-8")
+    cold = validate(root, env, "--no-cache")
+    assert cold[0] == 1 and "[placeholder]" in cold[1] and "src-ap-china-surges-sales-to-russia.yaml:5:" in cold[1]
+    assert validate(root, env) == cold  # writes the cache
+    assert validate(root, env) == cold  # reads it
+
+    monkeypatch.setenv("XDG_CACHE_HOME", env["XDG_CACHE_HOME"])
+    _, files = load(root, cache=True)
+    by_shown = {f.shown: f for f in files}
+    held = by_shown["records/sources/src-ap-china-surges-sales-to-russia.yaml"]
+    plain = by_shown[CLAIM]
+    assert held.doc.kept and held.doc.data["publisher"] == "ent-todo"
+    assert not plain.doc.kept  # let go of, and read again when asked for:
+    assert plain.doc.data["id"] == plain.record.id and plain.doc.data["reports"][0]["quote"] == plain.record.reports[0].quote

@@ -355,7 +355,8 @@ class Cache:
                 for shown, (entry, stat, _) in items:
                     blob = pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL)
                     size, mtime, ino = stat if stat is not None else (None, None, None)
-                    rid = entry.data.get("id") if isinstance(entry.data, dict) else None
+                    rid = entry.record.id if entry.record is not None else (
+                        entry.data.get("id") if isinstance(entry.data, dict) else None)
                     yield (shown, entry.digest, size, mtime, ino, now, entry.kind,
                            rid if isinstance(rid, str) else None, entry.record is not None, folded_name(shown),
                            self._mac(shown, entry.digest, blob), blob)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Optional
 
+import orjson
 from pydantic import ValidationError
 
 from reported_claims.errors import ReportedClaimsError
@@ -360,14 +361,31 @@ POOL_FILES = 3000
 _CHUNK = 250
 
 
+def may_hold_placeholder(data: object) -> bool:
+    """Whether any key or text of a file's raw data may hold the scaffold's placeholder: the
+    data as JSON written by orjson in C, which escapes only quotes, backslashes and control
+    characters, so that a record without it needs no walk in Python."""
+    try:
+        return PLACEHOLDER_TERM.encode() in orjson.dumps(data)
+    except TypeError:  # not plain JSON data (the reader gives nothing else): look at its repr
+        return PLACEHOLDER_TERM in str(data)
+
+
 def _entry(loaded: Loaded, file_digest: str) -> Entry:
     doc = loaded.doc
-    return Entry(file_digest, loaded.kind, doc.data, loaded.record, tuple(doc.problems), frozenset(doc.refused))
+    # The raw data is kept only where the rules across records read it: a file that did not
+    # validate (its id, its placeholders) or that may hold a placeholder. Every other record is
+    # its model; the data would be carried from the pool and kept in memory for nothing (it
+    # weighs as much again), and is read again from the file if ever asked for.
+    data = doc.data if loaded.record is None or may_hold_placeholder(doc.data) else None
+    return Entry(file_digest, loaded.kind, data, loaded.record, tuple(doc.problems), frozenset(doc.refused))
 
 
 def _loaded(path: Path, shown: str, entry: Entry) -> Loaded:
-    """A file's ``Loaded`` from its entry: the text and positions are read again only if needed."""
-    doc = reader.LazyDocument(path, shown, entry.data, list(entry.problems), set(entry.refused))
+    """A file's ``Loaded`` from its entry: its text and positions, and its raw data where the
+    entry did not keep it, are read again only if needed."""
+    kept = entry.record is None or entry.data is not None
+    doc = reader.LazyDocument(path, shown, entry.data, list(entry.problems), set(entry.refused), kept)
     return Loaded(path, shown, entry.kind, doc, entry.record)
 
 
@@ -604,5 +622,7 @@ def _near(root: Path, targets: list[Path], store: Cache, jobs: Optional[int], re
 
 
 def _raw_id(item: Loaded) -> Optional[str]:
+    if item.record is not None:
+        return item.record.id
     rid = item.doc.data.get("id") if isinstance(item.doc.data, dict) else None
     return rid if isinstance(rid, str) else None

@@ -79,6 +79,7 @@ class Document:
     text: str = ""
     refused: set = field(default_factory=set)
     """Where an alias or a tag stood: already reported, so the model's errors there are not."""
+    kept = True  # not a field: whether ``data`` is in hand (a ``LazyDocument`` may read it again)
 
     def mark(self, loc: tuple) -> Mark:
         """Position of the deepest part of ``loc`` that exists in the file."""
@@ -100,8 +101,10 @@ class LazyDocument(Document):
     need a position pay for one.
     """
 
-    def __init__(self, file: str | os.PathLike, shown: str, data: Any, problems: list[Problem], refused: set):
-        self.path, self.data, self.problems, self.refused = shown, data, problems, refused
+    def __init__(self, file: str | os.PathLike, shown: str, data: Any, problems: list[Problem], refused: set,
+                 kept: bool = True):
+        self.path, self._data, self.problems, self.refused = shown, data, problems, refused
+        self.kept = kept
         self._file = file
         self._full: Optional[Document] = None
 
@@ -109,6 +112,10 @@ class LazyDocument(Document):
         if self._full is None:
             self._full = read(self._file, self.path)
         return self._full
+
+    @property  # type: ignore[override]
+    def data(self) -> Any:
+        return self._data if self.kept else self._reread().data
 
     @property  # type: ignore[override]
     def marks(self) -> dict[tuple, Mark]:
@@ -181,13 +188,30 @@ def _read(path: str | os.PathLike, shown: str) -> tuple[Optional[bytes], list[Pr
             ], st
         # O_NOFOLLOW: a link swapped in after the check above is refused, not followed.
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0))
-        with os.fdopen(fd, "rb") as fh:
-            data = fh.read(MAX_BYTES + 1)
+        try:
+            data = _read_fd(fd, st.st_size)
+        finally:
+            os.close(fd)
     except OSError as exc:
         return None, [Problem(shown, 1, 1, "unreadable", "", exc.strerror or str(exc))], st
     if len(data) > MAX_BYTES:  # grew while we looked
         return None, [Problem(shown, 1, 1, "file-too-large", "", f"more than {MAX_BYTES} bytes")], st
     return data, [], st
+
+
+def _read_fd(fd: int, size: int) -> bytes:
+    """Up to ``MAX_BYTES + 1`` bytes of ``fd``, asking first for one byte more than the ``size`` it was
+    seen with: a buffer of the file's size, not of the limit, is made (a buffer of the limit for
+    every file cost five times the reading), and a file that grew since is still read to the limit."""
+    chunks, got, ask = [], 0, size + 1
+    while got <= MAX_BYTES:
+        chunk = os.read(fd, min(ask, MAX_BYTES + 1 - got))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        got += len(chunk)
+        ask = 1 << 16
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def decode(data: bytes, shown: str) -> tuple[Optional[str], list[Problem]]:

@@ -13,14 +13,12 @@ import unicodedata
 from pathlib import Path
 from typing import Optional
 
-import orjson
-
 from reported_claims.problems import Problem
 from reported_claims.model.graph import vocabulary_of
 from reported_claims.model.types import ID_MAX, PLACEHOLDER, PLACEHOLDER_TERM
 from reported_claims.model.kinds import ID_PREFIX, MODELS
 from reported_claims.model.kinds import kind as kind_of
-from reported_claims.repo.load import RECORDS, Dataset, Loaded
+from reported_claims.repo.load import RECORDS, Dataset, Loaded, may_hold_placeholder
 
 SUFFIX_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"  # no l, o, 0, 1: easy to read and type
 SUFFIX_LENGTH = 6  # 32**6, about a billion: collisions between branches are not a concern
@@ -39,24 +37,14 @@ def is_placeholder(value: str) -> bool:
 KIND_OF_PREFIX = {prefix: kind for kind, prefix in ID_PREFIX.items()}
 
 
-def _may_hold(data: object, word: str) -> bool:
-    """Whether any key or text of ``data`` may hold ``word`` (an ASCII word): the data as JSON
-    written by orjson in C, which escapes only quotes, backslashes and control characters, so
-    that a record without it needs no walk in Python."""
-    try:
-        return word.encode() in orjson.dumps(data)
-    except TypeError:  # not plain JSON data (the reader gives nothing else): look at its repr
-        return word in str(data)
-
-
 def placeholders(dataset: Dataset, item: Loaded) -> list[Problem]:
     """A ``placeholder`` problem for each reference or term the scaffold left in a file.
 
     Read from the raw data, so that they show even while the record fails validation for
     its text placeholders: a fresh scaffold lists everything there is to fill in at once.
     """
-    if not _may_hold(item.doc.data, PLACEHOLDER_TERM):
-        return []
+    if not item.doc.kept or not may_hold_placeholder(item.doc.data):
+        return []  # a file's data is let go only when it holds no placeholder
     out = []
     todo: list[tuple[tuple, object]] = [((), item.doc.data)]
     while todo:

@@ -209,7 +209,7 @@ class Cache:
     def __init__(self, root: Path, key_folder: Optional[Path] = None):
         self.path = Path(root) / FOLDER / NAME
         self.secret = _secret(key_folder)
-        self.pending: dict[str, tuple[Entry, Optional[Stat], Facts]] = {}
+        self.pending: dict[str, tuple[Entry, Optional[Stat], Facts, Optional[bytes]]] = {}
         self.used: set[str] = set()
         self.hits = 0
         self._rows: Optional[dict[str, tuple]] = None
@@ -324,9 +324,11 @@ class Cache:
         self.hits += 1
         return entry
 
-    def put(self, shown: str, entry: Entry, stat: Optional[Stat] = None, facts: Facts = Facts()) -> None:
-        """Keep ``entry`` for the file shown as ``shown``, read with ``stat``; written by ``save``."""
-        self.pending[shown] = (entry, stat, facts)
+    def put(self, shown: str, entry: Entry, stat: Optional[Stat] = None, facts: Facts = Facts(),
+            blob: Optional[bytes] = None) -> None:
+        """Keep ``entry`` for the file shown as ``shown``, read with ``stat``; written by ``save``.
+        ``blob`` is the entry already pickled (by ``pickled``), where a worker of the pool made it."""
+        self.pending[shown] = (entry, stat, facts, blob)
         self.used.add(shown)
 
     def save(self, complete: bool = False) -> None:
@@ -352,8 +354,8 @@ class Cache:
             items = sorted(self.pending.items())
 
             def rows() -> Iterator[tuple]:  # pickled one at a time, as SQLite takes them
-                for shown, (entry, stat, _) in items:
-                    blob = pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL)
+                for shown, (entry, stat, _, made) in items:
+                    blob = made if made is not None else pickled(entry)
                     size, mtime, ino = stat if stat is not None else (None, None, None)
                     rid = entry.record.id if entry.record is not None else (
                         entry.data.get("id") if isinstance(entry.data, dict) else None)
@@ -365,9 +367,9 @@ class Cache:
             db.executemany("DELETE FROM words WHERE shown = ?", ((shown,) for shown, _ in items))
             db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows())
             db.executemany("INSERT INTO refs VALUES (?, ?)",
-                           ((shown, t) for shown, (_, _, facts) in items for t in sorted(facts.refs)))
+                           ((shown, t) for shown, (_, _, facts, _) in items for t in sorted(facts.refs)))
             db.executemany("INSERT INTO words VALUES (?, ?)",
-                           ((shown, w) for shown, (_, _, facts) in items for w in sorted(facts.words)))
+                           ((shown, w) for shown, (_, _, facts, _) in items for w in sorted(facts.words)))
             db.executemany("UPDATE files SET size = ?, mtime_ns = ?, ino = ?, read_ns = ? WHERE shown = ?",
                            [(*st, now, shown) for shown, st in self.restat.items() if shown not in self.pending])
             if complete:
@@ -470,6 +472,11 @@ class Cache:
             self.used.add(shown)
             self.hits += 1
         return entry
+
+
+def pickled(entry: Entry) -> bytes:
+    """An entry as the cache keeps it."""
+    return pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def folded_name(shown: str) -> str:

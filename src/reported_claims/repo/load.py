@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import os
+import pickle
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +20,8 @@ from pydantic import ValidationError
 from reported_claims.errors import ReportedClaimsError
 from reported_claims.repo import reader
 from reported_claims.model.graph import lineage_edges, references
-from reported_claims.repo.cache import Cache, Entry, Stat, folded_name, blocking_words, digest, facts_of, statement_words
+from reported_claims.repo.cache import (Cache, Entry, Facts, Stat, blocking_words, digest, facts_of, folded_name, pickled,
+                                        statement_words)
 from reported_claims.problems import CODES, Problem, relpath
 from reported_claims.model.kinds import FOLDERS, ID_PREFIX, MODELS, of_id
 from reported_claims.model.kinds import kind as kind_named
@@ -390,7 +392,7 @@ def _loaded(path: Path, shown: str, entry: Entry) -> Loaded:
 
 
 def _read_many(work: list[tuple[Path, str, bytes, str]]) -> list[Entry]:
-    """Read and validate files whose bytes are in hand (in a worker process of the pool)."""
+    """Read and validate files whose bytes are in hand."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -398,6 +400,13 @@ def _read_many(work: list[tuple[Path, str, bytes, str]]) -> list[Entry]:
     finally:
         if enabled:
             gc.enable()
+
+
+def _read_for_cache(work: list[tuple[Path, str, bytes, str]]) -> list[tuple[bytes, Facts]]:
+    """``_read_many`` in a worker of the pool when the entries are to be cached: each entry
+    pickled as the cache keeps it, with its facts. The pickle is what is sent back: the main
+    process unpickles it once and the cache keeps it as it is, instead of pickling it again."""
+    return [(pickled(entry), facts_of(entry)) for entry in _read_many(work)]
 
 
 def _jobs(wanted: Optional[int], files: int) -> int:
@@ -455,7 +464,8 @@ def _load_files(paths: list[Path], root: Path, cache: Optional[Cache], jobs: Opt
         from concurrent.futures import ProcessPoolExecutor
 
         with ProcessPoolExecutor(n) as pool:
-            results = pool.map(_read_many, [[w[1:] for w in chunk] for chunk in chunks])
+            read = _read_many if cache is None else _read_for_cache
+            results = pool.map(read, [[w[1:] for w in chunk] for chunk in chunks])
             for chunk, entries in zip(chunks, results):
                 done = _keep(chunk, entries, out, cache, stats, done, total, progress)
     else:
@@ -464,12 +474,18 @@ def _load_files(paths: list[Path], root: Path, cache: Optional[Cache], jobs: Opt
     return out  # type: ignore[return-value]
 
 
-def _keep(chunk: list, entries: list[Entry], out: list, cache: Optional[Cache], stats: dict[int, Optional[Stat]],
+def _keep(chunk: list, entries: list, out: list, cache: Optional[Cache], stats: dict[int, Optional[Stat]],
           done: int, total: int, progress: Optional[Progress]) -> int:
-    for (i, path, shown, _, _), entry in zip(chunk, entries):
+    """Take in what a chunk gave: entries, or (from ``_read_for_cache``) their pickles and facts."""
+    for (i, path, shown, _, _), got in zip(chunk, entries):
+        if isinstance(got, Entry):
+            entry, blob, facts = got, None, facts_of(got) if cache is not None else None
+        else:
+            blob, facts = got
+            entry = pickle.loads(blob)
         out[i] = _loaded(path, shown, entry)
         if cache is not None:
-            cache.put(shown, entry, stats.get(i), facts_of(entry))
+            cache.put(shown, entry, stats.get(i), facts, blob)
     done += len(chunk)
     if progress:
         progress(done, total)

@@ -376,11 +376,15 @@ def test_committed_package_is_current(tmp_path):
     assert not changed, f"stale: {changed}; run ./scripts/build and commit the result"
 
 
+@pytest.mark.parametrize("table", [True, False], ids=["from-the-table", "from-the-json"])
 @pytest.mark.parametrize("folder", ["claims", "entities"])
-def test_a_published_id_that_vanished_is_refused(tmp_path, folder):
+def test_a_published_id_that_vanished_is_refused(tmp_path, folder, table):
+    """The published ids are read from the kind's table, or from its JSON where the table is gone."""
     root = copy_records(tmp_path / "repo")
     shutil.copytree(REPO / "data", root / "data")
     shutil.copy(REPO / "datapackage.json", root / "datapackage.json")
+    if not table:
+        (root / "data" / f"{folder}.csv").unlink()
     published = {row["id"] for row in json.loads((root / "data" / f"{folder}.json").read_text(encoding="utf-8"))}
     dataset, _ = load(root)
     # A record no other record refers to, so that validation passes and only the build can tell.
@@ -415,4 +419,19 @@ def test_a_published_package_without_its_records_is_not_taken_as_empty(tmp_path)
     done = run_cli("build", repo=root, text=True)
     assert done.returncode == 1
     assert "the published package cannot be read" in done.stderr and "data/claims.json" in done.stderr
+    assert snapshot(root) == before
+
+
+def test_a_published_table_without_an_id_is_not_taken_as_empty(tmp_path):
+    """The published ids are read from the main tables: a row of one that lost its id refuses the build."""
+    root = copy_records(tmp_path / "repo")
+    shutil.copytree(REPO / "data", root / "data")
+    shutil.copy(REPO / "datapackage.json", root / "datapackage.json")
+    table = root / "data" / "entities.csv"
+    header, first, *rest = table.read_text(encoding="utf-8").split("\n")
+    table.write_text("\n".join([header, first.split(",", 1)[1], *rest]), encoding="utf-8")  # a cell short
+    before = snapshot(root)
+    done = run_cli("build", repo=root, text=True)
+    assert done.returncode == 1
+    assert "the published package cannot be read" in done.stderr and "data/entities.csv:2" in done.stderr
     assert snapshot(root) == before

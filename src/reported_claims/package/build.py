@@ -471,7 +471,7 @@ def refuse_vanished(root: Path, dataset: Dataset) -> None:
     kinds = [k for k in KINDS if k.prefix]
     try:
         package = open_package(root)
-        published = [row["id"] for k in kinds for row in package.records(k)]  # the ids alone, no models
+        published = [rid for k in kinds for rid in package.ids(k)]  # the ids alone, no models
     except PackageError as exc:
         raise BuildError(f"the published package cannot be read, so the ids it holds cannot be kept: {exc}. "
                          f"Restore it (git checkout -- {DESCRIPTOR} {DATA}) and build again") from None

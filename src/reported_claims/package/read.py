@@ -233,6 +233,36 @@ class Package:
                 raise _fail(self.origin, f"{rel}: item {i} is not an object with an id")
         return rows
 
+    def ids(self, kind: Kind) -> list[str]:
+        """The ids a package publishes for a kind: the ``id`` column of its main table (the
+        table named ``<plural>``, as CSV reads it, without typing the other columns), or the ids
+        of its JSON resource when the descriptor lists no such table. The two hold the same ids;
+        the column is read in a hundredth of the time it takes to parse the JSON whole."""
+        table = self.tables.get(kind.plural)
+        data = self.read_bytes(table["path"]) if table is not None else None
+        if data is None:
+            return [row["id"] for row in self.records(kind)]
+        if self.read_bytes(self._records_path(kind)) is None:  # a package that lost its records is not read
+            raise _fail(self.origin, f"no {self._records_path(kind)}: rebuild the package with `reported-claims build`")
+        rel = table["path"]
+        try:
+            reader = csv.reader(io.StringIO(data.decode("utf-8"), newline=""))
+            header = next(reader, None) or []
+            if "id" not in header:
+                raise _fail(self.origin, f"{rel}: no id column: rebuild the package with `reported-claims build`")
+            at = header.index("id")
+            ids = []
+            for cells in reader:
+                if len(cells) != len(header) or not cells[at]:
+                    raise _fail(self.origin, f"{rel}:{reader.line_num}: a row without its id or with "
+                                             f"{len(cells)} cells for {len(header)} columns")
+                ids.append(cells[at])
+        except UnicodeDecodeError as exc:
+            raise _fail(self.origin, f"{rel}: not UTF-8 ({exc})") from None
+        except csv.Error as exc:
+            raise _fail(self.origin, f"{rel}:{reader.line_num}: {exc}") from None
+        return ids
+
     def models(self, kind: Kind) -> list:
         """The records of a kind, validated by its published model (``Kind.published``), in the file's order."""
         out = []

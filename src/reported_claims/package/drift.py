@@ -108,13 +108,15 @@ def _baseline_claimant(claim: Claim, report: Report, sources: Mapping[str, Sourc
                  if c.entity != publisher and (c.via or c.attribution != OWN_VOICE)), own)
 
 
-def claim_view(claim: Claim, report: Report, sources: Mapping[str, Source]) -> View:
-    """What the claim says, as the text a report is compared with when no upstream was seen."""
+def claim_view(claim: Claim, report: Report, sources: Mapping[str, Source],
+               figures: Optional[dict[str, FigureView]] = None) -> View:
+    """What the claim says, as the text a report is compared with when no upstream was seen
+    (``figures``: the claim's ``_claim_figures``, when already made)."""
     c = _baseline_claimant(claim, report, sources)
     source = sources.get(report.source)
     own_voice = source is not None and c.entity == source.publisher
-    return View(_claim_figures(claim), tuple(claim.items), None if own_voice else c.attribution,
-                c.description, claim.act, None, None, modality_known=False)
+    return View(figures if figures is not None else _claim_figures(claim), tuple(claim.items),
+                None if own_voice else c.attribution, c.description, claim.act, None, None, modality_known=False)
 
 
 def _figure(claim_figure: FigureView, f: Figure) -> FigureView:
@@ -122,9 +124,10 @@ def _figure(claim_figure: FigureView, f: Figure) -> FigureView:
                       f.compared_to or claim_figure.compared_to, f.period or claim_figure.period)
 
 
-def report_view(claim: Claim, report: Report) -> View:
-    """What one report says: its own figures and words, the claim's where it gives none."""
-    figures = _claim_figures(claim)
+def report_view(claim: Claim, report: Report, base: Optional[dict[str, FigureView]] = None) -> View:
+    """What one report says: its own figures and words, the claim's where it gives none
+    (``base``: the claim's ``_claim_figures``, when already made; it is not changed)."""
+    figures = dict(base) if base is not None else _claim_figures(claim)
     for f in report.figures:
         figures[f.quantity] = _figure(figures[f.quantity], f)
     return View(figures, tuple(report.terms) or tuple(claim.items),
@@ -276,18 +279,26 @@ class Drift:
 
 
 class _Views:
-    """The aspects of one claim and the view of each of its reports, each made once."""
+    """The aspects of one claim, and the view of each of its reports and that view's key for
+    each aspect, each made once: a report is compared with its upstream one, and the reports up
+    its lineage are looked at again for where a new value first appears."""
 
     def __init__(self, claim: Claim):
         self.claim = claim
         self.aspects = aspects(claim)
-        self._views: dict[int, View] = {}
+        self.figures = _claim_figures(claim)
+        self._views: dict[int, tuple[View, tuple]] = {}
 
-    def of(self, report: Report) -> View:
-        view = self._views.get(id(report))
-        if view is None:
-            view = self._views[id(report)] = report_view(self.claim, report)
-        return view
+    def of(self, report: Report) -> tuple[View, tuple]:
+        """The report's view and its key for each aspect, in the order of ``aspects``."""
+        made = self._views.get(id(report))
+        if made is None:
+            view = report_view(self.claim, report, self.figures)
+            made = self._views[id(report)] = (view, self.keys(view))
+        return made
+
+    def keys(self, view: View) -> tuple:
+        return tuple(aspect.key(view) for aspect in self.aspects)
 
 
 def report_drifts(claim: Claim, report: Report, sources: Mapping[str, Source],
@@ -296,19 +307,26 @@ def report_drifts(claim: Claim, report: Report, sources: Mapping[str, Source],
     (``views``: those of the claim's other reports, when they are compared too)."""
     views = views if views is not None and views.claim is claim else _Views(claim)
     upstream = upstream_report(claim, report, sources)
-    before = views.of(upstream) if upstream else claim_view(claim, report, sources)
-    after = views.of(report)
-    by_source = {r.source: r for r in claim.reports}
-    ancestors = [(d, sid) for d, sid in _ancestors(report, sources) if sid in by_source]
+    if upstream:
+        before, before_keys = views.of(upstream)
+    else:
+        before = claim_view(claim, report, sources, views.figures)
+        before_keys = views.keys(before)
+    after, after_keys = views.of(report)
+    ancestors: Optional[list[tuple[int, str]]] = None  # looked up at the first difference
     out = []
-    for aspect in views.aspects:
-        key = aspect.key(after)
-        if aspect.key(before) == key:
+    for i, aspect in enumerate(views.aspects):
+        key = after_keys[i]
+        if before_keys[i] == key:
             continue
         kind = aspect.kind(before, after)
         if kind is None:
             continue
-        carriers = [(d, sid) for d, sid in ancestors if aspect.key(views.of(by_source[sid])) == key]
+        if ancestors is None:
+            by_source = {r.source: r for r in claim.reports}
+            ancestors = [(d, sid) for d, sid in _ancestors(report, sources) if sid in by_source]
+            carried = {sid: views.of(by_source[sid])[1] for _, sid in ancestors}
+        carriers = [(d, sid) for d, sid in ancestors if carried[sid][i] == key]
         first = max(carriers, key=lambda c: (c[0], c[1]))[1] if carriers else report.source
         out.append(Drift(claim.id, report.source, kind, aspect.field, aspect.quantity, aspect.shown(before),
                          aspect.shown(after), upstream.source if upstream else CLAIM, first))

@@ -140,3 +140,41 @@ def test_progress_shows_on_a_terminal_once_a_run_is_slow():
     Progress("validate", quiet, enabled=False, after=0)(5, 10)
     Progress("validate", pipe, after=0)(5, 10)
     assert quick.getvalue() == quiet.getvalue() == pipe.getvalue() == ""
+
+
+def test_a_pool_of_writers_writes_what_one_process_writes(tmp_path):
+    """`build --jobs 2` makes the package's files in forked workers: the package, and the layouts
+    the next build splices into, are those of one process."""
+    from build_helpers import snapshot
+
+    one, two = copy_records(tmp_path / "one"), copy_records(tmp_path / "two")
+    for root, jobs in ((one, "1"), (two, "2")):
+        done = run_cli("build", "--jobs", jobs, repo=root, env={"XDG_CACHE_HOME": str(tmp_path / "key")}, text=True)
+        assert done.returncode == 0, done.stdout + done.stderr
+    assert snapshot(two) == snapshot(one) and len(snapshot(one)) > 30
+    for root in (one, two):  # an edit spliced into each build's files, by the layouts each kept
+        path = root / CHANGED
+        path.write_text(path.read_text(encoding="utf-8").replace("statement: ", "statement: Reportedly, ", 1),
+                        encoding="utf-8")
+        done = run_cli("build", repo=root, env={"XDG_CACHE_HOME": str(tmp_path / "key")}, text=True)
+        assert done.returncode == 0 and "made again" in done.stdout, done.stdout + done.stderr
+    assert snapshot(two) == snapshot(one)
+
+
+def test_a_pool_of_writers_reports_what_one_process_finds(tmp_path):
+    """The key check and a refused cell reach the build from a worker as from one process."""
+    from reported_claims.package.build import UnsafeCell, write_package
+    from reported_claims.package.incremental import Parts
+
+    dataset, _ = load(copy_records(tmp_path / "repo"))
+    dataset.sources.pop(sorted(dataset.sources)[0])  # some reports now cite a source not written
+    found = []
+    for jobs in (1, 2):
+        keys = build.Keys()
+        write_package(build.context(dataset), tmp_path / f"out{jobs}", keys=keys, parts=Parts(), jobs=jobs)
+        found.append(keys.check())
+    assert found[0] and found[1] == found[0]
+    claim = sorted(dataset.claims)[0]
+    dataset.claims[claim] = dataset.claims[claim].model_copy(update={"statement": "=HYPERLINK(1)"})
+    with pytest.raises(UnsafeCell, match="formula"):
+        write_package(build.context(dataset), tmp_path / "unsafe", jobs=2)

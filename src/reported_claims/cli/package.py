@@ -112,7 +112,7 @@ def build(repo, wait, full_check, quiet, no_cache, jobs):
         parts = prepared.parts if prepared is not None else None if no_cache else incremental.Parts()
         built = run_build(repo, result.dataset, fault=fault_hook(os.environ.get(FAULT_ENV)), wait=wait,
                           notify=notify, full_check=full_check, parts=parts,
-                          ctx=prepared.ctx if prepared is not None else None, locked=builds_on)
+                          ctx=prepared.ctx if prepared is not None else None, locked=builds_on, jobs=jobs)
         after = _hashes(repo, built.hashes)
         if parts is not None:
             incremental.remember(repo, prepared.dataset if prepared is not None else result.dataset, parts,

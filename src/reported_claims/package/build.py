@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import gc
 import hashlib
 import io
 import json
@@ -24,7 +25,7 @@ import time
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Optional
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Optional, Union
 
 from reported_claims._version import __version__
 from reported_claims.errors import ReportedClaimsError
@@ -37,6 +38,7 @@ from reported_claims.package.tables import Context, Table, tables
 from reported_claims.problems import Problem
 from reported_claims.repo.load import Dataset
 from reported_claims.util import fs
+from reported_claims.util.pool import forking, workers
 
 if TYPE_CHECKING:
     from reported_claims.package.incremental import Parts
@@ -148,6 +150,17 @@ class Keys:
     def expect(self, all_tables: Iterable[Table]) -> None:
         """The tables to be written: which columns other tables refer to."""
         self.referenced = {(fk.resource, fk.reference) for t in all_tables for fk in t.foreign_keys}
+
+    def part(self) -> "Keys":
+        """Empty keys expecting the same tables, to be told some of them and ``merge``d back."""
+        out = Keys()
+        out.referenced = self.referenced
+        return out
+
+    def merge(self, other: "Keys") -> None:
+        self.values.update(other.values)
+        self.wanted += other.wanted
+        self.problems += other.problems
 
     def add(self, table: Table, body: list[list[str]]) -> None:
         """Check ``table``'s primary key and keep what its foreign keys and others' need."""
@@ -287,52 +300,127 @@ def descriptor(resources: list[dict], created_at: Optional[str], version: str = 
     return out
 
 
+WRITE_POOL_RECORDS = 2000
+"""From this many records, the files of a full build are made by a pool of processes (one per core)."""
+
+
 def write_package(ctx: Context, folder: Path, root: Optional[Path] = None, version: str = __version__,
-                  keys: Optional[Keys] = None, parts: Optional["Parts"] = None) -> dict:
+                  keys: Optional[Keys] = None, parts: Optional["Parts"] = None, jobs: Optional[int] = None) -> dict:
     """Write ``datapackage.json`` and ``data/`` into ``folder``; return the descriptor.
 
     ``root`` is the repository whose history and published package give ``created``;
     ``version`` is the data version the descriptor carries; ``keys``, when given, is told
     every table's cells as they are written. ``parts`` (``package.incremental``) is given each
     record's lines as they are made, and for an incremental build gives those of the records
-    not made again.
+    not made again. ``jobs`` is how many processes make the files of a full build (default:
+    one per core from ``WRITE_POOL_RECORDS`` records); the files are the same however many.
     """
     (folder / DATA).mkdir(parents=True, exist_ok=True)
-    vocabularies = {v.id.replace("-", "_"): v for v in ctx.vocabularies}
-    resources = []
     every = tables()
     if keys is not None:
         keys.expect(every)
-    for t in every:
+    todo: list[Union[Table, Kind]] = [*every, *KINDS]  # the descriptor's order
+    incremental = parts is not None and parts.incremental  # a few records made again: one process
+    n = 1 if incremental else workers(jobs, ctx.count, WRITE_POOL_RECORDS)
+    made = _made_in_pool(ctx, folder, todo, keys, parts, n) if n > 1 else None
+    if made is None:
+        made = [_resource(ctx, folder, item, keys.part() if keys else None, parts.part() if parts else None)
+                for item in todo]
+    resources = []
+    for entry, keys_of, parts_of in made:  # merged in the descriptor's order, as one process would
+        if keys is not None and keys_of is not None:
+            keys.merge(keys_of)
+        if parts is not None and parts_of is not None:
+            parts.merge(parts_of)
+        resources.append(entry)
+    desc = descriptor(resources, created(root, resources, version) if root is not None else None, version)
+    _file(folder, DESCRIPTOR, schemas.dumps(desc))
+    return desc
+
+
+def _resource(ctx: Context, folder: Path, item: Union[Table, Kind], keys: Optional[Keys],
+              parts: Optional["Parts"]) -> tuple[dict, Optional[Keys], Optional["Parts"]]:
+    """Write one file of the package: a table's CSV or a kind's JSON. Its descriptor entry, and
+    the ``keys`` and ``parts`` it was told, to be merged into the build's."""
+    if isinstance(item, Table):
+        t = item
         entry = {"name": t.name, "type": "table", "title": t.title, "description": t.description,
                  "format": "csv", "mediatype": "text/csv", "encoding": "utf-8",
                  "dialect": {"header": True, "delimiter": ",", "lineTerminator": "\n",
                              "quoteChar": '"', "doubleQuote": True},
                  "schema": t.schema()}
-        if t.name in vocabularies:  # the vocabulary's own title and description
-            entry["title"], entry["description"] = vocabularies[t.name].title, vocabularies[t.name].description
+        vocabulary = next((v for v in ctx.vocabularies if v.id.replace("-", "_") == t.name), None)
+        if vocabulary is not None:  # the vocabulary's own title and description
+            entry["title"], entry["description"] = vocabulary.title, vocabulary.description
         body = csv_body(t, t.rows(ctx))
         if keys is not None:
             keys.add(t, body)
         data = parts.table(t, t.names, body) if parts is not None else _csv_bytes(t.names, body)
-        entry.update(_write(folder, f"{DATA}/{t.name}.csv", data))
         del body
-        resources.append(entry)
-    for kind in KINDS:
-        described = " with what the build derives for it under `derived`" if kind.published_model else ""
-        entry = {"name": kind.json_resource, "type": "json", "title": f"{kind.plural.capitalize()} (JSON)",
-                 "description": f"Every {kind.name} record exactly as the model defines it{described}, sorted by id.",
-                 "format": "json", "mediatype": "application/json", "encoding": "utf-8",
-                 "jsonSchema": json_schema(kind)}
-        if parts is not None and kind.prefix:
-            data = parts.json(kind.json_path, ((row["id"], schemas.dump_item(row)) for row in published_rows(ctx, kind)))
-        else:
-            data = json_bytes(published_rows(ctx, kind))
-        entry.update(_write(folder, kind.json_path, data))
-        resources.append(entry)
-    desc = descriptor(resources, created(root, resources, version) if root is not None else None, version)
-    _file(folder, DESCRIPTOR, schemas.dumps(desc))
-    return desc
+        entry.update(_write(folder, f"{DATA}/{t.name}.csv", data))
+        return entry, keys, parts
+    kind = item
+    described = " with what the build derives for it under `derived`" if kind.published_model else ""
+    entry = {"name": kind.json_resource, "type": "json", "title": f"{kind.plural.capitalize()} (JSON)",
+             "description": f"Every {kind.name} record exactly as the model defines it{described}, sorted by id.",
+             "format": "json", "mediatype": "application/json", "encoding": "utf-8",
+             "jsonSchema": json_schema(kind)}
+    if parts is not None and kind.prefix:
+        data = parts.json(kind.json_path, ((row["id"], schemas.dump_item(row)) for row in published_rows(ctx, kind)))
+    else:
+        data = json_bytes(published_rows(ctx, kind))
+    entry.update(_write(folder, kind.json_path, data))
+    return entry, keys, parts
+
+
+_FORKED: Optional[tuple] = None
+"""What the workers of ``_made_in_pool`` share with the main process, as it stood when they forked."""
+
+
+def _forked(i: int) -> tuple:
+    gc.disable()  # a worker makes rows, which hold no cycles, and ends: collecting would only touch shared pages
+    ctx, folder, todo, keys, parts = _FORKED  # type: ignore[misc]
+    return _resource(ctx, folder, todo[i], keys.part() if keys else None, parts.part() if parts else None)
+
+
+def _made_in_pool(ctx: Context, folder: Path, todo: list, keys: Optional[Keys], parts: Optional["Parts"],
+                  n: int) -> Optional[list[tuple]]:
+    """``_resource`` of each item by ``n`` forked processes, which share the records without
+    pickling them, in the order of ``todo``; None where processes cannot be forked, or when the
+    pool broke (the caller then makes them itself)."""
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    context = forking()
+    if context is None:
+        return None
+    global _FORKED
+    ctx.prepare()  # what several files draw on, found once, before the workers share it
+    # The largest files first, so that the last to finish is a small one; each worker is sent one at a time.
+    order = sorted(range(len(todo)), key=lambda i: -_weight(ctx, todo[i]))
+    _FORKED = (ctx, folder, todo, keys, parts)
+    # What the main process holds is left out of the collector's passes, so that a worker's do not
+    # write to (and so copy) the pages it shares with it.
+    gc.freeze()
+    try:
+        with ProcessPoolExecutor(n, mp_context=context) as pool:
+            made = dict(zip(order, pool.map(_forked, order)))
+    except BrokenProcessPool:
+        return None
+    finally:
+        _FORKED = None
+    return [made[i] for i in range(len(todo))]
+
+
+def _weight(ctx: Context, item: Union[Table, Kind]) -> int:
+    """About how much writing a file costs: the records of its kind (a JSON resource counts
+    double, each record whole), none for a table of no kind (a vocabulary)."""
+    if isinstance(item, Kind):
+        return 2 * len(ctx.table(item.name))
+    from reported_claims.package.incremental import table_kinds
+
+    kind = table_kinds().get(item.name)
+    return len(ctx.table(kind)) if kind else 0
 
 
 def hashes(desc: dict) -> dict[str, str]:
@@ -501,7 +589,7 @@ def lock(root: Path, wait: Optional[float] = WAIT, notify: Optional[Callable[[st
 def build(root: Path, dataset: Dataset, *, version: str = __version__, fault: Optional[Fault] = None,
           wait: Optional[float] = WAIT, notify: Optional[Callable[[str], None]] = None,
           full_check: bool = False, parts: Optional["Parts"] = None, ctx: Optional[Context] = None,
-          locked: bool = False) -> Built:
+          locked: bool = False, jobs: Optional[int] = None) -> Built:
     """Build the package of ``dataset`` into ``root``; raise BuildError and change nothing on failure.
 
     The primary and foreign keys of every table are always checked as it is written;
@@ -518,6 +606,7 @@ def build(root: Path, dataset: Dataset, *, version: str = __version__, fault: Op
     those of the validation that chose the records (nothing removed, every reference resolved);
     ``full_check`` runs as for a full build. An incremental build reads the published package, so
     the build lock (``lock``) must be held from before it was planned: ``locked`` says the caller holds it.
+    ``jobs`` is how many processes write the files (``write_package``).
     """
     root = Path(root)
     fault = fault or _no_fault
@@ -533,7 +622,7 @@ def build(root: Path, dataset: Dataset, *, version: str = __version__, fault: Op
             try:
                 staging.mkdir()
                 keys = None if incremental else Keys()
-                desc = write_package(ctx, staging, root, version, keys, parts)
+                desc = write_package(ctx, staging, root, version, keys, parts, jobs)
                 fault("staged")
                 problems = (keys.check() if keys is not None else []) or (check(staging) if full_check else [])
                 if problems:

@@ -102,6 +102,14 @@ class Parts:
     def incremental(self) -> bool:
         return self.kept is not None
 
+    def part(self) -> "Parts":
+        """Parts of the same build with nothing written yet, to write some files and be ``merge``d back."""
+        return Parts(self.folder, self.kept, self.again)
+
+    def merge(self, other: "Parts") -> None:
+        self.made |= other.made
+        self.layouts.update(other.layouts)
+
     def table(self, t: Table, header: list[str], body: list[list[str]]) -> bytes:
         """The CSV of a table from the rows made now (and for an incremental build, the last build's lines of the others)."""
         out = io.StringIO()

@@ -220,6 +220,21 @@ class Context:
         return cls(sorted(claims, key=key), sorted(sources, key=key), sorted(entities, key=key),
                    sorted(vocabularies, key=key))
 
+    def table(self, kind: str) -> list:
+        """The records of a kind (``claim``) that are written."""
+        return {"claim": self.claims, "source": self.sources, "entity": self.entities,
+                "vocabulary": self.vocabularies}[kind]
+
+    @property
+    def count(self) -> int:
+        """How many claims, sources and entities are written."""
+        return len(self.claims) + len(self.sources) + len(self.entities)
+
+    def prepare(self) -> None:
+        """Find now, once, what several files draw on: before processes that share this context
+        fork (``build.write_package``), so that each need not find it again."""
+        self.drifts, self.claim_facts, self.source_facts  # noqa: B018
+
     @functools.cached_property
     def source_index(self) -> dict[str, Source]:
         return self.known_sources if self.known_sources is not None else {s.id: s for s in self.sources}

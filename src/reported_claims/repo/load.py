@@ -23,6 +23,7 @@ from reported_claims.model.graph import lineage_edges, references
 from reported_claims.repo.cache import (Cache, Entry, Facts, Stat, blocking_words, digest, facts_of, folded_name, pickled,
                                         statement_words)
 from reported_claims.problems import CODES, Problem, relpath
+from reported_claims.util.pool import workers
 from reported_claims.model.kinds import FOLDERS, ID_PREFIX, MODELS, of_id
 from reported_claims.model.kinds import kind as kind_named
 from reported_claims.model.types import PATTERN_WORDS, PLACEHOLDER_TERM
@@ -409,17 +410,6 @@ def _read_for_cache(work: list[tuple[Path, str, bytes, str]]) -> list[tuple[byte
     return [(pickled(entry), facts_of(entry)) for entry in _read_many(work)]
 
 
-def _jobs(wanted: Optional[int], files: int) -> int:
-    if wanted is not None:
-        return max(1, wanted)
-    if files < POOL_FILES:
-        return 1
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
 Progress = Callable[[int, int], None]
 """Told (files done, files in all) as a load goes on."""
 
@@ -457,7 +447,7 @@ def _load_files(paths: list[Path], root: Path, cache: Optional[Cache], jobs: Opt
     done = total - len(work)
     if progress:
         progress(done, total)
-    n = _jobs(jobs, len(work))
+    n = workers(jobs, len(work), POOL_FILES)
     size = max(1, min(_CHUNK, -(-len(work) // (4 * n))))  # a few chunks a process, to even out the load
     chunks = [work[k:k + size] for k in range(0, len(work), size)]
     if n > 1 and len(chunks) > 1:

@@ -392,22 +392,39 @@ def _loaded(path: Path, shown: str, entry: Entry) -> Loaded:
     return Loaded(path, shown, entry.kind, doc, entry.record)
 
 
-def _read_many(work: list[tuple[Path, str, bytes, str]]) -> list[Entry]:
-    """Read and validate files whose bytes are in hand."""
+Work = tuple[Path, str, Optional[bytes], Optional[str], Optional[Stat]]
+"""A file to read and validate: its path, as shown, and its bytes, their digest and the stat it was
+read with, where the main process read it (else None, and the one that validates it reads it)."""
+Read = tuple[Optional[Entry], Optional[Stat], list[Problem]]
+"""What reading a file gave: its entry and the stat it was read with, or the problems of a file
+that could not be read."""
+
+
+def _read_many(work: list[Work]) -> list[Read]:
+    """Read (where its bytes are not in hand) and validate each file."""
     enabled = gc.isenabled()
     gc.disable()
+    out: list[Read] = []
     try:
-        return [_entry(_from_bytes(path, shown, data), d) for path, shown, data, d in work]
+        for path, shown, data, d, st in work:
+            if data is None:
+                data, problems, st = reader.read_bytes_stat(path, shown)
+                if data is None:
+                    out.append((None, st, problems))
+                    continue
+                d = digest(data)
+            out.append((_entry(_from_bytes(path, shown, data), d), st, []))  # type: ignore[arg-type]
+        return out
     finally:
         if enabled:
             gc.enable()
 
 
-def _read_for_cache(work: list[tuple[Path, str, bytes, str]]) -> list[tuple[bytes, Facts]]:
+def _read_for_cache(work: list[Work]) -> list[tuple]:
     """``_read_many`` in a worker of the pool when the entries are to be cached: each entry
     pickled as the cache keeps it, with its facts. The pickle is what is sent back: the main
     process unpickles it once and the cache keeps it as it is, instead of pickling it again."""
-    return [(pickled(entry), facts_of(entry)) for entry in _read_many(work)]
+    return [((pickled(e), facts_of(e)) if e is not None else None, st, problems) for e, st, problems in _read_many(work)]
 
 
 Progress = Callable[[int, int], None]
@@ -419,10 +436,12 @@ def _load_files(paths: list[Path], root: Path, cache: Optional[Cache], jobs: Opt
     """Every path loaded, in order: from the cache where its bytes are unchanged, else read
     and validated, by a pool of processes when there are many."""
     out: list[Optional[Loaded]] = [None] * len(paths)
-    work: list[tuple[int, Path, str, bytes, str]] = []
-    stats: dict[int, Optional[Stat]] = {}
+    work: list[tuple[int, bool, Work]] = []
     total = len(paths)
     base = os.path.join(root, RECORDS)
+    # A file is read by the main process only to look its bytes up in the cache; with nothing
+    # cached, the process that validates a file reads it (in a pool, both cores at once).
+    look_up = cache is not None and len(cache) > 0
     for i, path in enumerate(paths):
         name = str(path)
         folder = os.path.dirname(name)
@@ -431,19 +450,22 @@ def _load_files(paths: list[Path], root: Path, cache: Optional[Cache], jobs: Opt
         # finds: the path arithmetic of ``refusal`` is left for the files it may refuse.
         shown = name[len(str(root)) + 1:].replace(os.sep, "/") if plain else relpath(path, root)
         refused = None if plain else refusal(path, root, shown)
-        data, problems, st = (None, [], None) if refused is not None else reader.read_bytes_stat(path, shown)
-        if data is None and plain:
-            refused = refusal(path, root, shown)
-        if refused is not None or data is None:
-            out[i] = Loaded(path, shown, None, reader.Document(shown, problems=[refused] if refused else problems))
+        if refused is not None:
+            out[i] = Loaded(path, shown, None, reader.Document(shown, problems=[refused]))
+            continue
+        if not look_up:
+            work.append((i, plain, (path, shown, None, None, None)))
+            continue
+        data, problems, st = reader.read_bytes_stat(path, shown)
+        if data is None:
+            out[i] = _unread(path, root, shown, plain, problems)
             continue
         d = digest(data)
-        entry = cache.get(shown, d, st) if cache is not None else None
+        entry = cache.get(shown, d, st)  # type: ignore[union-attr]
         if entry is not None:
             out[i] = _loaded(path, shown, entry)
         else:
-            work.append((i, path, shown, data, d))
-            stats[i] = st
+            work.append((i, plain, (path, shown, data, d, st)))
     done = total - len(work)
     if progress:
         progress(done, total)
@@ -455,27 +477,37 @@ def _load_files(paths: list[Path], root: Path, cache: Optional[Cache], jobs: Opt
 
         with ProcessPoolExecutor(n) as pool:
             read = _read_many if cache is None else _read_for_cache
-            results = pool.map(read, [[w[1:] for w in chunk] for chunk in chunks])
-            for chunk, entries in zip(chunks, results):
-                done = _keep(chunk, entries, out, cache, stats, done, total, progress)
+            results = pool.map(read, [[w[2] for w in chunk] for chunk in chunks])
+            for chunk, got in zip(chunks, results):
+                done = _keep(root, chunk, got, out, cache, done, total, progress)
     else:
         for chunk in chunks:
-            done = _keep(chunk, _read_many([w[1:] for w in chunk]), out, cache, stats, done, total, progress)
+            done = _keep(root, chunk, _read_many([w[2] for w in chunk]), out, cache, done, total, progress)
     return out  # type: ignore[return-value]
 
 
-def _keep(chunk: list, entries: list, out: list, cache: Optional[Cache], stats: dict[int, Optional[Stat]],
+def _unread(path: Path, root: Path, shown: str, plain: bool, problems: list[Problem]) -> Loaded:
+    """The ``Loaded`` of a file that could not be read: why (a file of a kind folder that is not a
+    regular file is told so by ``refusal``), else the reader's problems."""
+    refused = refusal(path, root, shown) if plain else None
+    return Loaded(path, shown, None, reader.Document(shown, problems=[refused] if refused else problems))
+
+
+def _keep(root: Path, chunk: list, got: list, out: list, cache: Optional[Cache],
           done: int, total: int, progress: Optional[Progress]) -> int:
     """Take in what a chunk gave: entries, or (from ``_read_for_cache``) their pickles and facts."""
-    for (i, path, shown, _, _), got in zip(chunk, entries):
-        if isinstance(got, Entry):
-            entry, blob, facts = got, None, facts_of(got) if cache is not None else None
+    for (i, plain, (path, shown, _, _, _)), (made, st, problems) in zip(chunk, got):
+        if made is None:
+            out[i] = _unread(path, root, shown, plain, problems)
+            continue
+        if isinstance(made, Entry):
+            entry, blob, facts = made, None, facts_of(made) if cache is not None else None
         else:
-            blob, facts = got
+            blob, facts = made
             entry = pickle.loads(blob)
         out[i] = _loaded(path, shown, entry)
         if cache is not None:
-            cache.put(shown, entry, stats.get(i), facts, blob)
+            cache.put(shown, entry, st, facts, blob)
     done += len(chunk)
     if progress:
         progress(done, total)

@@ -324,8 +324,7 @@ def write_package(ctx: Context, folder: Path, root: Optional[Path] = None, versi
     n = 1 if incremental else workers(jobs, ctx.count, WRITE_POOL_RECORDS)
     made = _made_in_pool(ctx, folder, todo, keys, parts, n) if n > 1 else None
     if made is None:
-        made = [_resource(ctx, folder, item, keys.part() if keys else None, parts.part() if parts else None)
-                for item in todo]
+        made = [_resource(ctx, folder, item, keys, parts) for item in todo]
     resources = []
     for entry, keys_of, parts_of in made:  # merged in the descriptor's order, as one process would
         if keys is not None and keys_of is not None:
@@ -338,10 +337,12 @@ def write_package(ctx: Context, folder: Path, root: Optional[Path] = None, versi
     return desc
 
 
-def _resource(ctx: Context, folder: Path, item: Union[Table, Kind], keys: Optional[Keys],
-              parts: Optional["Parts"]) -> tuple[dict, Optional[Keys], Optional["Parts"]]:
+def _resource(ctx: Context, folder: Path, item: Union[Table, Kind], build_keys: Optional[Keys],
+              build_parts: Optional["Parts"]) -> tuple[dict, Optional[Keys], Optional["Parts"]]:
     """Write one file of the package: a table's CSV or a kind's JSON. Its descriptor entry, and
-    the ``keys`` and ``parts`` it was told, to be merged into the build's."""
+    the keys and parts it was told (new ones of the build's), to be merged into the build's."""
+    keys = build_keys.part() if build_keys is not None else None
+    parts = build_parts.part() if build_parts is not None else None
     if isinstance(item, Table):
         t = item
         entry = {"name": t.name, "type": "table", "title": t.title, "description": t.description,
@@ -380,7 +381,7 @@ _FORKED: Optional[tuple] = None
 def _forked(i: int) -> tuple:
     gc.disable()  # a worker makes rows, which hold no cycles, and ends: collecting would only touch shared pages
     ctx, folder, todo, keys, parts = _FORKED  # type: ignore[misc]
-    return _resource(ctx, folder, todo[i], keys.part() if keys else None, parts.part() if parts else None)
+    return _resource(ctx, folder, todo[i], keys, parts)
 
 
 def _made_in_pool(ctx: Context, folder: Path, todo: list, keys: Optional[Keys], parts: Optional["Parts"],

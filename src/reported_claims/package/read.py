@@ -65,6 +65,9 @@ class _Folder:
     def __init__(self, root: Path):
         self.root = root
 
+    def exists(self, rel: str) -> bool:
+        return (self.root / rel).is_file()
+
     def read(self, rel: str) -> Optional[bytes]:
         try:
             return (self.root / rel).read_bytes()
@@ -92,6 +95,9 @@ class _Archive:
             parts = PurePosixPath(info.filename).parts
             if len(parts) > 1 and not info.is_dir():
                 self.members["/".join(parts[1:])] = info
+
+    def exists(self, rel: str) -> bool:
+        return rel in self.members
 
     def read(self, rel: str) -> Optional[bytes]:
         info = self.members.get(rel)
@@ -242,8 +248,9 @@ class Package:
         data = self.read_bytes(table["path"]) if table is not None else None
         if data is None:
             return [row["id"] for row in self.records(kind)]
-        if self.read_bytes(self._records_path(kind)) is None:  # a package that lost its records is not read
-            raise _fail(self.origin, f"no {self._records_path(kind)}: rebuild the package with `reported-claims build`")
+        records = self._records_path(kind)
+        if not self._files.exists(_relative(self.origin, "file", records)):  # a package that lost its records is not read
+            raise _fail(self.origin, f"no {records}: rebuild the package with `reported-claims build`")
         rel = table["path"]
         try:
             reader = csv.reader(io.StringIO(data.decode("utf-8"), newline=""))

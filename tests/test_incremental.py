@@ -69,12 +69,17 @@ def made_again(done) -> int:
 
 def test_a_changed_statement(repo, env, tmp_path):
     before = snapshot(repo)
+    inodes = {p.name: p.stat().st_ino for p in (repo / "data").iterdir()}
     edit(repo / CLAIM, r"^statement: China has not", "statement: China has never")
     done = build(repo, env)
     assert done.returncode == 0 and 1 <= made_again(done) <= 3, done.stdout  # it, and the claims linking to it
     after = snapshot(repo)
     assert after == full(repo, tmp_path)
     assert {k for k in after if after[k] != before.get(k)} == {"data/claims.csv", "data/claims.json", "datapackage.json"}
+    # A file holding no record made again is the last build's file, linked rather than written again.
+    kept = {p.name for p in (repo / "data").iterdir() if p.stat().st_ino == inodes.get(p.name)}
+    assert {"sources.json", "sources.csv", "claim_reports.csv", "entities.json"} <= kept
+    assert "claims.json" not in kept and "claims.csv" not in kept
 
 
 def test_a_source_that_now_derives_from_another(repo, env, tmp_path):
@@ -159,19 +164,79 @@ def states(draw):
 def test_splicing_records_into_a_file_writes_what_a_full_write_does(tmp_path_factory, state, rel):
     """An incremental build's file (the last one's, with the records made again put in, dropped or
     added) is byte for byte, and layout for layout, the file written whole from the new records."""
+    from reported_claims.package.build import _write
     from reported_claims.package.incremental import Parts
     from reported_claims.package.schemas import LIST_EMPTY, LIST_OPEN
 
     old, again, new = state
     start, empty = (LIST_OPEN, LIST_EMPTY) if rel.endswith(".json") else (b"a,b\n", b"a,b\n")
-    folder = tmp_path_factory.mktemp("package")
+    folder, spliced_folder, whole_folder = (tmp_path_factory.mktemp(name) for name in ("last", "spliced", "whole"))
+    for f in (folder, spliced_folder, whole_folder):
+        (f / "data").mkdir()
     last = Parts()
-    (folder / "data").mkdir()
-    (folder / rel).write_bytes(last._write(rel, start, old, empty))
-    spliced = Parts(folder=folder, kept=last.layouts, again=frozenset(again))
+    entry = _write(folder, rel, last._write(rel, start, old, empty))
+    spliced = Parts(folder=folder, kept=last.layouts, again=frozenset(again), hashes={rel: entry["hash"][7:]})
     assert spliced.fits(folder)
-    written = spliced._write(rel, start, new, empty)
+    written = _write(spliced_folder, rel, spliced._write(rel, start, new, empty))
     whole = Parts()
-    expected = whole._write(rel, start, {**{k: v for k, v in old.items() if k not in again}, **new}, empty)
-    assert written == expected
+    expected = _write(whole_folder, rel, whole._write(rel, start, {**{k: v for k, v in old.items() if k not in again}, **new}, empty))
+    assert (spliced_folder / rel).read_bytes() == (whole_folder / rel).read_bytes()
+    assert written == expected  # the same hash and size, whether written, spliced or kept
     assert spliced.layouts == whole.layouts
+
+
+def test_a_package_file_is_trusted_by_its_stat_only_while_it_is_the_one_written(tmp_path):
+    """The hash a build kept for a file of its package stands in for the file's bytes while the
+    file's size, time and inode are those it wrote, and it was written well before they were
+    kept; a file changed in place (the same size) or replaced is read again."""
+    import hashlib
+    import os
+
+    from reported_claims.cli.package import _hashes
+
+    path = tmp_path / "data" / "claims.csv"
+    path.parent.mkdir()
+    path.write_bytes(b"id\nclm-a\n")
+    st = path.stat()
+    kept = "0" * 64  # not the file's hash: taken only where the stat is trusted
+    manifest = {"package": {"data/claims.csv": kept},
+                "stats": {"data/claims.csv": [st.st_size, st.st_mtime_ns, st.st_ino]},
+                "stats_ns": st.st_mtime_ns + 3_000_000_000}
+    real = lambda: hashlib.sha256(path.read_bytes()).hexdigest()  # noqa: E731
+    assert _hashes(tmp_path, manifest=manifest)["data/claims.csv"] == kept
+    # Kept as soon as it was written: a change within the same time stamp could not be seen.
+    racy = {**manifest, "stats_ns": st.st_mtime_ns + 1_000_000}
+    assert _hashes(tmp_path, manifest=racy)["data/claims.csv"] == real()
+    with open(path, "r+b") as f:  # changed in place, the same size, a later time
+        f.write(b"ID")
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000))
+    assert _hashes(tmp_path, manifest=manifest)["data/claims.csv"] == real() != kept
+    replaced = tmp_path / "new"
+    replaced.write_bytes(b"id\nclm-a\n")
+    os.utime(replaced, ns=(st.st_atime_ns, st.st_mtime_ns))
+    os.replace(replaced, path)  # the same bytes, size and time, another file
+    assert _hashes(tmp_path, manifest=manifest)["data/claims.csv"] == real() != kept
+    assert _hashes(tmp_path)["data/claims.csv"] == real()  # no kept build: every file read
+
+
+def test_what_a_build_keeps_of_its_records_reads_back_as_it_was_put():
+    """The columns a build keeps of each record read back the same, an update in place included;
+    anything else is not taken for them."""
+    import marshal
+
+    from reported_claims.package.incremental import Recorded
+
+    kept = Recorded.new()
+    kept.put("clm-a", "records/claims/clm-a.yaml", "ab" * 32, ["src-b", "ent-c", "src-b"], (10, 20, 30), 40)
+    kept.put("src-b", "records/sources/src-b.yaml", "cd" * 32, [], (11, 21, 31), None)
+    back = Recorded.of(marshal.loads(marshal.dumps(kept.value())))
+    assert back.ids == ["clm-a", "src-b"] and back.shown == kept.shown
+    assert back.digest(0) == "ab" * 32 and back.stat(0) == ((10, 20, 30), 40)
+    assert back.references("clm-a") == ["ent-c", "src-b"] and back.references("src-b") == []
+    assert back.stat(1) == ((11, 21, 31), None) and back.references("ent-x") == []
+    back.put("clm-a", "records/claims/clm-a.yaml", "ef" * 32, ["ent-d"], (12, 22, 32), 42)
+    again = Recorded.of(back.value())
+    assert again.ids == ["clm-a", "src-b"] and again.digest(0) == "ef" * 32 and again.digest(1) == "cd" * 32
+    assert again.references("clm-a") == ["ent-d"] and again.stat(0) == ((12, 22, 32), 42)
+    assert Recorded.of(("clm-a", "a.yaml", b"\0" * 31, "", b"\0" * 32)) is None  # a digest cut short
+    assert Recorded.of(None) is None and Recorded.of(("", "", b"", "", b"")).ids == []

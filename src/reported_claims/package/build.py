@@ -41,7 +41,7 @@ from reported_claims.util import fs
 from reported_claims.util.pool import forking, workers
 
 if TYPE_CHECKING:
-    from reported_claims.package.incremental import Parts
+    from reported_claims.package.incremental import Parts, Written
 
 OLD = "data.old"
 STAGING = ".tmp-build-staging"
@@ -262,14 +262,37 @@ def created(root: Path, resources: Optional[list[dict]] = None, version: str = _
     return dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _file(folder: Path, rel: str, text: str) -> dict:
+def _file(folder: Path, rel: str, text: str, parts: Optional["Parts"] = None) -> dict:
     """Write one file of the package; its path, hash and size for the descriptor."""
-    return _write(folder, rel, text.encode("utf-8"))
+    return _write(folder, rel, text.encode("utf-8"), parts)
 
 
-def _write(folder: Path, rel: str, data: bytes) -> dict:
-    fs.atomic_write(folder / rel, data)
-    return {"path": rel, "hash": "sha256:" + hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+def _write(folder: Path, rel: str, data: "Written", parts: Optional["Parts"] = None) -> dict:
+    """Write ``data`` (``incremental.Written``: bytes, pieces, or a kept file, linked) as ``rel``;
+    its entry's path, hash and size. ``parts`` is told the file's stat as written."""
+    from reported_claims.package.incremental import Kept
+
+    path = folder / rel
+    if isinstance(data, Kept):
+        fs.link_or_copy(data.path, path)
+        st = os.stat(path)
+        digest = data.sha256
+    else:
+        h = hashlib.sha256()
+        with fs.atomic_file(path, "wb", buffering=_BUFFER) as f:
+            for chunk in [data] if isinstance(data, bytes) else data:
+                f.write(chunk)
+                h.update(chunk)
+            f.flush()
+            st = os.fstat(f.fileno())
+        digest = h.hexdigest()
+    if parts is not None:
+        parts.stats[rel] = (st.st_size, st.st_mtime_ns, st.st_ino)
+    return {"path": rel, "hash": "sha256:" + digest, "bytes": st.st_size}
+
+
+_BUFFER = 1 << 20
+"""Bytes written at a time: a file's pieces (a record each) are many and small."""
 
 
 def descriptor(resources: list[dict], created_at: Optional[str], version: str = __version__) -> dict:
@@ -333,7 +356,7 @@ def write_package(ctx: Context, folder: Path, root: Optional[Path] = None, versi
             parts.merge(parts_of)
         resources.append(entry)
     desc = descriptor(resources, created(root, resources, version) if root is not None else None, version)
-    _file(folder, DESCRIPTOR, schemas.dumps(desc))
+    _file(folder, DESCRIPTOR, schemas.dumps(desc), parts)
     return desc
 
 
@@ -358,7 +381,7 @@ def _resource(ctx: Context, folder: Path, item: Union[Table, Kind], build_keys: 
             keys.add(t, body)
         data = parts.table(t, t.names, body) if parts is not None else _csv_bytes(t.names, body)
         del body
-        entry.update(_write(folder, f"{DATA}/{t.name}.csv", data))
+        entry.update(_write(folder, f"{DATA}/{t.name}.csv", data, parts))
         return entry, keys, parts
     kind = item
     described = " with what the build derives for it under `derived`" if kind.published_model else ""
@@ -370,7 +393,7 @@ def _resource(ctx: Context, folder: Path, item: Union[Table, Kind], build_keys: 
         data = parts.json(kind.json_path, ((row["id"], schemas.dump_item(row)) for row in published_rows(ctx, kind)))
     else:
         data = json_bytes(published_rows(ctx, kind))
-    entry.update(_write(folder, kind.json_path, data))
+    entry.update(_write(folder, kind.json_path, data, parts))
     return entry, keys, parts
 
 

@@ -22,6 +22,7 @@ import gc
 import hashlib
 import hmac
 import json
+import marshal
 import math
 import os
 import pickle
@@ -525,11 +526,12 @@ class LastBuild:
             return None
         return value if isinstance(value, dict) else None
 
-    def records(self) -> Optional[dict[str, tuple]]:
-        """id -> (file shown, kind, digest, ids it refers to, stat, when read) of every record the
-        last build wrote: the digest is the file's while its stat is that one (``trusted``)."""
+    def records(self) -> Optional[tuple]:
+        """What the last build kept of the records it wrote (``package.incremental.Recorded``'s columns)."""
         payload = self._get("built-records")
-        return pickle.loads(payload) if payload is not None else None  # signed: written by this machine's code
+        # Signed: written by this machine's code and Python (the cache is keyed by its version).
+        # marshal, not pickle: a few strings and bytes.
+        return marshal.loads(payload) if payload is not None else None
 
     def layouts(self) -> Optional[dict[str, tuple[int, bytes, bytes]]]:
         """File -> (where its first record starts, the ids of its records in order joined by new
@@ -537,7 +539,7 @@ class LastBuild:
         payload = self._get("built-layouts")
         return pickle.loads(payload) if payload is not None else None  # signed, as above
 
-    def save(self, manifest: dict, records: dict[str, tuple],
+    def save(self, manifest: dict, records: tuple,
              layouts: dict[str, tuple[int, bytes, bytes]]) -> None:
         """Keep what a build wrote (``records`` and ``layouts`` as their readers give them)."""
         if self.cache.db is None and self.cache.secret is not None:
@@ -549,7 +551,7 @@ class LastBuild:
         if db is None:
             return
         values = (json.dumps(manifest, sort_keys=True).encode(),
-                  pickle.dumps(records, protocol=pickle.HIGHEST_PROTOCOL),
+                  marshal.dumps(records),
                   pickle.dumps(layouts, protocol=pickle.HIGHEST_PROTOCOL))
         try:
             db.execute("BEGIN IMMEDIATE")

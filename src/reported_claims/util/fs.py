@@ -39,14 +39,15 @@ def fsync_dir(folder: Union[str, os.PathLike]) -> None:
 
 
 @contextlib.contextmanager
-def atomic_file(path: Union[str, os.PathLike], mode: str = "wb") -> Iterator:
-    """A file object whose content replaces ``path`` atomically when the block ends without error."""
+def atomic_file(path: Union[str, os.PathLike], mode: str = "wb", buffering: int = -1) -> Iterator:
+    """A file object whose content replaces ``path`` atomically when the block ends without error
+    (``buffering`` as ``open`` takes it)."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         # mkstemp makes the file private (0600); the result must be as readable as a plain write.
         os.chmod(tmp, _mode(path))
-        with os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": "utf-8", "newline": ""})) as f:
+        with os.fdopen(fd, mode, buffering, **({} if "b" in mode else {"encoding": "utf-8", "newline": ""})) as f:
             yield f
             f.flush()
             os.fsync(f.fileno())
@@ -74,6 +75,17 @@ def atomic_write(path: Union[str, os.PathLike], data: Union[bytes, str]) -> None
         data = data.encode("utf-8")
     with atomic_file(path, "wb") as f:
         f.write(data)
+
+
+def link_or_copy(source: Union[str, os.PathLike], target: Union[str, os.PathLike]) -> None:
+    """Make ``target`` (which must not exist) the file ``source`` is: a hard link where the file
+    system allows it, else a copy written as ``atomic_write`` writes. Only for files that are
+    replaced, never written in place: the two names share one file until one is replaced."""
+    try:
+        os.link(source, target)
+    except OSError:
+        with open(source, "rb") as f:
+            atomic_write(target, f.read())
 
 
 def remove(path: Union[str, os.PathLike]) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 import yaml
 
 from conftest import REPO
@@ -96,3 +98,26 @@ def test_json_schema_rejects_what_the_validator_rejects():
     bad = {"id": "ENT-X", "name": "X", "kind": "company", "nickname": "x"}
     messages = " ".join(e.message for e in validator.iter_errors(bad))
     assert "ENT-X" in messages and "nickname" in messages
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=40)
+       | st.sampled_from(["=1", "+a", "-a", "@a", " a", "a ", "\ta", "a\t", "a\nb", "a\rb", "a\x7fb", "TODO x", "a\x1c", "~"]))
+@settings(max_examples=2000, deadline=None)
+def test_the_quick_check_of_ascii_text_takes_only_what_every_rule_takes(value):
+    """Plain ASCII text is taken at once by one pattern: each text it takes passes every rule,
+    and each it leaves is judged rule by rule, so that the two always agree."""
+    from pydantic_core import PydanticCustomError
+
+    from reported_claims.model.types import _PLAIN_ASCII, _check_each, _check_text
+
+    try:
+        expected = _check_each(value)
+    except PydanticCustomError as exc:
+        expected = exc.type
+    try:
+        got = _check_text(value)
+    except PydanticCustomError as exc:
+        got = exc.type
+    assert got == expected
+    if _PLAIN_ASCII.fullmatch(value) and not value.startswith("TODO"):
+        assert expected == value  # taken at once only where every rule takes it

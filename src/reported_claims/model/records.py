@@ -30,6 +30,13 @@ from reported_claims.model.types import (
     Url,
 )
 
+
+def many() -> Any:
+    """The default of a list field: empty, made afresh for each record (a shared ``[]`` would be
+    deep-copied for each one), and written in the schemas as ``"default": []``."""
+    return Field(default_factory=list, json_schema_extra={"default": []})
+
+
 # --- vocabulary terms ---------------------------------------------------------------------
 
 
@@ -195,7 +202,7 @@ class Entity(Record):
     """Stable id; also the file name. Never reused or deleted."""
     name: Line
     """The name most commonly used in English."""
-    aliases: list[Line] = []
+    aliases: list[Line] = many()
     """Other names and spellings used by sources, including names in other scripts."""
     kind: EntityKindTerm
     """What sort of entity this is: a term of the `entity-kinds` vocabulary."""
@@ -262,17 +269,17 @@ class Source(Record):
     seen: Flag
     """Whether its text was read and archived under `archive/<id>.txt` (`true`), or it is only known
     from what other sources say of it (`false`)."""
-    authors: list[Line] = []
+    authors: list[Line] = many()
     """Named authors, as credited."""
     language: Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$")] = "en"
     """Language of the text (BCP 47, e.g. `en`, `zh`, `en-GB`)."""
-    derived_from: list[Derivation] = []
+    derived_from: list[Derivation] = many()
     """Sources this one republishes or rewrites: a reprint of a wire story names the wire story."""
-    attributes_to: list[SourceId] = []
+    attributes_to: list[SourceId] = many()
     """Primary sources that this source attributes its claims to (a briefing, a report, a readout)."""
     text_sha256: Optional[Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]] = None
     """SHA-256 of the archived text under `archive/<id>.txt`, against which quotes are checked."""
-    not_recorded: list[NotRecorded] = []
+    not_recorded: list[NotRecorded] = many()
     """The ledger of the archived text: each sentence that no report quotes, with the reason it is
     not recorded, so that every sentence of the text is accounted for."""
     notes: Optional[Text] = None
@@ -424,13 +431,13 @@ class Report(Record):
     """The report's hedging of the whole claim, normalised: a term of the `modalities` vocabulary."""
     modality_text: Optional[Line] = None
     """The modality words as written in the quote, e.g. `are also believed`."""
-    derived_from: list[SourceId] = []
+    derived_from: list[SourceId] = many()
     """The sources this passage was taken from, for a source that derives only in part from
     others (an article mixing a wire story with reporting of its own). The claim's origins then
     follow these instead of the source's own `derived_from`."""
-    figures: list[Figure] = []
+    figures: list[Figure] = many()
     """The figures as this source gave them, when they differ in wording or value from others."""
-    terms: list[Line] = []
+    terms: list[Line] = many()
     """The source's own words for the items or parties, where they differ, e.g. `computer chips`."""
     note: Optional[Text] = None
     """How this report differs from the claim or from other reports."""
@@ -519,25 +526,25 @@ class Claim(Record):
     `warns`, `urges`, `asks`, `suggests`, `questions` or `promises`."""
     topic: TopicTerm
     """The main topic: a term of the `topics` vocabulary."""
-    items: list[ItemTerm] = []
+    items: list[ItemTerm] = many()
     """Goods and technologies the claim is about: terms of the `items` vocabulary."""
     claimants: list[Claimant] = Field(min_length=1)
     """Who made the claim, as the sources attribute it."""
-    entities: list[EntityRole] = []
+    entities: list[EntityRole] = many()
     """The entities the claim is about, with their roles."""
     made: Optional[PartialDate] = None
     """When the claim was made (`YYYY-MM-DD`, `YYYY-MM` or `YYYY`), from its primary source or its
     reports; distinct from when each report was published."""
     period: Optional[Period] = None
-    quantities: list[Quantity] = []
+    quantities: list[Quantity] = many()
     """The figures the claim states, normalised."""
     status: StatusTerm = "reported"
     """Where the claim stands: a term of the `statuses` vocabulary (`withdrawn` needs `withdrawal`)."""
     withdrawal: Optional[Withdrawal] = None
     """Set when the record is withdrawn."""
-    links: list[ClaimLink] = []
+    links: list[ClaimLink] = many()
     """Typed links to other claims."""
-    reports: list[Report] = []
+    reports: list[Report] = many()
     """Each source that carries the claim, with its verbatim quote and its own figures and wording."""
     notes: Optional[Text] = None
     """Where the reports disagree (a hedge, a term, a date) and anything else a reader must know."""

@@ -111,7 +111,19 @@ def shorten(text: str, width: int) -> str:
     return textwrap.shorten(text, width, placeholder="…") if len(text) > width else text
 
 
+# An ASCII text that passes every check of ``_check_each`` but the placeholder's, matched at once:
+# it starts and ends with a visible character, the first no formula start, and holds no control
+# character but tab and new line. Most text is such; any other is checked rule by rule.
+_PLAIN_ASCII = re.compile(r"(?![=+\-@])[!-~](?:[\t\n -~]*[!-~])?")
+
+
 def _check_text(value: str) -> str:
+    if value.isascii() and _PLAIN_ASCII.fullmatch(value) and not value.startswith(PLACEHOLDER):
+        return value
+    return _check_each(value)
+
+
+def _check_each(value: str) -> str:
     if not value.strip():
         raise PydanticCustomError("blank-text", "text is empty; write the value or remove the field")
     if value.startswith(FORMULA_START):

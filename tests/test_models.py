@@ -121,3 +121,31 @@ def test_the_quick_check_of_ascii_text_takes_only_what_every_rule_takes(value):
     assert got == expected
     if _PLAIN_ASCII.fullmatch(value) and not value.startswith("TODO"):
         assert expected == value  # taken at once only where every rule takes it
+
+
+def test_records_giving_the_same_fields_share_one_set_of_their_names_and_stay_apart_when_copied():
+    """Records that give the same fields keep one frozen set of their names between them; what
+    pydantic reports of each is still its own, through copies with updates and pickling."""
+    import pickle
+
+    from reported_claims.model.kinds import MODELS
+
+    entity = MODELS["entity"]
+    a = entity.model_validate({"id": "ent-a", "name": "A", "kind": "company"})
+    b = entity.model_validate({"id": "ent-b", "name": "B", "kind": "company"})
+    c = entity.model_validate({"id": "ent-c", "name": "C", "kind": "company", "aliases": ["Cee"]})
+    assert a.model_fields_set == {"id", "name", "kind"}
+    assert a.__pydantic_fields_set__ is b.__pydantic_fields_set__
+    assert c.model_fields_set == {"id", "name", "kind", "aliases"}
+    assert c.__pydantic_fields_set__ is not a.__pydantic_fields_set__
+    assert a.model_dump(exclude_unset=True) == {"id": "ent-a", "name": "A", "kind": "company"}
+
+    changed = a.model_copy(update={"aliases": ["Ay"]})
+    assert changed.aliases == ["Ay"] and "aliases" in changed.model_fields_set
+    assert a.model_fields_set == b.model_fields_set == {"id", "name", "kind"}
+    assert a.aliases == [] and b.aliases == []
+    assert a.model_copy() == a and a.model_copy(deep=True) == a
+
+    back = pickle.loads(pickle.dumps([a, b]))
+    assert back == [a, b]
+    assert back[0].__pydantic_fields_set__ is back[1].__pydantic_fields_set__ is a.__pydantic_fields_set__

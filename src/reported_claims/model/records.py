@@ -11,7 +11,7 @@ import functools
 import inspect
 import sys
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, Optional
+from typing import Annotated, Any, Iterable, Literal, Optional
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
@@ -108,6 +108,20 @@ def _attribute_docstrings(module: str) -> dict[str, dict[str, str]]:
     return out
 
 
+_FIELDS_SETS: dict[frozenset, set] = {}
+_object_setattr = object.__setattr__  # a frozen model's own attributes are set past its __setattr__
+
+
+def _shared(names: Iterable[str]) -> set:
+    """The one set of these field names that records giving them share (pydantic's serializer
+    takes a set, not a frozen set; no frozen record adds to it, and pydantic gives a copy a set of its own)."""
+    key = frozenset(names)
+    shared = _FIELDS_SETS.get(key)
+    if shared is None:
+        shared = _FIELDS_SETS[key] = set(key)
+    return shared
+
+
 class Record(BaseModel):
     """Base of every model: unknown fields are errors and the docstrings are descriptions."""
 
@@ -121,6 +135,16 @@ class Record(BaseModel):
         str_strip_whitespace=False,
         validate_default=False,
     )
+
+    # The names of the fields a record gives are kept with each record as a set, which takes as
+    # much memory as the rest of a small record; most records of a model give the same fields. A
+    # frozen model never adds to it, so records giving the same fields share one set.
+    def model_post_init(self, context: Any, /) -> None:
+        _object_setattr(self, "__pydantic_fields_set__", _shared(self.__pydantic_fields_set__))
+
+    def __setstate__(self, state: dict[Any, Any]) -> None:
+        super().__setstate__(state)
+        _object_setattr(self, "__pydantic_fields_set__", _shared(self.__pydantic_fields_set__))
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:

@@ -38,7 +38,7 @@ def assert_round_trip(ctx: Context, folder: Path, expected: dict[str, list]) -> 
     assert records(from_csv) == expected
     assert derived(from_json) == derived(from_csv)
     assert derived(from_json) == {
-        "claims": [(c.id, ClaimDerived(**claim_derived(ctx, c))) for c in ctx.claims],
+        "claims": [(c.id, ClaimDerived(**claim_derived(ctx, c, ctx.drifts[c.id]))) for c in ctx.claims],
         "sources": [(s.id, SourceDerived(**source_derived(ctx, s))) for s in ctx.sources]}
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import gc
 import hashlib
 import io
 import json
@@ -38,7 +37,7 @@ from reported_claims.package.tables import Context, Table, tables
 from reported_claims.problems import Problem
 from reported_claims.repo.load import Dataset
 from reported_claims.util import fs
-from reported_claims.util.pool import forking, workers
+from reported_claims.util.pool import forked_map, forking, workers
 
 if TYPE_CHECKING:
     from reported_claims.package.incremental import Parts, Written
@@ -397,43 +396,17 @@ def _resource(ctx: Context, folder: Path, item: Union[Table, Kind], build_keys: 
     return entry, keys, parts
 
 
-_FORKED: Optional[tuple] = None
-"""What the workers of ``_made_in_pool`` share with the main process, as it stood when they forked."""
-
-
-def _forked(i: int) -> tuple:
-    gc.disable()  # a worker makes rows, which hold no cycles, and ends: collecting would only touch shared pages
-    ctx, folder, todo, keys, parts = _FORKED  # type: ignore[misc]
-    return _resource(ctx, folder, todo[i], keys, parts)
-
-
 def _made_in_pool(ctx: Context, folder: Path, todo: list, keys: Optional[Keys], parts: Optional["Parts"],
                   n: int) -> Optional[list[tuple]]:
     """``_resource`` of each item by ``n`` forked processes, which share the records without
     pickling them, in the order of ``todo``; None where processes cannot be forked, or when the
     pool broke (the caller then makes them itself)."""
-    from concurrent.futures import ProcessPoolExecutor
-    from concurrent.futures.process import BrokenProcessPool
-
-    context = forking()
-    if context is None:
+    if forking() is None:
         return None
-    global _FORKED
-    ctx.prepare()  # what several files draw on, found once, before the workers share it
+    ctx.prepare(n)  # what several files draw on, found once, before the workers share it
     # The largest files first, so that the last to finish is a small one; each worker is sent one at a time.
     order = sorted(range(len(todo)), key=lambda i: -_weight(ctx, todo[i]))
-    _FORKED = (ctx, folder, todo, keys, parts)
-    # What the main process holds is left out of the collector's passes, so that a worker's do not
-    # write to (and so copy) the pages it shares with it.
-    gc.freeze()
-    try:
-        with ProcessPoolExecutor(n, mp_context=context) as pool:
-            made = dict(zip(order, pool.map(_forked, order)))
-    except BrokenProcessPool:
-        return None
-    finally:
-        _FORKED = None
-    return [made[i] for i in range(len(todo))]
+    return forked_map(lambda item: _resource(ctx, folder, item, keys, parts), todo, n, order)
 
 
 def _weight(ctx: Context, item: Union[Table, Kind]) -> int:

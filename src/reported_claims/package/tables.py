@@ -37,6 +37,7 @@ from reported_claims.model.records import (
     attribute_docstrings,
 )
 from reported_claims.model.types import date_precision, period_bounds
+from reported_claims.util.pool import forked_map
 
 GENERATED_NOTE = (
     "Generated from src/reported_claims/model/records.py and package/tables.py by `reported-claims build`. DO NOT EDIT."
@@ -230,10 +231,25 @@ class Context:
         """How many claims, sources and entities are written."""
         return len(self.claims) + len(self.sources) + len(self.entities)
 
-    def prepare(self) -> None:
+    def prepare(self, n: int = 1) -> None:
         """Find now, once, what several files draw on: before processes that share this context
-        fork (``build.write_package``), so that each need not find it again."""
+        fork (``build.write_package``), so that each need not find it again. With ``n`` processes,
+        the claims' drifts and derived facts are found by ``n`` forked ones, a run of claims each
+        (the same facts, in the same order)."""
+        if n > 1 and len(self.claims) > 1 and not {"drifts", "claim_facts"} & self.__dict__.keys():
+            self.source_facts  # noqa: B018  walks the lineage of every source, which the processes then share
+            size = -(-len(self.claims) // (4 * n))  # a few runs a process, so that none waits long on the last
+            runs = [self.claims[i:i + size] for i in range(0, len(self.claims), size)]
+            made = forked_map(self._derived, runs, n)
+            if made is not None:
+                self.__dict__["drifts"] = {k: v for drifts, _ in made for k, v in drifts.items()}
+                self.__dict__["claim_facts"] = {k: v for _, facts in made for k, v in facts.items()}
         self.drifts, self.claim_facts, self.source_facts  # noqa: B018
+
+    def _derived(self, claims: list[Claim]) -> tuple[dict[str, list[drift.Drift]], dict[str, dict]]:
+        """The drifts and derived facts of some claims, as ``drifts`` and ``claim_facts`` give them."""
+        drifts = {c.id: drift.claim_drifts(c, self.source_index) for c in claims}
+        return drifts, {c.id: claim_derived(self, c, drifts[c.id]) for c in claims}
 
     @functools.cached_property
     def source_index(self) -> dict[str, Source]:
@@ -268,7 +284,7 @@ class Context:
     @functools.cached_property
     def claim_facts(self) -> dict[str, dict]:
         """Claim id -> ``claim_derived``, computed once for the tables and the JSON that share it."""
-        return {c.id: claim_derived(self, c) for c in self.claims}
+        return {c.id: claim_derived(self, c, self.drifts[c.id]) for c in self.claims}
 
     @functools.cached_property
     def source_facts(self) -> dict[str, dict]:
@@ -288,15 +304,16 @@ def carrying(claim: Claim) -> list[Report]:
     return [r for r in claim.reports if r.counted]
 
 
-def claim_derived(ctx: Context, claim: Claim) -> dict:
-    """What the build derives for a claim (``ClaimDerived``): one place for claims.csv and claims.json."""
+def claim_derived(ctx: Context, claim: Claim, drifts: list[drift.Drift]) -> dict:
+    """What the build derives for a claim (``ClaimDerived``): one place for claims.csv and claims.json
+    (``drifts``: the claim's, ``drift.claim_drifts``)."""
     counted = carrying(claim)
     origins = ctx.claim_origins(claim)
     return {"report_count": len(counted), "source_count": len({r.source for r in counted}),
             "listed_report_count": len(claim.reports) - len(counted),
             "origin_count": len(origins), "origins": origins,
             "primary_sources": ctx.primary_sources(claim),
-            "drift_count": len(ctx.drifts[claim.id]),
+            "drift_count": len(drifts),
             "first_reported": ctx.first_reported(claim)}
 
 

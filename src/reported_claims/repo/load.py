@@ -23,7 +23,7 @@ from reported_claims.model.graph import lineage_edges, references
 from reported_claims.repo.cache import (Cache, Entry, Facts, Stat, blocking_words, digest, facts_of, folded_name, pickled,
                                         statement_words)
 from reported_claims.problems import CODES, Problem, relpath
-from reported_claims.util.pool import workers
+from reported_claims.util.pool import share_out, workers
 from reported_claims.model.kinds import FOLDERS, ID_PREFIX, MODELS, of_id
 from reported_claims.model.kinds import kind as kind_named
 from reported_claims.model.types import PATTERN_WORDS, PLACEHOLDER_TERM
@@ -473,26 +473,18 @@ def _load_files(paths: list[Path], root: Path, cache: Optional[Cache], jobs: Opt
     size = max(1, min(_CHUNK, -(-len(work) // (4 * n))))  # a few chunks a process, to even out the load
     chunks = [work[k:k + size] for k in range(0, len(work), size)]
     if n > 1 and len(chunks) > 1:
-        from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+        from concurrent.futures import ProcessPoolExecutor
 
-        # The main process is one of the n: it validates chunks itself while n - 1 workers do
-        # theirs, rather than only wait for them and unpickle all they send (as long as validating).
         read = _read_many if cache is None else _read_for_cache
-        queue = chunks[::-1]  # the next chunk last
-        pending: dict[Future, list] = {}
+
+        def take(chunk: list, got: list) -> None:
+            nonlocal done
+            done = _keep(root, chunk, got, out, cache, done, total, progress)
+
+        # The main process validates chunks itself while n - 1 workers do theirs (``share_out``).
         with ProcessPoolExecutor(n - 1) as pool:
-            while queue or pending:
-                while queue and len(pending) < 2 * (n - 1):  # each worker one chunk ahead
-                    chunk = queue.pop()
-                    pending[pool.submit(read, [w[2] for w in chunk])] = chunk
-                finished = [f for f in pending if f.done()]
-                if not finished and not queue:
-                    finished = list(wait(pending, return_when=FIRST_COMPLETED).done)
-                for f in finished:
-                    done = _keep(root, pending.pop(f), f.result(), out, cache, done, total, progress)
-                if queue:
-                    chunk = queue.pop()
-                    done = _keep(root, chunk, _read_many([w[2] for w in chunk]), out, cache, done, total, progress)
+            share_out(n, chunks, lambda chunk: pool.submit(read, [w[2] for w in chunk]),
+                      lambda chunk: _read_many([w[2] for w in chunk]), take)
     else:
         for chunk in chunks:
             done = _keep(root, chunk, _read_many([w[2] for w in chunk]), out, cache, done, total, progress)

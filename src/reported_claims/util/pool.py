@@ -3,10 +3,17 @@ for a pool to pay; ``--jobs`` sets the number."""
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import sys
-from typing import Optional
+from typing import TYPE_CHECKING, Callable, Iterable, Optional, Sequence, TypeVar
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 def workers(wanted: Optional[int], size: int, threshold: int) -> int:
@@ -29,3 +36,67 @@ def forking() -> Optional[multiprocessing.context.BaseContext]:
     if sys.platform != "linux" or "fork" not in multiprocessing.get_all_start_methods():
         return None
     return multiprocessing.get_context("fork")
+
+
+def share_out(n: int, jobs: Sequence[T], remote: Callable[[T], "Future[R]"], local: Callable[[T], R],
+              take: Callable[[T, R], None]) -> None:
+    """Run each job, in their order: ``remote`` sends one to a pool of ``n - 1`` workers (each kept
+    a job ahead) and this process, one of the ``n``, runs the next itself (``local``) while they
+    are all busy, rather than only wait for them and unpickle all they send. ``take`` is given each
+    job and its result as it comes (not in order)."""
+    from concurrent.futures import FIRST_COMPLETED, wait
+
+    queue = list(jobs)[::-1]  # the next job last
+    pending: dict = {}
+    while queue or pending:
+        while queue and len(pending) < 2 * (n - 1):
+            job = queue.pop()
+            pending[remote(job)] = job
+        finished = [f for f in pending if f.done()]
+        if not finished and not queue:
+            finished = list(wait(pending, return_when=FIRST_COMPLETED).done)
+        for f in finished:
+            take(pending.pop(f), f.result())
+        if queue:
+            job = queue.pop()
+            take(job, local(job))
+
+
+_SHARED: Optional[tuple] = None
+"""What the workers of ``forked_map`` share with the main process, as it stood when they forked."""
+
+
+def _call(i: int) -> object:
+    gc.disable()  # a worker makes what it returns and ends: collecting would only touch shared pages
+    fn, items = _SHARED  # type: ignore[misc]
+    return fn(items[i])
+
+
+def forked_map(fn: Callable[[T], R], items: Sequence[T], n: int,
+               order: Optional[Iterable[int]] = None) -> Optional[list[R]]:
+    """``fn`` of each item by ``n`` processes, this one and ``n - 1`` forked ones, which share
+    ``fn``, the items and all they reach without pickling them (only each index goes, and each
+    result comes back pickled), in the order of ``items``; ``order``: the indices in the order to
+    start them (say, the largest first). None where processes cannot be forked, or when the pool
+    broke: the caller then works alone."""
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    context = forking()
+    if context is None or n < 2:
+        return None
+    global _SHARED
+    order = list(order) if order is not None else list(range(len(items)))
+    _SHARED = (fn, items)
+    # What the main process holds is left out of the collector's passes, so that a worker's do not
+    # write to (and so copy) the pages it shares with it.
+    gc.freeze()
+    made: dict[int, R] = {}
+    try:
+        with ProcessPoolExecutor(n - 1, mp_context=context) as pool:
+            share_out(n, order, lambda i: pool.submit(_call, i), lambda i: fn(items[i]), made.__setitem__)
+    except BrokenProcessPool:
+        return None
+    finally:
+        _SHARED = None
+    return [made[i] for i in range(len(items))]

@@ -178,3 +178,34 @@ def test_a_pool_of_writers_reports_what_one_process_finds(tmp_path):
     dataset.claims[claim] = dataset.claims[claim].model_copy(update={"statement": "=HYPERLINK(1)"})
     with pytest.raises(UnsafeCell, match="formula"):
         write_package(build.context(dataset), tmp_path / "unsafe", jobs=2)
+
+
+def test_the_main_process_takes_its_share_of_a_pool_s_jobs_and_every_result_comes_back_once():
+    """`share_out` runs every job once, some in this process while the pool's workers are busy;
+    `forked_map` gives the results in the order of the items, whatever order they were run in."""
+    import os
+    from concurrent.futures import ProcessPoolExecutor
+
+    from reported_claims.util.pool import forked_map, forking, share_out
+
+    if forking() is None:
+        pytest.skip("processes are forked on Linux only")
+    taken: dict[int, tuple[int, int]] = {}
+    with ProcessPoolExecutor(1, mp_context=forking()) as pool:
+        share_out(2, range(40), lambda i: pool.submit(_square_and_pid, i), _square_and_pid, taken.__setitem__)
+    assert sorted(taken) == list(range(40))
+    assert all(square == i * i for i, (square, _) in taken.items())
+    here = {pid for _, pid in taken.values()}
+    assert os.getpid() in here and len(here) == 2  # both the main process and the worker ran some
+    items = list(range(30))
+    assert forked_map(_square_and_pid, items, 2, order=reversed(items)) is not None
+    assert [sq for sq, _ in forked_map(_square_and_pid, items, 2, order=reversed(items))] == [i * i for i in items]
+    assert forked_map(_square_and_pid, items, 1) is None  # one process: the caller works alone
+
+
+def _square_and_pid(i: int) -> tuple[int, int]:
+    import os
+    import time
+
+    time.sleep(0.002)
+    return i * i, os.getpid()

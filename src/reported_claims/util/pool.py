@@ -99,4 +99,5 @@ def forked_map(fn: Callable[[T], R], items: Sequence[T], n: int,
         return None
     finally:
         _SHARED = None
+        gc.unfreeze()
     return [made[i] for i in range(len(items))]

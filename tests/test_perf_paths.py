@@ -116,6 +116,18 @@ def test_the_key_check_of_every_build_refuses_repeated_and_dangling_keys():
     assert any(p.path == "data/claims.csv" and p.line == 3 and "repeats its primary key" in p.message for p in found)
     assert any(p.path == "data/claim_reports.csv" and "no row of claims has clm-b" in p.message for p in found)
     assert all(p.code == "package-invalid" for p in found)
+    # Keys of more than one column, and rows that are all in order beside one that is not.
+    keys = build.Keys()
+    keys.expect(every)
+    keys.add(claims, [["clm-a" if n == "id" else "" for n in claims.names],
+                      ["clm-b" if n == "id" else "" for n in claims.names]])
+    rows = [{"claim_id": "clm-a", "source_id": "src-a"}, {"claim_id": "clm-b", "source_id": "src-a"},
+            {"claim_id": "clm-b", "source_id": ""}, {"claim_id": "clm-a", "source_id": "src-a"}]
+    keys.add(reports, [[row.get(n, "x") for n in reports.names] for row in rows])
+    found = [(p.line, p.message) for p in keys.check() if p.path == "data/claim_reports.csv"]
+    assert (4, "the row has an empty primary key field: clm-b, ") in found
+    assert (5, "the row repeats its primary key: clm-a, src-a") in found
+    assert not [p for p in keys.check() if p.path == "data/claims.csv"]
 
 
 def test_progress_is_silent_off_a_terminal(tmp_path):

@@ -23,6 +23,7 @@ import subprocess
 import time
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Optional, Union
 
@@ -111,13 +112,32 @@ def csv_body(table: Table, rows: Iterable[dict]) -> list[list[str]]:
     names = table.names
     key = [names.index(k) for k in table.primary_key]
     wheres = [f"{table.name}.{n}" for n in names]
-    body = [[cell(row[n], w) for n, w in zip(names, wheres)] for row in rows]
+    values = _getter(names)
+    # Most cells are text that is safe as it is, or missing: taken here, without a call to ``cell``.
+    body = [[v if type(v) is str and not v.startswith(FORMULA_START) else "" if v is None else cell(v, w)
+             for v, w in zip(values(row), wheres)] for row in rows]
     if any(c.type == "integer" for c in table.columns if c.name in table.primary_key):
         kinds = [next(c.type for c in table.columns if c.name == k) for k in table.primary_key]
         body.sort(key=lambda r: [int(r[i]) if t == "integer" else r[i] for i, t in zip(key, kinds)])
     else:
-        body.sort(key=lambda r: [r[i] for i in key])
+        body.sort(key=itemgetter(*key))
     return body
+
+
+def _getter(keys: list) -> Callable[[object], tuple]:
+    """What ``operator.itemgetter(*keys)`` gives, a tuple even of one key."""
+    if len(keys) == 1:
+        only = keys[0]
+        return lambda row: (row[only],)
+    return itemgetter(*keys)
+
+
+def _column_values(body: list[list[str]], cols: list[int]) -> list[tuple]:
+    """The cells of ``cols`` of each row, as tuples, in the rows' order."""
+    if len(cols) == 1:
+        only = cols[0]
+        return [(row[only],) for row in body]
+    return list(map(itemgetter(*cols), body))
 
 
 def _csv_bytes(names: list[str], body: list[list[str]]) -> bytes:
@@ -166,21 +186,23 @@ class Keys:
         names = table.names
         path = f"{DATA}/{table.name}.csv"
         key = [names.index(k) for k in table.primary_key]
-        seen: set[tuple] = set()
-        for n, row in enumerate(body, start=2):
-            value = tuple(row[i] for i in key)
-            if value in seen or "" in value:
-                what = "repeats its primary key" if value in seen else "has an empty primary key field"
-                self.problems.append(Problem(path, n, key[0] + 1, "package-invalid", ",".join(table.primary_key),
-                                             f"the row {what}: {', '.join(value)}"))
-            seen.add(value)
+        keys = _column_values(body, key)
+        seen: set[tuple] = set(keys)
+        if len(seen) != len(keys) or any("" in value for value in seen):  # then find the rows
+            seen = set()
+            for n, value in enumerate(keys, start=2):
+                if value in seen or "" in value:
+                    what = "repeats its primary key" if value in seen else "has an empty primary key field"
+                    self.problems.append(Problem(path, n, key[0] + 1, "package-invalid",
+                                                 ",".join(table.primary_key), f"the row {what}: {', '.join(value)}"))
+                seen.add(value)
         for resource, reference in self.referenced:
             if resource == table.name:
                 cols = [names.index(f) for f in reference]
-                self.values[(resource, reference)] = {tuple(row[i] for i in cols) for row in body}
+                self.values[(resource, reference)] = set(_column_values(body, cols))
         for fk in table.foreign_keys:
             cols = [names.index(f) for f in fk.fields]
-            values = {tuple(row[i] for i in cols) for row in body}
+            values = set(_column_values(body, cols))
             # An empty field is a missing value, which a foreign key does not constrain.
             self.wanted.append((path, fk.resource, fk.reference, {v for v in values if "" not in v}))
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from reported_claims.check import rules
 from reported_claims.model import graph
 from reported_claims.model.kinds import KINDS
@@ -74,3 +77,24 @@ def test_cycles_are_found_with_self_loops_and_nothing_else():
     chain = {str(i): [str(i + 1)] for i in range(50_000)}
     chain["50000"] = ["0"]
     assert len(graph.cycles(chain)[0]) == 50_001
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from("abcdefgh"), st.lists(st.sampled_from("abcdefghxy"), max_size=3), max_size=8))
+def test_cycles_are_the_components_in_which_every_node_reaches_every_other(g):
+    """Against the definition: u and v are in one cycle when each reaches the other (a node alone
+    only by an edge to itself); edges to nodes outside the graph lead nowhere."""
+    def reach(u: str) -> set[str]:
+        seen, todo = set(), [t for t in g[u] if t in g]
+        while todo:
+            v = todo.pop()
+            if v not in seen:
+                seen.add(v)
+                todo += [t for t in g[v] if t in g]
+        return seen
+
+    reaches = {u: reach(u) for u in g}
+    expected = {frozenset({u} | {v for v in reaches[u] if u in reaches[v]}) for u in g if u in reaches[u]}
+    found = graph.cycles(g)
+    assert all(c == sorted(c) for c in found) and len(found) == len(expected)
+    assert {frozenset(c) for c in found} == expected

@@ -221,3 +221,26 @@ def _square_and_pid(i: int) -> tuple[int, int]:
 
     time.sleep(0.002)
     return i * i, os.getpid()
+
+
+def test_the_collector_is_paused_over_a_block_and_left_as_it_was_even_when_the_block_fails():
+    import gc
+
+    from reported_claims.util.collector import paused
+
+    assert gc.isenabled()
+    with pytest.raises(ValueError):
+        with paused():
+            assert not gc.isenabled()
+            with paused():
+                assert not gc.isenabled()
+            assert not gc.isenabled()  # the inner block leaves it to the outer
+            raise ValueError
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with paused():
+            pass
+        assert not gc.isenabled()  # off before, off after
+    finally:
+        gc.enable()

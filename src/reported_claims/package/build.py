@@ -38,6 +38,7 @@ from reported_claims.package.tables import Context, Table, tables
 from reported_claims.problems import Problem
 from reported_claims.repo.load import Dataset
 from reported_claims.util import fs
+from reported_claims.util.collector import paused
 from reported_claims.util.pool import forked_map, forking, workers
 
 if TYPE_CHECKING:
@@ -366,9 +367,10 @@ def write_package(ctx: Context, folder: Path, root: Optional[Path] = None, versi
     todo: list[Union[Table, Kind]] = [*every, *KINDS]  # the descriptor's order
     incremental = parts is not None and parts.incremental  # a few records made again: one process
     n = 1 if incremental else workers(jobs, ctx.count, WRITE_POOL_RECORDS)
-    made = _made_in_pool(ctx, folder, todo, keys, parts, n) if n > 1 else None
-    if made is None:
-        made = [_resource(ctx, folder, item, keys, parts) for item in todo]
+    with paused():  # rows and cells by the million, and no cycle among them
+        made = _made_in_pool(ctx, folder, todo, keys, parts, n) if n > 1 else None
+        if made is None:
+            made = [_resource(ctx, folder, item, keys, parts) for item in todo]
     resources = []
     for entry, keys_of, parts_of in made:  # merged in the descriptor's order, as one process would
         if keys is not None and keys_of is not None:

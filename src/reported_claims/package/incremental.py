@@ -33,7 +33,7 @@ from typing import Iterable, NamedTuple, Optional, Union
 
 from reported_claims.check.quotes import ARCHIVE
 from reported_claims.check.validate import Result, validate
-from reported_claims.model.graph import references
+from reported_claims.model.graph import references, uses
 from reported_claims.model.kinds import KINDS
 from reported_claims.model.kinds import kind as kind_named
 from reported_claims.package import DATA, schemas
@@ -41,6 +41,7 @@ from reported_claims.model.records import Claim, Entity, Source
 from reported_claims.package.tables import Context, Table, tables
 from reported_claims.repo.cache import Cache, LastBuild, digest, sources_hash, trusted
 from reported_claims.repo.load import RECORDS, Dataset, load, record_entries
+from reported_claims.util.collector import paused
 
 LIMIT = 2000
 """Past this many records to make again, a full build is as quick."""
@@ -468,11 +469,12 @@ def remember(root: Path, dataset: Dataset, parts: Parts, version: str, package: 
             if row is None:
                 last.forget()
                 return
-            records.put(rid, item.shown, row[0], (t for _, _, t in references(record)), row[1], row[2])
+            records.put(rid, item.shown, row[0], (t for _, t in uses(record)[0]), row[1], row[2])
     manifest = {"version": version, "code": code_hash(), "epoch": os.environ.get("SOURCE_DATE_EPOCH"),
                 "inputs": inputs_hash(root), "package": package,
                 # The files as this build left them: while a file's stat is this one, the next build
                 # takes its hash as kept rather than reading it (``cache.trusted``).
                 "stats": {rel: list(stat) for rel, stat in sorted(parts.stats.items()) if rel in package},
                 "stats_ns": time.time_ns()}
-    last.save(manifest, records.value(), parts.layouts)
+    with paused():  # the layouts, pickled: millions of small objects
+        last.save(manifest, records.value(), parts.layouts)

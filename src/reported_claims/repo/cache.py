@@ -18,7 +18,6 @@ trusts them. Whatever the cache holds, the results of a full read are those of a
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import hmac
 import json
@@ -37,6 +36,7 @@ from reported_claims.model.graph import references
 from reported_claims.model.records import Claim
 from reported_claims.problems import Problem
 from reported_claims.util import fs
+from reported_claims.util.collector import paused
 
 FOLDER = ".cache"
 NAME = "records.sqlite"
@@ -310,13 +310,8 @@ class Cache:
         row = self._rows.pop(shown, None) if self._rows is not None else self._row(shown)
         if row is None or row[0] != file_digest:
             return None
-        enabled = gc.isenabled()
-        gc.disable()  # many small acyclic objects: the collector would only slow this down
-        try:
+        with paused():  # many small acyclic objects: the collector would only slow this down
             entry = self._entry(shown, row[0], row[1], row[2])
-        finally:
-            if enabled:
-                gc.enable()
         if entry is None:
             return None
         if stat is not None and stat != row[3]:

@@ -23,6 +23,7 @@ from reported_claims.model.graph import lineage_edges, references
 from reported_claims.repo.cache import (Cache, Entry, Facts, Stat, blocking_words, digest, facts_of, folded_name, pickled,
                                         statement_words)
 from reported_claims.problems import CODES, Problem, relpath
+from reported_claims.util.collector import paused
 from reported_claims.util.pool import share_out, workers
 from reported_claims.model.kinds import FOLDERS, ID_PREFIX, MODELS, of_id
 from reported_claims.model.kinds import kind as kind_named
@@ -402,10 +403,8 @@ that could not be read."""
 
 def _read_many(work: list[Work]) -> list[Read]:
     """Read (where its bytes are not in hand) and validate each file."""
-    enabled = gc.isenabled()
-    gc.disable()
     out: list[Read] = []
-    try:
+    with paused():
         for path, shown, data, d, st in work:
             if data is None:
                 data, problems, st = reader.read_bytes_stat(path, shown)
@@ -414,10 +413,7 @@ def _read_many(work: list[Work]) -> list[Read]:
                     continue
                 d = digest(data)
             out.append((_entry(_from_bytes(path, shown, data), d), st, []))  # type: ignore[arg-type]
-        return out
-    finally:
-        if enabled:
-            gc.enable()
+    return out
 
 
 def _read_for_cache(work: list[Work]) -> list[tuple]:
@@ -548,9 +544,7 @@ def load(root: Path, paths: Optional[Iterable[Path]] = None, *, cache: bool = Fa
     targets = record_files(root) if paths is None else [Path(os.path.abspath(p)) for p in expand(paths)]
     # Past a few thousand targets, reading everything at once is the quicker way.
     near = paths is not None and store is not None and len(targets) < POOL_FILES and store.knows_all
-    enabled = gc.isenabled()
-    gc.disable()  # records are acyclic: collecting while building them only costs time
-    try:
+    with paused():  # records are acyclic: collecting while building them only costs time
         if near:
             assert store is not None
             everything = _near(root, targets, store, jobs, set(referring_to))
@@ -562,15 +556,13 @@ def load(root: Path, paths: Optional[Iterable[Path]] = None, *, cache: bool = Fa
             if store is not None:
                 store.prefetch()
             everything = _load_files(targets + context, root, store, jobs, progress)
-    finally:
-        if enabled:
-            # What was just built would otherwise be walked by the collector's next few passes
-            # (millions of objects, for nothing: they hold no cycles, and are still freed when
-            # no longer used); frozen, the collector only looks at what comes after.
-            gc.freeze()
-            gc.enable()
-    if store is not None:
-        store.save(complete=not near)
+        if store is not None:
+            store.save(complete=not near)
+    if gc.isenabled():
+        # What was just built would otherwise be walked by the collector's next few passes
+        # (millions of objects, for nothing: they hold no cycles, and are still freed when
+        # no longer used); frozen, the collector only looks at what comes after.
+        gc.freeze()
     loaded, context_loaded = everything[:len(targets)], everything[len(targets):]
     for item in context_loaded:
         item.target = False

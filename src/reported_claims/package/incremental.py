@@ -454,7 +454,12 @@ def remember(root: Path, dataset: Dataset, parts: Parts, version: str, package: 
              kept: Optional[Recorded] = None) -> None:
     """Keep what a build wrote for the next to build on: ``kept`` is the last build's records,
     for an incremental build (None after a full one); ``package`` as for ``plan``."""
-    root = Path(os.path.abspath(root))
+    with paused():  # rows of every record, and the layouts pickled: millions of small objects
+        _remember(Path(os.path.abspath(root)), dataset, parts, version, package, kept)
+
+
+def _remember(root: Path, dataset: Dataset, parts: Parts, version: str, package: dict[str, str],
+              kept: Optional[Recorded]) -> None:
     store = Cache(root)
     rows = store.digests() if kept is None else store.digests([dataset.files[rid].shown for rid in parts.made
                                                                if rid in dataset.files])
@@ -476,5 +481,4 @@ def remember(root: Path, dataset: Dataset, parts: Parts, version: str, package: 
                 # takes its hash as kept rather than reading it (``cache.trusted``).
                 "stats": {rel: list(stat) for rel, stat in sorted(parts.stats.items()) if rel in package},
                 "stats_ns": time.time_ns()}
-    with paused():  # the layouts, pickled: millions of small objects
-        last.save(manifest, records.value(), parts.layouts)
+    last.save(manifest, records.value(), parts.layouts)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from typing import Callable
 
 from reported_claims.problems import Problem
 from reported_claims.model.graph import cycles, lineage_edges, references, term_uses, uses
@@ -17,11 +16,10 @@ def check(dataset: Dataset, files: list[Loaded]) -> list[Problem]:
     """Problems across records, for the target files."""
     problems: list[Problem] = []
     problems += _ids(files)
-    fine = _fine(dataset)
     for item in files:
         if item.record is None or not item.target:
             continue
-        problems += _record_rules(dataset, item, fine)
+        problems += _record_rules(dataset, item)
     for item in files:
         if item.target:  # a choice the model already reported as a placeholder is not repeated
             told = {(p.line, p.col) for p in item.doc.problems if p.code == "placeholder"}
@@ -42,10 +40,10 @@ def _ids(files: list[Loaded]) -> list[Problem]:
         if item.record is None:
             continue
         by_id[item.record.id].append(item)
-        if item.target and item.record.id != (stem := _stem(name)):
+        if item.target and item.record.id != item.path.stem:
             out.append(item.doc.problem(
                 "id-mismatch", ("id",),
-                f"id {item.record.id!r} is not the file name {stem!r}; "
+                f"id {item.record.id!r} is not the file name {item.path.stem!r}; "
                 f"rename the file to {item.record.id}.yaml (ids never change)",
             ))
     for rid, items in by_id.items():
@@ -64,44 +62,13 @@ def _ids(files: list[Loaded]) -> list[Problem]:
     return out
 
 
-def _stem(name: str) -> str:
-    """A file name without its last suffix, as ``pathlib`` says it (``.yaml`` is a stem)."""
-    i = name.rfind(".")
-    return name[:i] if 0 < i < len(name) - 1 else name
-
-
-def _fine(dataset: Dataset) -> Callable[[list, list], bool]:
-    """Whether references (kind, id) are all to records that exist and term uses (vocabulary,
-    term) all of live terms: what ``Dataset.exists`` and ``Dataset.terms`` say, each kind's
-    records and each vocabulary's live terms looked up once for every record asked about."""
-    tables: dict[str, dict] = {}
-    live: dict[str, set[str]] = {}
-    invalid = dataset.invalid
-
-    def fine(refs: list[tuple[str, str]], terms: list[tuple[str, str]]) -> bool:
-        for kind, rid in refs:
-            table = tables.get(kind)
-            if table is None:
-                table = tables[kind] = dataset.table(kind)
-            if rid not in table and (kind, rid) not in invalid:
-                return False
-        for vocab, term in terms:
-            known = live.get(vocab)
-            if known is None:
-                known = live[vocab] = {t for t, v in dataset.terms(vocab).items() if not v.deprecated}
-            if term not in known:
-                return False
-        return True
-
-    return fine
-
-
-def _record_rules(dataset: Dataset, item: Loaded, fine: Callable[[list, list], bool]) -> list[Problem]:
+def _record_rules(dataset: Dataset, item: Loaded) -> list[Problem]:
     out = []
     record, doc = item.record, item.doc
+    refs, terms = uses(record)
     # Most records refer only to what exists and use only live terms: their locations are never
     # needed, and the walk that keeps them is left for the few that have something to report.
-    if not fine(*uses(record)):
+    if not (dataset.all_exist(refs) and dataset.all_live(terms)):
         out += _references_and_terms(dataset, item)
     if isinstance(record, Claim):
         for i, link in enumerate(record.links):

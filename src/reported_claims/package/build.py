@@ -133,14 +133,6 @@ def _getter(keys: list) -> Callable[[object], tuple]:
     return itemgetter(*keys)
 
 
-def _column_values(body: list[list[str]], cols: list[int]) -> list[tuple]:
-    """The cells of ``cols`` of each row, as tuples, in the rows' order."""
-    if len(cols) == 1:
-        only = cols[0]
-        return [(row[only],) for row in body]
-    return list(map(itemgetter(*cols), body))
-
-
 def _csv_bytes(names: list[str], body: list[list[str]]) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
@@ -187,7 +179,7 @@ class Keys:
         names = table.names
         path = f"{DATA}/{table.name}.csv"
         key = [names.index(k) for k in table.primary_key]
-        keys = _column_values(body, key)
+        keys = list(map(_getter(key), body))
         seen: set[tuple] = set(keys)
         if len(seen) != len(keys) or any("" in value for value in seen):  # then find the rows
             seen = set()
@@ -200,10 +192,10 @@ class Keys:
         for resource, reference in self.referenced:
             if resource == table.name:
                 cols = [names.index(f) for f in reference]
-                self.values[(resource, reference)] = set(_column_values(body, cols))
+                self.values[(resource, reference)] = set(map(_getter(cols), body))
         for fk in table.foreign_keys:
             cols = [names.index(f) for f in fk.fields]
-            values = set(_column_values(body, cols))
+            values = set(map(_getter(cols), body))
             # An empty field is a missing value, which a foreign key does not constrain.
             self.wanted.append((path, fk.resource, fk.reference, {v for v in values if "" not in v}))
 

@@ -71,19 +71,36 @@ class Dataset:
     def exists(self, kind: str, rid: str) -> bool:
         return rid in self.table(kind) or (kind, rid) in self.invalid
 
+    def all_exist(self, refs: Iterable[tuple[str, str]]) -> bool:
+        """Whether every reference (kind, id) ``exists``: the kinds' tables looked up once."""
+        tables, invalid = self._tables(), self.invalid
+        return all(rid in tables[kind] or (kind, rid) in invalid for kind, rid in refs)
+
     def table(self, kind: str) -> dict:
+        return self._tables()[kind]
+
+    def _tables(self) -> dict[str, dict]:
         return {"claim": self.claims, "source": self.sources, "entity": self.entities,
-                "vocabulary": self.vocabularies}[kind]
+                "vocabulary": self.vocabularies}
 
     def terms(self, vocabulary: str) -> dict:
         """Term id -> term of a vocabulary (empty when it is missing); made once per vocabulary record."""
+        return self._made_terms(vocabulary)[0]
+
+    def all_live(self, uses: Iterable[tuple[str, str]]) -> bool:
+        """Whether every term use (vocabulary, term) is of a term of ``terms`` not deprecated."""
+        return all(term in self._made_terms(vocab)[1] for vocab, term in uses)
+
+    def _made_terms(self, vocabulary: str) -> tuple[dict, frozenset]:
+        """A vocabulary's ``terms``, and the ids of those not deprecated; made once per vocabulary record."""
         vocab = self.vocabularies.get(vocabulary)
         if vocab is None:
-            return {}
+            return {}, frozenset()
         made = self._terms.get(vocabulary)
         if made is None or made[0] is not vocab:
-            made = self._terms[vocabulary] = (vocab, {t.id: t for t in vocab.terms})
-        return made[1]
+            terms = {t.id: t for t in vocab.terms}
+            made = self._terms[vocabulary] = (vocab, terms, frozenset(k for k, t in terms.items() if not t.deprecated))
+        return made[1], made[2]
 
     @property
     def count(self) -> int:

@@ -98,6 +98,5 @@ def forked_map(fn: Callable[[T], R], items: Sequence[T], n: int,
     except BrokenProcessPool:
         return None
     finally:
-        _SHARED = None
-        gc.unfreeze()
+        _SHARED = None  # what was frozen stays so: the records a load froze are still there
     return [made[i] for i in range(len(items))]

@@ -7,6 +7,7 @@ Whatever is in .cache/ (nothing, a current cache, a stale, corrupt, tampered or 
 from __future__ import annotations
 
 import pickle
+import sqlite3
 from dataclasses import replace
 from pathlib import Path
 
@@ -180,3 +181,26 @@ def test_the_raw_data_is_kept_only_where_the_rules_read_it(tmp_path, env, monkey
     assert held.doc.kept and held.doc.data["publisher"] == "ent-todo"
     assert not plain.doc.kept  # let go of, and read again when asked for:
     assert plain.doc.data["id"] == plain.record.id and plain.doc.data["reports"][0]["quote"] == plain.record.reports[0].quote
+
+
+@pytest.mark.parametrize("prefetched", [True, False])
+def test_a_full_run_forgets_the_files_it_did_not_meet(tmp_path, monkeypatch, prefetched):
+    """A removed file's row, references and words go at the next full run, whether the rows there
+    were are known from reading them all at once (``prefetch``) or not; the others stay."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))
+    root = copy_records(tmp_path / "repo")
+    load(root, cache=True)
+    path = root / CLAIM
+    path.unlink()
+    if not prefetched:
+        monkeypatch.setattr(records_cache.Cache, "prefetch", lambda self: None)
+    _, files = load(root, cache=True)
+    db = sqlite3.connect(root / records_cache.FOLDER / records_cache.NAME)
+    try:
+        rows = {r[0] for r in db.execute("SELECT shown FROM files")}
+        assert rows == {f.shown for f in files} and CLAIM not in rows
+        for table in ("refs", "words"):
+            held = {r[0] for r in db.execute(f"SELECT shown FROM {table}")}
+            assert CLAIM not in held and held  # the other claims' facts are still there
+    finally:
+        db.close()

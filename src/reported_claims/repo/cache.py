@@ -174,6 +174,9 @@ CREATE INDEX IF NOT EXISTS words_shown ON words (shown);
 """
 
 
+PAGE_SIZE = 16384
+"""Bytes a page of the cache's database: an entry of a record with a few reports fits on one with others."""
+
 WORDS_MIN = 0.7
 """Two claims are compared for near-duplicates only when this share (Jaccard) of the distinct
 words of their statements is the same (``check.similar``)."""
@@ -214,6 +217,8 @@ class Cache:
         self.used: set[str] = set()
         self.hits = 0
         self._rows: Optional[dict[str, tuple]] = None
+        self._known: Optional[set[str]] = None
+        """Every file the database had a row for when ``prefetch`` read them."""
         self.restat: dict[str, Stat] = {}
         """Files read again whose bytes are unchanged but whose stat is not the row's."""
         self.missing: set[str] = set()
@@ -259,6 +264,8 @@ class Cache:
             fs.atomic_write(ignore, b"# made by reported-claims: a local cache, never committed\n*\n")
         tmp = self.path.with_name(f".{NAME}.{os.getpid()}")
         db = sqlite3.connect(tmp, timeout=10, isolation_level=None)
+        # An entry is a few kB: on pages of 4 kB most would spill onto a page of their own.
+        db.execute(f"PRAGMA page_size = {PAGE_SIZE}")
         db.executescript(_SCHEMA)
         db.execute("INSERT INTO meta VALUES ('seal', ?)", (self._seal(),))
         db.close()
@@ -293,6 +300,7 @@ class Cache:
                         "SELECT shown, digest, mac, entry, size, mtime_ns, ino FROM files")}
                 except sqlite3.Error:
                     self._rows, self.broken = {}, True
+            self._known = set(self._rows)
         return self._rows
 
     def prefetch(self) -> None:
@@ -359,8 +367,10 @@ class Cache:
                            rid if isinstance(rid, str) else None, entry.record is not None, folded_name(shown),
                            self._mac(shown, entry.digest, blob), blob)
 
-            db.executemany("DELETE FROM refs WHERE shown = ?", ((shown,) for shown, _ in items))
-            db.executemany("DELETE FROM words WHERE shown = ?", ((shown,) for shown, _ in items))
+            # The facts of a file replace those it had (none, for a file the database had no row for).
+            had = [(shown,) for shown, _ in items if self._known is None or shown in self._known]
+            db.executemany("DELETE FROM refs WHERE shown = ?", had)
+            db.executemany("DELETE FROM words WHERE shown = ?", had)
             db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows())
             db.executemany("INSERT INTO refs VALUES (?, ?)",
                            ((shown, t) for shown, (_, _, facts, _) in items for t in sorted(facts.refs)))
@@ -368,12 +378,18 @@ class Cache:
                            ((shown, w) for shown, (_, _, facts, _) in items for w in sorted(facts.words)))
             db.executemany("UPDATE files SET size = ?, mtime_ns = ?, ino = ?, read_ns = ? WHERE shown = ?",
                            [(*st, now, shown) for shown, st in self.restat.items() if shown not in self.pending])
-            if complete:
+            if complete and self._known is not None and not self.broken:
+                # Every row there was is known from ``prefetch``: those of files not met go by name.
+                gone = [(shown,) for shown in sorted(self._known - self.used)]
+                for table in ("files", "refs", "words"):
+                    db.executemany(f"DELETE FROM {table} WHERE shown = ?", gone)
+            elif complete:
                 db.execute("CREATE TEMP TABLE IF NOT EXISTS met (shown TEXT PRIMARY KEY)")
                 db.execute("DELETE FROM met")
                 db.executemany("INSERT INTO met VALUES (?)", [(u,) for u in self.used])
                 for table in ("files", "refs", "words"):
                     db.execute(f"DELETE FROM {table} WHERE shown NOT IN (SELECT shown FROM met)")
+            if complete:
                 db.execute("INSERT OR REPLACE INTO meta VALUES ('complete', ?)", (str(now),))
             db.execute("COMMIT")
         except (sqlite3.Error, OSError, pickle.PicklingError):

@@ -29,7 +29,7 @@ from bisect import bisect_left
 from itertools import accumulate
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, NamedTuple, Optional, Union
+from typing import Callable, Iterable, NamedTuple, Optional, Union
 
 from reported_claims.check.quotes import ARCHIVE
 from reported_claims.check.validate import Result, validate
@@ -79,6 +79,12 @@ def code_hash() -> str:
 Layout = tuple[int, bytes, bytes]
 """Where a file's records stand: the offset of the first, their ids in order joined by new lines,
 and the length of each one's part (``array('I')``'s bytes)."""
+
+
+class _Sink(NamedTuple):
+    """A file for ``csv.writer`` whose ``write`` is a function's: the writer calls it once a row."""
+
+    write: Callable[[str], object]
 
 
 class Kept(NamedTuple):
@@ -143,12 +149,12 @@ class Parts:
         if table_kinds()[t.name] is None:
             writer.writerows(body)
             return out.getvalue().encode("utf-8")
+        # One line a row, as the writer gives each to ``write``: the lines are kept as they come.
+        lines: list[str] = []
+        csv.writer(_Sink(lines.append), lineterminator="\n").writerows(body)
         mine: dict[str, list[str]] = {}
-        for row in body:
-            out.seek(0)
-            out.truncate()
-            writer.writerow(row)
-            mine.setdefault(row[0], []).append(out.getvalue())
+        for row, line in zip(body, lines):
+            mine.setdefault(row[0], []).append(line)
         pieces = {rid: "".join(lines).encode("utf-8") for rid, lines in mine.items()}
         return self._write(f"{DATA}/{t.name}.csv", head, pieces, head)
 

@@ -215,6 +215,38 @@ def test_the_main_process_takes_its_share_of_a_pool_s_jobs_and_every_result_come
     assert forked_map(_square_and_pid, items, 1) is None  # one process: the caller works alone
 
 
+def test_a_worker_is_sent_its_next_job_before_the_main_process_runs_one():
+    """While this process runs a job itself, each worker has its jobs queued: one whose job finished
+    while this process was busy is sent the next at once, not after this process's next job."""
+    from concurrent.futures import Future
+
+    from reported_claims.util.pool import share_out
+
+    outstanding: set[int] = set()
+    queued_at_local: list[int] = []
+
+    def remote(job: int) -> Future:  # a worker that is done as soon as it is sent a job
+        outstanding.add(job)
+        done: Future = Future()
+        done.set_result(job)
+        return done
+
+    def local(job: int) -> int:
+        queued_at_local.append(len(outstanding))
+        return job
+
+    taken: list[int] = []
+
+    def take(job: int, result: int) -> None:
+        outstanding.discard(job)
+        taken.append(result)
+
+    share_out(2, range(30), remote, local, take)
+    assert sorted(taken) == list(range(30))
+    # Every job this process ran itself, but the last few, ran with the worker's two jobs queued.
+    assert queued_at_local and all(q == 2 for q in queued_at_local[:-2])
+
+
 def _square_and_pid(i: int) -> tuple[int, int]:
     import os
     import time

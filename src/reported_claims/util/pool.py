@@ -49,14 +49,17 @@ def share_out(n: int, jobs: Sequence[T], remote: Callable[[T], "Future[R]"], loc
     queue = list(jobs)[::-1]  # the next job last
     pending: dict = {}
     while queue or pending:
+        finished = [f for f in pending if f.done()]
+        if not finished and not queue and pending:
+            finished = list(wait(pending, return_when=FIRST_COMPLETED).done)
+        came = [(pending.pop(f), f) for f in finished]
+        # The workers are sent their next jobs before this process takes in what came or runs one:
+        # a worker that finished while this process was busy would otherwise wait for it, idle.
         while queue and len(pending) < 2 * (n - 1):
             job = queue.pop()
             pending[remote(job)] = job
-        finished = [f for f in pending if f.done()]
-        if not finished and not queue:
-            finished = list(wait(pending, return_when=FIRST_COMPLETED).done)
-        for f in finished:
-            take(pending.pop(f), f.result())
+        for job, f in came:
+            take(job, f.result())
         if queue:
             job = queue.pop()
             take(job, local(job))

@@ -210,10 +210,10 @@ class Keys:
         return problems
 
 
-def json_bytes(rows: Iterable[dict]) -> bytes:
+def json_pieces(rows: Iterable[dict]) -> Iterator[bytes]:
     """A JSON resource: the records as plain JSON, in the order given (``published_rows``:
-    sorted by id), each dumped as it comes."""
-    return schemas.dumps_list(rows)
+    sorted by id), in pieces, each record dumped as the file is written."""
+    return schemas.list_pieces(schemas.dump_item(row) for row in rows)
 
 
 def published_rows(ctx: Context, kind: Kind) -> Iterator[dict]:
@@ -407,7 +407,7 @@ def _resource(ctx: Context, folder: Path, item: Union[Table, Kind], build_keys: 
     if parts is not None and kind.prefix:
         data = parts.json(kind.json_path, ((row["id"], schemas.dump_item(row)) for row in published_rows(ctx, kind)))
     else:
-        data = json_bytes(published_rows(ctx, kind))
+        data = json_pieces(published_rows(ctx, kind))
     entry.update(_write(folder, kind.json_path, data, parts))
     return entry, keys, parts
 

@@ -29,7 +29,7 @@ from bisect import bisect_left
 from itertools import accumulate
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, NamedTuple, Optional, Union
+from typing import Callable, Iterable, Iterator, NamedTuple, Optional, Union
 
 from reported_claims.check.quotes import ARCHIVE
 from reported_claims.check.validate import Result, validate
@@ -95,9 +95,9 @@ class Kept(NamedTuple):
     """Its hash, as the last build wrote it (``plan`` checked that the package on disk is that one)."""
 
 
-Written = Union[bytes, list, Kept]
+Written = Union[bytes, Iterable[Union[bytes, memoryview]], Kept]
 """A package file to write: its bytes, the pieces to write one after another (bytes or views of
-the last build's file), or the last build's file as it stands."""
+the last build's file, in a list or as they are made), or the last build's file as it stands."""
 
 
 def _form(rel: str) -> tuple[bytes, bytes]:
@@ -159,8 +159,31 @@ class Parts:
         return self._write(f"{DATA}/{t.name}.csv", head, pieces, head)
 
     def json(self, rel: str, pieces: Iterable[tuple[str, bytes]]) -> Written:
-        """A JSON resource (``schemas.dumps_list``'s layout) from the records dumped now (and the last build's others)."""
+        """A JSON resource (``schemas.dumps_list``'s layout) from the records dumped now (and the last
+        build's others), given in id order. For a full build, its pieces as they come: each record's
+        part is written as it is dumped, and the layout kept once the last is written."""
+        if self.kept is None:
+            return self._streamed(rel, pieces)
         return self._write(rel, schemas.LIST_OPEN, dict(pieces), schemas.LIST_EMPTY)
+
+    def _streamed(self, rel: str, pieces: Iterable[tuple[str, bytes]]) -> Iterator[bytes]:
+        """``schemas.list_pieces`` of the pieces, their layout kept in ``layouts`` (as ``_write``
+        keeps it) when the last has been written."""
+        ids: list[bytes] = []
+        lengths = array("I")
+
+        def parts() -> Iterator[bytes]:
+            for rid, piece in pieces:
+                key = rid.encode()
+                if ids and key <= ids[-1]:  # the context sorts its records by id, and ids are unique
+                    raise RuntimeError(f"{rel}: {rid} comes after {ids[-1].decode()}, not in id order")
+                ids.append(key)
+                lengths.append(len(piece))
+                yield piece
+
+        yield from schemas.list_pieces(parts())
+        self.made.update(rid.decode() for rid in ids)
+        self.layouts[rel] = (len(schemas.LIST_OPEN), b"\n".join(ids), lengths.tobytes())
 
     def _write(self, rel: str, start: bytes, pieces: dict[str, bytes], empty: bytes) -> Written:
         """``start`` and the part of each record in id order, laid out as ``_form`` says

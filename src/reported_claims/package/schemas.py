@@ -7,7 +7,7 @@ copy differs from what the models generate now (``stale-generated``).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 import orjson
 
@@ -47,8 +47,18 @@ LIST_OPEN, LIST_SEP, LIST_CLOSE, LIST_EMPTY = b"[\n  ", b",\n  ", b"\n]\n", b"[]
 def dumps_list(items: Iterable[object]) -> bytes:
     """``dumps`` of a list, as UTF-8, made one item at a time: a large list is never held as
     Python objects and as text at once."""
-    pieces = [dump_item(item) for item in items]
-    return LIST_OPEN + LIST_SEP.join(pieces) + LIST_CLOSE if pieces else LIST_EMPTY
+    return b"".join(list_pieces(dump_item(item) for item in items))
+
+
+def list_pieces(dumped: Iterable[bytes]) -> Iterator[bytes]:
+    """The bytes of ``dumps_list`` in pieces, from its items as ``dump_item`` gives them, as they
+    come: a file written from them holds one item at a time in memory."""
+    between = LIST_OPEN
+    for piece in dumped:
+        yield between
+        yield piece
+        between = LIST_SEP
+    yield LIST_EMPTY if between is LIST_OPEN else LIST_CLOSE
 
 
 def json_schema(kind: str) -> dict:

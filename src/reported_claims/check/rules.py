@@ -47,11 +47,15 @@ def _ids(files: list[Loaded]) -> list[Problem]:
                 f"rename the file to {item.record.id}.yaml (ids never change)",
             ))
     for rid, items in by_id.items():
+        if len(items) < 2:
+            continue
         for item in items:
             others = ", ".join(o.shown for o in items if o is not item)
             if item.target and others:
                 out.append(item.doc.problem("duplicate-id", ("id",), f"id {rid!r} is also used by {others}"))
     for items in by_name.values():
+        if len(items) < 2:
+            continue
         for item in items:
             others = ", ".join(o.shown for o in items if o is not item)
             if item.target and others:

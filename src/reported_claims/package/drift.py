@@ -298,7 +298,7 @@ class _Views:
         return made
 
     def keys(self, view: View) -> tuple:
-        return tuple(aspect.key(view) for aspect in self.aspects)
+        return tuple([aspect.key(view) for aspect in self.aspects])  # a list first: quicker than a generator
 
 
 def report_drifts(claim: Claim, report: Report, sources: Mapping[str, Source],

@@ -161,49 +161,46 @@ class Parts:
     def json(self, rel: str, pieces: Iterable[tuple[str, bytes]]) -> Written:
         """A JSON resource (``schemas.dumps_list``'s layout) from the records dumped now (and the last
         build's others), given in id order. For a full build, its pieces as they come: each record's
-        part is written as it is dumped, and the layout kept once the last is written."""
+        part is written as it is dumped."""
         if self.kept is None:
-            return self._streamed(rel, pieces)
+            return self._streamed(rel, schemas.LIST_OPEN, pieces, schemas.LIST_EMPTY)
         return self._write(rel, schemas.LIST_OPEN, dict(pieces), schemas.LIST_EMPTY)
 
-    def _streamed(self, rel: str, pieces: Iterable[tuple[str, bytes]]) -> Iterator[bytes]:
-        """``schemas.list_pieces`` of the pieces, their layout kept in ``layouts`` (as ``_write``
-        keeps it) when the last has been written."""
+    def _streamed(self, rel: str, start: bytes, pieces: Iterable[tuple[str, bytes]], empty: bytes) -> Iterator[bytes]:
+        """A full build's file: ``start`` and the part of each record, given in id order, laid out as
+        ``_form`` says (``empty`` when there is none), as they come; its layout is kept in
+        ``layouts`` once the last is written."""
+        sep, end = _form(rel)
         ids: list[bytes] = []
         lengths = array("I")
-
-        def parts() -> Iterator[bytes]:
-            for rid, piece in pieces:
-                key = rid.encode()
-                if ids and key <= ids[-1]:  # the context sorts its records by id, and ids are unique
-                    raise RuntimeError(f"{rel}: {rid} comes after {ids[-1].decode()}, not in id order")
-                ids.append(key)
-                lengths.append(len(piece))
-                yield piece
-
-        yield from schemas.list_pieces(parts())
+        for rid, piece in pieces:
+            key = rid.encode()
+            if ids and key <= ids[-1]:  # the context sorts its records by id, and ids are unique
+                raise RuntimeError(f"{rel}: {rid} comes after {ids[-1].decode()}, not in id order")
+            yield sep if ids else start
+            ids.append(key)
+            lengths.append(len(piece))
+            yield piece
+        yield end if ids else empty
         self.made.update(rid.decode() for rid in ids)
-        self.layouts[rel] = (len(schemas.LIST_OPEN), b"\n".join(ids), lengths.tobytes())
+        self.layouts[rel] = (len(start), b"\n".join(ids), lengths.tobytes())
 
     def _write(self, rel: str, start: bytes, pieces: dict[str, bytes], empty: bytes) -> Written:
         """``start`` and the part of each record in id order, laid out as ``_form`` says
         (``empty`` when there is none); its layout is kept in ``layouts``. A file of an incremental
         build that gains, loses and changes no record is the last build's, ``Kept``."""
+        if self.kept is None:
+            return self._streamed(rel, start, sorted(pieces.items(), key=lambda item: item[0].encode()), empty)
         sep, end = _form(rel)
         self.made |= pieces.keys()
         new = {rid.encode(): piece for rid, piece in pieces.items()}
-        if self.kept is None:
-            ids = sorted(new)
-            chunks: list[bytes | memoryview] = [new[rid] for rid in ids]
-            lengths = array("I", map(len, chunks))
-        else:
-            layout = self.kept[rel]
-            old_ids = layout[1].split(b"\n") if layout[1] else []
-            ids, chunks, lengths = self._splice(_mapped(self.folder / rel), layout, old_ids, start, new, sep)  # type: ignore[operator]
-            if len(chunks) == 1 and isinstance(chunks[0], memoryview) and len(ids) == len(old_ids) and rel in self.hashes:
-                # One run of the last build's records, all of them: the file is the last build's.
-                self.layouts[rel] = layout
-                return Kept(self.folder / rel, self.hashes[rel])  # type: ignore[operator]
+        layout = self.kept[rel]
+        old_ids = layout[1].split(b"\n") if layout[1] else []
+        ids, chunks, lengths = self._splice(_mapped(self.folder / rel), layout, old_ids, start, new, sep)  # type: ignore[operator]
+        if len(chunks) == 1 and isinstance(chunks[0], memoryview) and len(ids) == len(old_ids) and rel in self.hashes:
+            # One run of the last build's records, all of them: the file is the last build's.
+            self.layouts[rel] = layout
+            return Kept(self.folder / rel, self.hashes[rel])  # type: ignore[operator]
         self.layouts[rel] = (len(start), b"\n".join(ids), lengths.tobytes())
         if not chunks:
             return empty

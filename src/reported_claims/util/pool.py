@@ -50,7 +50,7 @@ def share_out(n: int, jobs: Sequence[T], remote: Callable[[T], "Future[R]"], loc
     pending: dict = {}
     while queue or pending:
         finished = [f for f in pending if f.done()]
-        if not finished and not queue and pending:
+        if not finished and not queue:  # then some are pending: the loop goes on while any is
             finished = list(wait(pending, return_when=FIRST_COMPLETED).done)
         came = [(pending.pop(f), f) for f in finished]
         # The workers are sent their next jobs before this process takes in what came or runs one:

@@ -149,3 +149,32 @@ def test_records_giving_the_same_fields_share_one_set_of_their_names_and_stay_ap
     back = pickle.loads(pickle.dumps([a, b]))
     assert back == [a, b]
     assert back[0].__pydantic_fields_set__ is back[1].__pydantic_fields_set__ is a.__pydantic_fields_set__
+    own = pickle.loads(pickle.dumps(changed))
+    assert own == changed and own.model_fields_set == changed.model_fields_set
+
+
+def test_a_pickled_record_is_its_values_and_comes_back_with_the_models_own_names(monkeypatch):
+    """Pickled records carry their values in field order, not every field's name again: each
+    comes back equal, with the fields it gave, keyed by the model's own strings (shared by every
+    record of the model, however many pickles they came from); a pickle made when the model had
+    other fields is refused, never read into the wrong fields."""
+    import pickle
+
+    from reported_claims.model import records
+    from reported_claims.repo import reader
+
+    path = sorted((REPO / "records" / "claims").glob("*.yaml"))[0]
+    claim = records.Claim.model_validate(reader.read(path).data)
+    blob = pickle.dumps(claim, protocol=pickle.HIGHEST_PROTOCOL)
+    assert claim.reports and b"attribution_mode" not in blob and b"__pydantic_fields_set__" not in blob
+    one, two = pickle.loads(blob), pickle.loads(pickle.dumps(claim))
+    assert one == two == claim
+    assert one.model_dump(exclude_unset=True) == claim.model_dump(exclude_unset=True)
+    assert one.reports[0].model_fields_set == claim.reports[0].model_fields_set
+    assert all(a is b for a, b in zip(one.__dict__, two.__dict__))
+    assert all(a is b for a, b in zip(one.reports[0].__dict__, two.reports[0].__dict__))
+
+    names, _ = records._layout(records.Claim)
+    monkeypatch.setitem(records._LAYOUTS, records.Claim, (names, b"another layout"))
+    with pytest.raises(records.LayoutChanged, match="Claim pickled when the model had other fields"):
+        pickle.loads(blob)

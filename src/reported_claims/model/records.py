@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import ast
 import functools
+import hashlib
 import inspect
+import pickle
 import sys
 from dataclasses import dataclass
 from typing import Annotated, Any, Iterable, Literal, Optional
@@ -122,6 +124,40 @@ def _shared(names: Iterable[str]) -> set:
     return shared
 
 
+_LAYOUTS: dict[type, tuple[tuple[str, ...], bytes]] = {}
+_GIVEN: dict[tuple[type, int], set] = {}
+_MASKS: dict[tuple[type, int], tuple[set, int]] = {}
+
+
+def _layout(cls: type) -> tuple[tuple[str, ...], bytes]:
+    """A model's field names in order, and a digest of them that a pickle carries."""
+    made = _LAYOUTS.get(cls)
+    if made is None:
+        names = tuple(cls.__pydantic_fields__)  # type: ignore[attr-defined]
+        made = _LAYOUTS[cls] = (names, hashlib.blake2b("\0".join(names).encode(), digest_size=16).digest())
+    return made
+
+
+class LayoutChanged(pickle.UnpicklingError):
+    """A pickled record whose model had other fields, in another order, than this code's."""
+
+
+def _rebuilt(cls: type, layout: bytes, values: tuple, mask: int) -> "Record":
+    """A record from its pickle (``Record.__reduce_ex__``), its keys the model's own strings."""
+    names, own = _layout(cls)
+    if layout != own:
+        raise LayoutChanged(f"a {cls.__name__} pickled when the model had other fields; read it with that version")
+    given = _GIVEN.get((cls, mask))
+    if given is None:
+        given = _GIVEN[cls, mask] = _shared(n for i, n in enumerate(names) if mask >> i & 1)
+    record = cls.__new__(cls)
+    _object_setattr(record, "__dict__", dict(zip(names, values)))
+    _object_setattr(record, "__pydantic_fields_set__", given)
+    _object_setattr(record, "__pydantic_extra__", None)
+    _object_setattr(record, "__pydantic_private__", None)
+    return record
+
+
 class Record(BaseModel):
     """Base of every model: unknown fields are errors and the docstrings are descriptions."""
 
@@ -145,6 +181,25 @@ class Record(BaseModel):
     def __setstate__(self, state: dict[Any, Any]) -> None:
         super().__setstate__(state)
         _object_setattr(self, "__pydantic_fields_set__", _shared(self.__pydantic_fields_set__))
+
+    # Pickled as its values in field order, which of them were given, and a digest of the
+    # fields' names: pydantic's own state repeats every name in every record, and the records it
+    # rebuilds keep those copies as their keys. The cache and the pool's workers pickle every record.
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        cls = type(self)
+        names, layout = _layout(cls)
+        state = self.__dict__
+        if len(state) != len(names) or self.__pydantic_extra__ or self.__pydantic_private__:
+            return super().__reduce_ex__(protocol)
+        given = self.__pydantic_fields_set__
+        known = _MASKS.get((cls, id(given)))
+        if known is not None and known[0] is given:
+            mask = known[1]
+        else:
+            mask = sum(1 << i for i, name in enumerate(names) if name in given)
+            if _FIELDS_SETS.get(frozenset(given)) is given:  # a shared set lives as long as the process
+                _MASKS[cls, id(given)] = (given, mask)
+        return _rebuilt, (cls, layout, tuple(map(state.__getitem__, names)), mask)
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:

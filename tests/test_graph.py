@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from reported_claims.check import rules
 from reported_claims.model import graph
 from reported_claims.model.kinds import KINDS
-from reported_claims.model.records import AttributionKindTerm, Source
+from reported_claims.model.records import AttributionKindTerm, Record, Source
 from reported_claims.model.types import EntityId, SourceId
 from reported_claims.repo import reader
 from reported_claims.repo.load import Dataset, Loaded
@@ -98,3 +98,35 @@ def test_cycles_are_the_components_in_which_every_node_reaches_every_other(g):
     found = graph.cycles(g)
     assert all(c == sorted(c) for c in found) and len(found) == len(expected)
     assert {frozenset(c) for c in found} == expected
+
+
+class Box(Record):
+    """A nested model that holds no reference or term: the walks leave it out."""
+
+    label: str = "x"
+
+
+class Pair(Record):
+    """A nested model that holds a reference one level down."""
+
+    inner: Optional["Holder"] = None
+
+
+class Holder(Record):
+    """A nested model with a reference of its own."""
+
+    source: Optional[SourceId] = None
+
+
+class Nesting(Record):
+    id: str
+    boxes: list[Box] = []
+    pairs: list[Pair] = []
+
+
+def test_a_nested_model_is_walked_only_if_it_may_hold_a_reference_or_a_term_at_some_depth():
+    Pair.model_rebuild()
+    assert [s.field for s in graph.steps(Nesting, True)] == ["pairs"]
+    record = Nesting.model_validate({"id": "n", "boxes": [{}], "pairs": [{"inner": {"source": "src-a"}}, {}]})
+    assert graph.uses(record) == ([("source", "src-a")], [])
+    assert list(graph.references(record)) == [(("pairs", 0, "inner", "source"), "source", "src-a")]

@@ -15,6 +15,7 @@ import pytest
 from build_helpers import copy_records
 from conftest import run_cli
 
+from reported_claims.model import graph
 from reported_claims.package import build, tables
 from reported_claims.repo.load import load
 from reported_claims.util.progress import Progress
@@ -101,6 +102,41 @@ def test_a_pool_reads_what_one_process_reads(tmp_path):
     assert [f.doc.problems for f in files_two] == [f.doc.problems for f in files_one]
     assert [f.doc.marks for f in files_two] == [f.doc.marks for f in files_one]
     assert one.claims == two.claims and one.sources == two.sources and one.invalid == two.invalid
+
+
+@pytest.mark.parametrize("how", [dict(jobs=1), dict(jobs=2), dict(jobs=2, cache=True)])
+def test_what_a_load_gathers_as_it_reads_is_what_its_records_use(tmp_path, monkeypatch, how):
+    """The references and terms the rules look up are gathered as each file is read (in the
+    pool's workers, or from the cache's entries): the same as the records' own, walked after."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "key"))
+    root = copy_records(tmp_path / "repo")
+    refer_to_missing_source(root / CHANGED)
+    for _ in range(2 if how.get("cache") else 1):  # with a cache: as it is made, then from it
+        dataset, files = load(root, **how)
+        refs, terms = set(), set()
+        for f in files:
+            if f.record is not None:
+                r, t = graph.uses(f.record)
+                refs.update(r)
+                terms.update(t)
+        assert ("source", "src-no-such-source") in refs and ("source", SOURCE) in refs
+        assert ("topics", "denial") in terms and ("items", "weapons") in terms
+        assert dataset.used.refs == refs and dataset.used.terms == terms
+
+
+def test_a_record_s_own_problems_are_found_as_it_is_read_and_kept_in_the_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "key"))
+    root = copy_records(tmp_path / "repo")
+    path = root / CHANGED
+    path.write_text(path.read_text(encoding="utf-8").replace("    claimant: ent-china", "    claimant: ent-russia", 1),
+                    encoding="utf-8")
+    runs = [load(root, jobs=jobs, cache=cache) for jobs, cache in ((1, False), (2, False), (2, True), (1, True))]
+    for dataset, files in runs:
+        (item,) = [f for f in files if f.shown == CHANGED]
+        assert item.record is not None  # the record stays valid: the rules across records still see it
+        assert [p.code for p in item.doc.problems] == ["unknown-claimant", "unreported-claimant"]
+    done = run_cli("validate", repo=root, env={"XDG_CACHE_HOME": str(tmp_path / "key")}, text=True)
+    assert done.returncode == 1 and f"{CHANGED}:24:" in done.stdout and "[unknown-claimant]" in done.stdout
 
 
 def test_the_key_check_of_every_build_refuses_repeated_and_dangling_keys():

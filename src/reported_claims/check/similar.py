@@ -24,7 +24,6 @@ word. A near copy with a word or two changed shares 0.75 or more; common words s
 
 from __future__ import annotations
 
-import math
 from collections import Counter, defaultdict
 from typing import Iterable
 
@@ -32,7 +31,7 @@ from rapidfuzz import fuzz, utils
 
 from reported_claims.problems import Problem
 from reported_claims.model.records import Claim
-from reported_claims.repo.cache import WORDS_MIN, statement_words
+from reported_claims.repo.cache import WORDS_MIN, blocking_words, statement_words
 from reported_claims.repo.load import Dataset, Loaded
 
 STATEMENT_MIN = 85.0
@@ -51,9 +50,7 @@ def _candidate_pairs(words: dict[str, frozenset]) -> set[tuple[str, str]]:
     df = Counter(w for ws in words.values() for w in ws)
     index: dict[str, list[str]] = defaultdict(list)
     for cid, ws in words.items():
-        ranked = sorted(ws, key=lambda w: (df[w], w))
-        prefix = len(ranked) - math.ceil(WORDS_MIN * len(ranked)) + 1
-        for w in ranked[:prefix]:
+        for w in blocking_words(ws, df):
             index[w].append(cid)
     pairs = set()
     for ids in index.values():
@@ -69,19 +66,21 @@ def _candidate_pairs(words: dict[str, frozenset]) -> set[tuple[str, str]]:
 def pairs(claims: Iterable[Claim]) -> list[tuple[str, str, float, float]]:
     """Near-duplicate pairs among ``claims``: (id, id, statement score, entity Jaccard)."""
     live = {c.id: c for c in claims if c.status != "withdrawn"}
-    text = {cid: utils.default_process(c.statement) for cid, c in live.items()}
     words = {cid: statement_words(c.statement) for cid, c in live.items()}
-    entities = {cid: {e.entity for e in c.entities} for cid, c in live.items()}
+    candidates = sorted(_candidate_pairs(words))
+    if not candidates:
+        return []
     # A link between two claims says how they differ (one denies or is part of the other...).
     linked = {frozenset((c.id, x.claim)) for c in live.values() for x in c.links}
+    text = {cid: utils.default_process(live[cid].statement) for pair in candidates for cid in pair}
     found = []
-    for a, b in sorted(_candidate_pairs(words)):
+    for a, b in candidates:
         if frozenset((a, b)) in linked:
             continue
         score = fuzz.token_sort_ratio(text[a], text[b], score_cutoff=STATEMENT_MIN)
         if not score:
             continue
-        shared = _jaccard(entities[a], entities[b])
+        shared = _jaccard({e.entity for e in live[a].entities}, {e.entity for e in live[b].entities})
         if shared >= ENTITIES_MIN or score >= IDENTICAL_MIN:
             found.append((a, b, score, shared))
     return found

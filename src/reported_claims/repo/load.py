@@ -19,7 +19,8 @@ from pydantic import ValidationError
 
 from reported_claims.errors import ReportedClaimsError
 from reported_claims.repo import reader
-from reported_claims.model.graph import lineage_edges, references
+from reported_claims.model.checks import record_problems
+from reported_claims.model.graph import Uses, lineage_edges, references
 from reported_claims.repo.cache import (Cache, Entry, Facts, Stat, blocking_words, digest, facts_of, folded_name, pickled,
                                         statement_words)
 from reported_claims.problems import CODES, Problem, relpath
@@ -63,6 +64,8 @@ class Dataset:
     _terms: dict = field(default_factory=dict, repr=False, compare=False)
     known: Optional[Callable[[str], set]] = field(default=None, repr=False, compare=False)
     """For a dataset of only some records (``load`` of paths with a cache): every id of a kind."""
+    used: Optional[Uses] = field(default=None, repr=False, compare=False)
+    """What every valid record read refers to and uses, where the load gathered it as it read them."""
 
     def ids(self, kind: str):
         """Every id of a kind in the repository, to suggest one for an id that is not there."""
@@ -70,11 +73,6 @@ class Dataset:
 
     def exists(self, kind: str, rid: str) -> bool:
         return rid in self.table(kind) or (kind, rid) in self.invalid
-
-    def all_exist(self, refs: Iterable[tuple[str, str]]) -> bool:
-        """Whether every reference (kind, id) ``exists``: the kinds' tables looked up once."""
-        tables, invalid = self._tables(), self.invalid
-        return all(rid in tables[kind] or (kind, rid) in invalid for kind, rid in refs)
 
     def table(self, kind: str) -> dict:
         return self._tables()[kind]
@@ -87,9 +85,9 @@ class Dataset:
         """Term id -> term of a vocabulary (empty when it is missing); made once per vocabulary record."""
         return self._made_terms(vocabulary)[0]
 
-    def all_live(self, uses: Iterable[tuple[str, str]]) -> bool:
-        """Whether every term use (vocabulary, term) is of a term of ``terms`` not deprecated."""
-        return all(term in self._made_terms(vocab)[1] for vocab, term in uses)
+    def live(self, vocabulary: str) -> frozenset:
+        """The ids of a vocabulary's terms that are not deprecated (none when it is missing)."""
+        return self._made_terms(vocabulary)[1]
 
     def _made_terms(self, vocabulary: str) -> tuple[dict, frozenset]:
         """A vocabulary's ``terms``, and the ids of those not deprecated; made once per vocabulary record."""
@@ -418,9 +416,11 @@ Read = tuple[Optional[Entry], Optional[Stat], list[Problem]]
 that could not be read."""
 
 
-def _read_many(work: list[Work]) -> list[Read]:
-    """Read (where its bytes are not in hand) and validate each file."""
+def _read_many(work: list[Work]) -> tuple[list[Read], Uses]:
+    """Read (where its bytes are not in hand) and validate each file, check each valid record
+    on its own (``model.checks``) and gather what the records refer to and use."""
     out: list[Read] = []
+    used = Uses()
     with paused():
         for path, shown, data, d, st in work:
             if data is None:
@@ -429,15 +429,20 @@ def _read_many(work: list[Work]) -> list[Read]:
                     out.append((None, st, problems))
                     continue
                 d = digest(data)
-            out.append((_entry(_from_bytes(path, shown, data), d), st, []))  # type: ignore[arg-type]
-    return out
+            loaded = _from_bytes(path, shown, data)
+            if loaded.record is not None:  # what it breaks on its own, found while it is fresh in memory
+                loaded.doc.problems += record_problems(loaded.record, loaded.doc)
+                used.add(loaded.record)
+            out.append((_entry(loaded, d), st, []))  # type: ignore[arg-type]
+    return out, used
 
 
-def _read_for_cache(work: list[Work]) -> list[tuple]:
+def _read_for_cache(work: list[Work]) -> tuple[list[tuple], Uses]:
     """``_read_many`` in a worker of the pool when the entries are to be cached: each entry
     pickled as the cache keeps it, with its facts. The pickle is what is sent back: the main
     process unpickles it once and the cache keeps it as it is, instead of pickling it again."""
-    return [((pickled(e), facts_of(e)) if e is not None else None, st, problems) for e, st, problems in _read_many(work)]
+    read, used = _read_many(work)
+    return [((pickled(e), facts_of(e)) if e is not None else None, st, problems) for e, st, problems in read], used
 
 
 Progress = Callable[[int, int], None]
@@ -445,9 +450,11 @@ Progress = Callable[[int, int], None]
 
 
 def _load_files(paths: list[Path], root: Path, cache: Optional[Cache], jobs: Optional[int],
-                progress: Optional[Progress]) -> list[Loaded]:
+                progress: Optional[Progress], used: Optional[Uses] = None) -> list[Loaded]:
     """Every path loaded, in order: from the cache where its bytes are unchanged, else read
-    and validated, by a pool of processes when there are many."""
+    and validated, by a pool of processes when there are many. ``used`` gathers what the valid
+    records refer to and use."""
+    used = Uses() if used is None else used
     out: list[Optional[Loaded]] = [None] * len(paths)
     work: list[tuple[int, bool, Work]] = []
     total = len(paths)
@@ -477,6 +484,8 @@ def _load_files(paths: list[Path], root: Path, cache: Optional[Cache], jobs: Opt
         entry = cache.get(shown, d, st)  # type: ignore[union-attr]
         if entry is not None:
             out[i] = _loaded(path, shown, entry)
+            if entry.record is not None:
+                used.add(entry.record)
         else:
             work.append((i, plain, (path, shown, data, d, st)))
     done = total - len(work)
@@ -492,7 +501,7 @@ def _load_files(paths: list[Path], root: Path, cache: Optional[Cache], jobs: Opt
 
         def take(chunk: list, got: list) -> None:
             nonlocal done
-            done = _keep(root, chunk, got, out, cache, done, total, progress)
+            done = _keep(root, chunk, got, out, cache, used, done, total, progress)
 
         # The main process validates chunks itself while n - 1 workers do theirs (``share_out``).
         with ProcessPoolExecutor(n - 1) as pool:
@@ -500,7 +509,7 @@ def _load_files(paths: list[Path], root: Path, cache: Optional[Cache], jobs: Opt
                       lambda chunk: _read_many([w[2] for w in chunk]), take)
     else:
         for chunk in chunks:
-            done = _keep(root, chunk, _read_many([w[2] for w in chunk]), out, cache, done, total, progress)
+            done = _keep(root, chunk, _read_many([w[2] for w in chunk]), out, cache, used, done, total, progress)
     return out  # type: ignore[return-value]
 
 
@@ -511,10 +520,13 @@ def _unread(path: Path, root: Path, shown: str, plain: bool, problems: list[Prob
     return Loaded(path, shown, None, reader.Document(shown, problems=[refused] if refused else problems))
 
 
-def _keep(root: Path, chunk: list, got: list, out: list, cache: Optional[Cache],
+def _keep(root: Path, chunk: list, got: tuple[list, Uses], out: list, cache: Optional[Cache], used: Uses,
           done: int, total: int, progress: Optional[Progress]) -> int:
-    """Take in what a chunk gave: entries, or (from ``_read_for_cache``) their pickles and facts."""
-    for (i, plain, (path, shown, _, _, _)), (made, st, problems) in zip(chunk, got):
+    """Take in what a chunk gave: entries, or (from ``_read_for_cache``) their pickles and facts,
+    and what their records use."""
+    read, uses_ = got
+    used.update(uses_)
+    for (i, plain, (path, shown, _, _, _)), (made, st, problems) in zip(chunk, read):
         if made is None:
             out[i] = _unread(path, root, shown, plain, problems)
             continue
@@ -561,6 +573,7 @@ def load(root: Path, paths: Optional[Iterable[Path]] = None, *, cache: bool = Fa
     targets = record_files(root) if paths is None else [Path(os.path.abspath(p)) for p in expand(paths)]
     # Past a few thousand targets, reading everything at once is the quicker way.
     near = paths is not None and store is not None and len(targets) < POOL_FILES and store.knows_all
+    used = None if near else Uses()
     with paused():  # records are acyclic: collecting while building them only costs time
         if near:
             assert store is not None
@@ -572,7 +585,7 @@ def load(root: Path, paths: Optional[Iterable[Path]] = None, *, cache: bool = Fa
                 context = [p for p in record_files(root) if p not in seen]
             if store is not None:
                 store.prefetch()
-            everything = _load_files(targets + context, root, store, jobs, progress)
+            everything = _load_files(targets + context, root, store, jobs, progress, used)
         if store is not None:
             store.save(complete=not near)
     if gc.isenabled():
@@ -583,7 +596,7 @@ def load(root: Path, paths: Optional[Iterable[Path]] = None, *, cache: bool = Fa
     loaded, context_loaded = everything[:len(targets)], everything[len(targets):]
     for item in context_loaded:
         item.target = False
-    dataset = Dataset(root)
+    dataset = Dataset(root, used=used)
     if near:
         assert store is not None
         gone = {Path(name).stem for name in store.missing}

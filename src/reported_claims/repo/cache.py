@@ -5,7 +5,7 @@ file, holding what ``repo.load`` made of it (kind, data, record, problems), keye
 of the file's bytes, with what the rules across records look up in the other direction (the ids
 it refers to, the words of a claim's statement), and the file's size, modification time and
 inode when it was read. The whole is keyed by the code that made it (the reader, the loader, the
-models and the versions of pydantic and PyYAML).
+models and the rules within one record, and the versions of pydantic and PyYAML).
 
 The entries are pickled, which only this machine may trust: every row is signed with an HMAC
 whose key is kept outside the repository (the user's cache folder, created on first use), and so

@@ -130,3 +130,17 @@ def test_a_nested_model_is_walked_only_if_it_may_hold_a_reference_or_a_term_at_s
     record = Nesting.model_validate({"id": "n", "boxes": [{}], "pairs": [{"inner": {"source": "src-a"}}, {}]})
     assert graph.uses(record) == ([("source", "src-a")], [])
     assert list(graph.references(record)) == [(("pairs", 0, "inner", "source"), "source", "src-a")]
+
+
+class Tree(Record):
+    """A model nested in itself: its steps are found without looping."""
+
+    children: list["Tree"] = []
+    source: Optional[SourceId] = None
+
+
+def test_a_model_nested_in_itself_is_walked_to_any_depth():
+    Tree.model_rebuild()
+    assert [s.field for s in graph.steps(Tree)] == ["children", "source"]
+    record = Tree.model_validate({"children": [{"children": [{"source": "src-deep"}]}]})
+    assert graph.uses(record) == ([("source", "src-deep")], [])

@@ -62,12 +62,25 @@ def steps(model: type[Record], root: bool = False) -> tuple[Step, ...]:
     A nested model with none at any depth (a claim's quantities, a report's figures) is left
     out: the walks need not visit its records.
     """
+    _FINDING.add(model)
+    try:
+        return _steps(model, root)
+    finally:
+        _FINDING.discard(model)
+
+
+_FINDING: set[type] = set()
+"""The models whose steps are being found, for a model nested in itself."""
+
+
+def _steps(model: type[Record], root: bool) -> tuple[Step, ...]:
     out = []
     hints = typing.get_type_hints(model, include_extras=True)  # keeps Annotated, unlike model_fields
     for name in model.model_fields:
         annotation, many = _inner(hints[name])
         if isinstance(annotation, type) and issubclass(annotation, Record):
-            if _holds_any(annotation, frozenset({model})):
+            # A model nested in one whose steps are being found (in itself) is taken to hold some.
+            if annotation in _FINDING or steps(annotation):
                 out.append(Step(name, many, model=annotation))
             continue
         if root and name == "id":
@@ -81,20 +94,6 @@ def steps(model: type[Record], root: bool = False) -> tuple[Step, ...]:
             if vocab:
                 out.append(Step(name, many, vocabulary=vocab))
     return tuple(out)
-
-
-def _holds_any(model: type[Record], within: frozenset) -> bool:
-    """Whether records of a nested ``model`` may hold a reference or a term, at any depth
-    (a model nested in itself, through ``within``, is taken to)."""
-    hints = typing.get_type_hints(model, include_extras=True)
-    for name in model.model_fields:
-        annotation, _ = _inner(hints[name])
-        if isinstance(annotation, type) and issubclass(annotation, Record):
-            if annotation in within or _holds_any(annotation, within | {model}):
-                return True
-        elif annotation in REFERENCE_TYPES or _vocabulary(annotation):
-            return True
-    return False
 
 
 def _vocabulary(annotation: Any) -> Optional[str]:

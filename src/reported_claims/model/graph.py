@@ -159,10 +159,12 @@ class Uses:
         self.refs: set[tuple[str, str]] = set()
         self.terms: set[tuple[str, str]] = set()
 
-    def add(self, record: Record) -> None:
+    def add(self, record: Record) -> list[tuple[str, str]]:
+        """Gather a record's references and term uses; returns its references, as ``uses`` does."""
         refs, terms = uses(record)
         self.refs.update(refs)
         self.terms.update(terms)
+        return refs
 
     def update(self, other: "Uses") -> None:
         self.refs |= other.refs

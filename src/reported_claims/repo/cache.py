@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator, Optional
 
-from reported_claims.model.graph import references
+from reported_claims.model.graph import uses
 from reported_claims.model.records import Claim
 from reported_claims.problems import Problem
 from reported_claims.util import fs
@@ -497,13 +497,16 @@ def folded_name(shown: str) -> str:
     return f"{folder}/{name.lower()}"
 
 
-def facts_of(entry: Entry) -> Facts:
-    """The facts of an entry's record (none for a file that did not validate)."""
+def facts_of(entry: Entry, refs: Optional[Iterable[tuple[str, str]]] = None) -> Facts:
+    """The facts of an entry's record (none for a file that did not validate); ``refs``, the
+    (kind, id) its record refers to, where a walk of it (``graph.uses``) has already found them."""
     record = entry.record
     if record is None:
         return Facts()
     words = statement_words(record.statement) if isinstance(record, Claim) and record.status != "withdrawn" else frozenset()
-    return Facts(frozenset(rid for _, _, rid in references(record)), words)  # type: ignore[arg-type]
+    if refs is None:
+        refs = uses(record)[0]
+    return Facts(frozenset(rid for _, rid in refs), words)  # type: ignore[arg-type]
 
 
 # --- what the last build wrote, record by record (``package.incremental``) ----------------

@@ -225,8 +225,9 @@ def expand(paths: Iterable[Path]) -> list[Path]:
 
 def kind_of(path: Path, data: object) -> Optional[str]:
     """The record kind: from the folder (``claims/`` ...), else from the id's prefix."""
-    if path.parent.name in FOLDERS:
-        return FOLDERS[path.parent.name]
+    folder = os.path.basename(os.path.dirname(path))  # as ``path.parent.name``, without making two paths
+    if folder in FOLDERS:
+        return FOLDERS[folder]
     rid = data.get("id") if isinstance(data, dict) else None
     if isinstance(rid, str):
         for kind, prefix in ID_PREFIX.items():
@@ -411,14 +412,15 @@ def _loaded(path: Path, shown: str, entry: Entry) -> Loaded:
 Work = tuple[Path, str, Optional[bytes], Optional[str], Optional[Stat]]
 """A file to read and validate: its path, as shown, and its bytes, their digest and the stat it was
 read with, where the main process read it (else None, and the one that validates it reads it)."""
-Read = tuple[Optional[Entry], Optional[Stat], list[Problem]]
+Read = tuple[Optional[Entry], Optional[Stat], list[Problem], Optional[Facts]]
 """What reading a file gave: its entry and the stat it was read with, or the problems of a file
-that could not be read."""
+that could not be read; and the facts the cache indexes, where they were asked for."""
 
 
-def _read_many(work: list[Work]) -> tuple[list[Read], Uses]:
+def _read_many(work: list[Work], facts: bool = False) -> tuple[list[Read], Uses]:
     """Read (where its bytes are not in hand) and validate each file, check each valid record
-    on its own (``model.checks``) and gather what the records refer to and use."""
+    on its own (``model.checks``) and gather what the records refer to and use; with ``facts``,
+    each entry's facts for the cache, from the same walk of its record."""
     out: list[Read] = []
     used = Uses()
     with paused():
@@ -426,14 +428,16 @@ def _read_many(work: list[Work]) -> tuple[list[Read], Uses]:
             if data is None:
                 data, problems, st = reader.read_bytes_stat(path, shown)
                 if data is None:
-                    out.append((None, st, problems))
+                    out.append((None, st, problems, None))
                     continue
                 d = digest(data)
             loaded = _from_bytes(path, shown, data)
+            refs = None
             if loaded.record is not None:  # what it breaks on its own, found while it is fresh in memory
                 loaded.doc.problems += record_problems(loaded.record, loaded.doc)
-                used.add(loaded.record)
-            out.append((_entry(loaded, d), st, []))  # type: ignore[arg-type]
+                refs = used.add(loaded.record)
+            entry = _entry(loaded, d)  # type: ignore[arg-type]
+            out.append((entry, st, [], facts_of(entry, refs) if facts else None))
     return out, used
 
 
@@ -441,8 +445,8 @@ def _read_for_cache(work: list[Work]) -> tuple[list[tuple], Uses]:
     """``_read_many`` in a worker of the pool when the entries are to be cached: each entry
     pickled as the cache keeps it, with its facts. The pickle is what is sent back: the main
     process unpickles it once and the cache keeps it as it is, instead of pickling it again."""
-    read, used = _read_many(work)
-    return [((pickled(e), facts_of(e)) if e is not None else None, st, problems) for e, st, problems in read], used
+    read, used = _read_many(work, facts=True)
+    return [(pickled(e) if e is not None else None, st, problems, facts) for e, st, problems, facts in read], used
 
 
 Progress = Callable[[int, int], None]
@@ -506,10 +510,11 @@ def _load_files(paths: list[Path], root: Path, cache: Optional[Cache], jobs: Opt
         # The main process validates chunks itself while n - 1 workers do theirs (``share_out``).
         with ProcessPoolExecutor(n - 1) as pool:
             share_out(n, chunks, lambda chunk: pool.submit(read, [w[2] for w in chunk]),
-                      lambda chunk: _read_many([w[2] for w in chunk]), take)
+                      lambda chunk: _read_many([w[2] for w in chunk], cache is not None), take)
     else:
         for chunk in chunks:
-            done = _keep(root, chunk, _read_many([w[2] for w in chunk]), out, cache, used, done, total, progress)
+            done = _keep(root, chunk, _read_many([w[2] for w in chunk], cache is not None), out, cache, used,
+                         done, total, progress)
     return out  # type: ignore[return-value]
 
 
@@ -526,15 +531,11 @@ def _keep(root: Path, chunk: list, got: tuple[list, Uses], out: list, cache: Opt
     and what their records use."""
     read, uses_ = got
     used.update(uses_)
-    for (i, plain, (path, shown, _, _, _)), (made, st, problems) in zip(chunk, read):
+    for (i, plain, (path, shown, _, _, _)), (made, st, problems, facts) in zip(chunk, read):
         if made is None:
             out[i] = _unread(path, root, shown, plain, problems)
             continue
-        if isinstance(made, Entry):
-            entry, blob, facts = made, None, facts_of(made) if cache is not None else None
-        else:
-            blob, facts = made
-            entry = pickle.loads(blob)
+        entry, blob = (made, None) if isinstance(made, Entry) else (pickle.loads(made), made)
         out[i] = _loaded(path, shown, entry)
         if cache is not None:
             cache.put(shown, entry, st, facts, blob)

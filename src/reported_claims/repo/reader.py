@@ -233,7 +233,8 @@ def decode(data: bytes, shown: str) -> tuple[Optional[str], list[Problem]]:
                 f"byte 0x{data[exc.start]:02x} is not valid UTF-8; save the file as UTF-8",
             )
         ]
-    unprintable = _UNPRINTABLE.search(text)
+    # An ASCII file is looked through in C (a table lookup a byte); the pattern only finds where.
+    unprintable = _UNPRINTABLE.search(text) if not data.isascii() or data.translate(None, _PRINTABLE_ASCII) else None
     if unprintable:
         # libyaml would refuse it too, but at the start of the file: say where it is.
         at = unprintable.start()
@@ -247,6 +248,8 @@ def decode(data: bytes, shown: str) -> tuple[Optional[str], list[Problem]]:
 # What YAML does not allow in a stream (its printable set is tab, LF, CR, U+0020-U+007E, U+0085,
 # U+00A0-U+D7FF, U+E000-U+FFFD and U+10000-U+10FFFF); U+0085 is reported by parse() as a hidden break.
 _UNPRINTABLE = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
+# Its ASCII part, as the bytes it allows: tab, LF, CR and U+0020-U+007E.
+_PRINTABLE_ASCII = bytes([0x09, 0x0A, 0x0D, *range(0x20, 0x7F)])
 
 
 # libyaml breaks lines at these, while cat, editors and diff views show one line: a key after
@@ -293,7 +296,10 @@ _SUSPECT = re.compile(r"(?:^|[\s\[{,])[&*!]")
 # Block nesting without indentation ("- - - x") and flow brackets are what let a small file
 # nest deeply; a file with many of them goes to the reference reader, which bounds depth as it
 # reads, rather than to the composer, which recurses.
-_COMPACT = re.compile(r"^[ \t]*(?:[-?:][ \t]+){3,}", re.M)
+# Looked for at the start and after each line feed (what ``^`` of re.M matches), as the pattern
+# anchored on a line feed, which the engine finds in C, rather than tried at every character.
+_COMPACT_FIRST = re.compile(r"[ \t]*(?:[-?:][ \t]+){3,}")
+_COMPACT = re.compile(r"\n[ \t]*(?:[-?:][ \t]+){3,}")
 _DEEP_INDENT = re.compile(r"^[ \t]{%d,}" % (4 * MAX_DEPTH + 1), re.M)
 _DEEP_SPACES = " " * (4 * MAX_DEPTH + 1)
 _MAX_BRACKETS = MAX_DEPTH
@@ -305,7 +311,7 @@ def _composable(text: str) -> bool:
     suspect = ("&" in text or "*" in text or "!" in text) and _SUSPECT.search(text)
     # A line indented deeper than the bound holds a tab or that many spaces in a row: looked for in C first.
     deep = ("\t" in text or _DEEP_SPACES in text) and _DEEP_INDENT.search(text)
-    if _Composer is None or suspect or deep or _COMPACT.search(text):
+    if _Composer is None or suspect or deep or _COMPACT_FIRST.match(text) or _COMPACT.search(text):
         return False
     return text.count("[") + text.count("{") <= _MAX_BRACKETS
 

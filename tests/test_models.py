@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import pytest
 from hypothesis import given, settings
@@ -178,3 +179,28 @@ def test_a_pickled_record_is_its_values_and_comes_back_with_the_models_own_names
     monkeypatch.setitem(records._LAYOUTS, records.Claim, (names, b"another layout"))
     with pytest.raises(records.LayoutChanged, match="Claim pickled when the model had other fields"):
         pickle.loads(blob)
+
+
+@pytest.mark.skipif(sys.implementation.name != "cpython", reason="how CPython keeps an object's attributes")
+def test_records_keep_their_values_under_keys_their_model_shares():
+    """A record validated or rebuilt from its pickle keeps its values in a dictionary that shares
+    its keys with the model's other records (CPython's split dictionaries), at about half the
+    memory of a dictionary of its own, which is what pydantic gives each record; it is still
+    equal to, and dumps as, the record it was."""
+    import pickle
+
+    from reported_claims.model import records
+    from reported_claims.repo import reader
+
+    def shares(record) -> bool:
+        own = dict(record.__dict__)  # the same keys and values in a dictionary of its own
+        return sys.getsizeof(record.__dict__) < sys.getsizeof(own) and record.__dict__ == own
+
+    path = sorted((REPO / "records" / "claims").glob("*.yaml"))[0]
+    many = [records.Claim.model_validate(reader.read(path).data) for _ in range(50)]
+    claim = many[-1]
+    back = pickle.loads(pickle.dumps(claim))
+    for record in (claim, claim.reports[0], back, back.reports[0]):
+        assert shares(record), type(record).__name__
+    assert back == claim and back.model_dump() == claim.model_dump()
+    assert list(claim.__dict__) == list(records.Claim.model_fields)

@@ -151,7 +151,10 @@ def _rebuilt(cls: type, layout: bytes, values: tuple, mask: int) -> "Record":
     if given is None:
         given = _GIVEN[cls, mask] = _shared(n for i, n in enumerate(names) if mask >> i & 1)
     record = cls.__new__(cls)
-    _object_setattr(record, "__dict__", dict(zip(names, values)))
+    # The dictionary a new record of the model starts with shares the model's keys (CPython's
+    # split dictionaries): filled in field order, it holds only the values, half the memory of a
+    # dictionary of its own.
+    record.__dict__.update(zip(names, values))
     _object_setattr(record, "__pydantic_fields_set__", given)
     _object_setattr(record, "__pydantic_extra__", None)
     _object_setattr(record, "__pydantic_private__", None)
@@ -177,6 +180,13 @@ class Record(BaseModel):
     # frozen model never adds to it, so records giving the same fields share one set.
     def model_post_init(self, context: Any, /) -> None:
         _object_setattr(self, "__pydantic_fields_set__", _shared(self.__pydantic_fields_set__))
+        # pydantic gives the record a dictionary of its own: it takes instead the one a new record
+        # of the model starts with, which shares its keys with the model's other records (as
+        # ``_rebuilt`` does), in half the memory. 0.84 of the peak of a validate of 100,000 claims.
+        cls = type(self)
+        shared = cls.__new__(cls).__dict__
+        shared.update(self.__dict__.items())  # item by item: a whole dictionary would be copied as it is
+        _object_setattr(self, "__dict__", shared)
 
     def __setstate__(self, state: dict[Any, Any]) -> None:
         super().__setstate__(state)
@@ -209,6 +219,13 @@ class Record(BaseModel):
             if info.description is None and name in docs:
                 info.description = docs[name]
         super().__pydantic_init_subclass__(**kwargs)
+        # The keys a model's records share are laid down by the first record to set its fields
+        # one at a time: one that sets them all, in field order, as the model is defined. (Measured
+        # on CPython 3.11: where records pydantic had made came first, the keys were not shared
+        # and every record got a dictionary of its own all the same.)
+        first = cls.__new__(cls)
+        for name in cls.__pydantic_fields__:
+            _object_setattr(first, name, None)
 
 
 # --- vocabularies -------------------------------------------------------------------------

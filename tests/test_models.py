@@ -204,3 +204,34 @@ def test_records_keep_their_values_under_keys_their_model_shares():
         assert shares(record), type(record).__name__
     assert back == claim and back.model_dump() == claim.model_dump()
     assert list(claim.__dict__) == list(records.Claim.model_fields)
+
+
+def test_the_lists_a_record_leaves_out_are_one_empty_list_that_cannot_change():
+    """Every record that leaves a list field out holds the same empty list: it is ``[]`` to
+    comparisons, pydantic, orjson and JSON, it survives a pickle and a copy as itself, and
+    changing it is refused (it would change every record), while a list a record gives is its own."""
+    import copy
+    import pickle
+
+    import orjson
+
+    from reported_claims.model import records
+
+    first = records.Entity.model_validate({"id": "ent-a", "name": "A", "kind": "person"})
+    second = records.Entity.model_validate({"id": "ent-b", "name": "B", "kind": "person"})
+    given = records.Entity.model_validate({"id": "ent-c", "name": "C", "kind": "person", "aliases": ["Cee"]})
+    assert first.aliases is second.aliases is records.NO_ITEMS
+    assert first.aliases == [] and isinstance(first.aliases, list) and given.aliases == ["Cee"]
+    assert type(given.aliases) is list and given.aliases is not records.NO_ITEMS
+    assert first.model_dump()["aliases"] == [] and json.loads(first.model_dump_json())["aliases"] == []
+    assert orjson.loads(orjson.dumps(first.model_dump(mode="python")))["aliases"] == []
+    assert orjson.dumps(first.aliases) == b"[]"
+    back = pickle.loads(pickle.dumps(first))
+    assert back == first and back.aliases is records.NO_ITEMS
+    assert copy.deepcopy(first).aliases is records.NO_ITEMS and copy.copy(first.aliases) is records.NO_ITEMS
+    for change in (lambda x: x.append("x"), lambda x: x.extend(["x"]), lambda x: x.insert(0, "x"),
+                   lambda x: x.__setitem__(slice(0, 0), ["x"]), lambda x: x.__iadd__(["x"]), lambda x: x.clear()):
+        with pytest.raises(TypeError, match="cannot be changed"):
+            change(first.aliases)
+    assert records.NO_ITEMS == [] and second.aliases == []
+    assert first.model_copy(update={"aliases": ["Ay"]}).aliases == ["Ay"] and first.aliases == []

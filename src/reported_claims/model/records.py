@@ -33,10 +33,42 @@ from reported_claims.model.types import (
 )
 
 
+class _NoItems(list):
+    """The empty list a list field holds when a record does not give it: one for every record,
+    which refuses to be changed (a record is frozen, and an empty list of its own for each of the
+    fields it leaves out is most of the lists of a repository: 56 bytes each, a sixth of the memory
+    of its records). Equal to ``[]``, a ``list`` to ``isinstance``, pydantic and orjson, and
+    pickled and copied as itself."""
+
+    __slots__ = ()
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError("a record's lists cannot be changed: make a new record (model_copy(update=...))")
+
+    append = extend = insert = remove = pop = clear = sort = reverse = _refuse
+    __setitem__ = __delitem__ = __iadd__ = __imul__ = _refuse
+
+    def __reduce__(self) -> Any:
+        return _no_items, ()
+
+    def __copy__(self) -> "_NoItems":
+        return self
+
+    def __deepcopy__(self, memo: Any) -> "_NoItems":
+        return self
+
+
+NO_ITEMS = _NoItems()
+
+
+def _no_items() -> list:
+    return NO_ITEMS
+
+
 def many() -> Any:
-    """The default of a list field: empty, made afresh for each record (a shared ``[]`` would be
-    deep-copied for each one), and written in the schemas as ``"default": []``."""
-    return Field(default_factory=list, json_schema_extra={"default": []})
+    """The default of a list field: the one empty list records share (``_NoItems``), written in
+    the schemas as ``"default": []``."""
+    return Field(default_factory=_no_items, json_schema_extra={"default": []})
 
 
 # --- vocabulary terms ---------------------------------------------------------------------

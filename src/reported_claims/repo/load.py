@@ -34,7 +34,7 @@ from reported_claims.model.records import Claim, Entity, Record, Source, Vocabul
 RECORDS = "records"
 
 
-@dataclass
+@dataclass(slots=True)  # one for every file of the repository
 class Loaded:
     """One record file, read and (if it could be) validated."""
 
@@ -391,6 +391,9 @@ def may_hold_placeholder(data: object) -> bool:
         return PLACEHOLDER_TERM in str(data)
 
 
+_NOWHERE: frozenset = frozenset()  # the refused places of nearly every file: one set for all
+
+
 def _entry(loaded: Loaded, file_digest: str) -> Entry:
     doc = loaded.doc
     # The raw data is kept only where the rules across records read it: a file that did not
@@ -398,14 +401,15 @@ def _entry(loaded: Loaded, file_digest: str) -> Entry:
     # its model; the data would be carried from the pool and kept in memory for nothing (it
     # weighs as much again), and is read again from the file if ever asked for.
     data = doc.data if loaded.record is None or may_hold_placeholder(doc.data) else None
-    return Entry(file_digest, loaded.kind, data, loaded.record, tuple(doc.problems), frozenset(doc.refused))
+    return Entry(file_digest, loaded.kind, data, loaded.record, tuple(doc.problems),
+                 frozenset(doc.refused) if doc.refused else _NOWHERE)
 
 
 def _loaded(path: Path, shown: str, entry: Entry) -> Loaded:
     """A file's ``Loaded`` from its entry: its text and positions, and its raw data where the
     entry did not keep it, are read again only if needed."""
     kept = entry.record is None or entry.data is not None
-    doc = reader.LazyDocument(path, shown, entry.data, list(entry.problems), set(entry.refused), kept)
+    doc = reader.LazyDocument(path, shown, entry.data, list(entry.problems), entry.refused or _NOWHERE, kept)
     return Loaded(path, shown, entry.kind, doc, entry.record)
 
 

@@ -27,7 +27,7 @@ import re
 import stat
 import unicodedata
 from dataclasses import dataclass, field, replace
-from typing import Any, NamedTuple, Optional
+from typing import AbstractSet, Any, NamedTuple, Optional
 
 import yaml
 
@@ -68,7 +68,7 @@ class Mark(NamedTuple):
     col: int
 
 
-@dataclass
+@dataclass(slots=True)
 class Document:
     """What the reader made of one file: the data, where each value stands, and problems."""
 
@@ -77,9 +77,13 @@ class Document:
     marks: dict[tuple, Mark] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     text: str = ""
-    refused: set = field(default_factory=set)
+    refused: AbstractSet[tuple] = field(default_factory=set)
     """Where an alias or a tag stood: already reported, so the model's errors there are not."""
-    kept = True  # not a field: whether ``data`` is in hand (a ``LazyDocument`` may read it again)
+
+    @property
+    def kept(self) -> bool:
+        """Whether ``data`` is in hand (a ``LazyDocument`` may read it again)."""
+        return True
 
     def mark(self, loc: tuple) -> Mark:
         """Position of the deepest part of ``loc`` that exists in the file."""
@@ -101,10 +105,13 @@ class LazyDocument(Document):
     need a position pay for one.
     """
 
-    def __init__(self, file: str | os.PathLike, shown: str, data: Any, problems: list[Problem], refused: set,
-                 kept: bool = True):
+    # Slots, as a Document has: one of these is kept for every file of the repository.
+    __slots__ = ("_data", "_kept", "_file", "_full")
+
+    def __init__(self, file: str | os.PathLike, shown: str, data: Any, problems: list[Problem],
+                 refused: AbstractSet[tuple], kept: bool = True):
         self.path, self._data, self.problems, self.refused = shown, data, problems, refused
-        self.kept = kept
+        self._kept = kept
         self._file = file
         self._full: Optional[Document] = None
 
@@ -115,7 +122,11 @@ class LazyDocument(Document):
 
     @property  # type: ignore[override]
     def data(self) -> Any:
-        return self._data if self.kept else self._reread().data
+        return self._data if self._kept else self._reread().data
+
+    @property
+    def kept(self) -> bool:
+        return self._kept
 
     @property  # type: ignore[override]
     def marks(self) -> dict[tuple, Mark]:

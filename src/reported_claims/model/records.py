@@ -35,10 +35,10 @@ from reported_claims.model.types import (
 
 class _NoItems(list):
     """The empty list a list field holds when a record does not give it: one for every record,
-    which refuses to be changed (a record is frozen, and an empty list of its own for each of the
-    fields it leaves out is most of the lists of a repository: 56 bytes each, a sixth of the memory
-    of its records). Equal to ``[]``, a ``list`` to ``isinstance``, pydantic and orjson, and
-    pickled and copied as itself."""
+    which refuses to be changed (a record is frozen). An empty list of its own for each field a
+    record leaves out was half the lists of a repository, at 56 bytes each (287,000 of 603,000 in
+    the records of 30,000 claims). Equal to ``[]``, a ``list`` to ``isinstance``, pydantic and
+    orjson, and pickled and copied as itself."""
 
     __slots__ = ()
 

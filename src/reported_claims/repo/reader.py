@@ -79,11 +79,7 @@ class Document:
     text: str = ""
     refused: AbstractSet[tuple] = field(default_factory=set)
     """Where an alias or a tag stood: already reported, so the model's errors there are not."""
-
-    @property
-    def kept(self) -> bool:
-        """Whether ``data`` is in hand (a ``LazyDocument`` may read it again)."""
-        return True
+    kept = True  # not a field: whether ``data`` is in hand (a ``LazyDocument`` may read it again)
 
     def mark(self, loc: tuple) -> Mark:
         """Position of the deepest part of ``loc`` that exists in the file."""
@@ -106,12 +102,12 @@ class LazyDocument(Document):
     """
 
     # Slots, as a Document has: one of these is kept for every file of the repository.
-    __slots__ = ("_data", "_kept", "_file", "_full")
+    __slots__ = ("_data", "kept", "_file", "_full")
 
     def __init__(self, file: str | os.PathLike, shown: str, data: Any, problems: list[Problem],
                  refused: AbstractSet[tuple], kept: bool = True):
         self.path, self._data, self.problems, self.refused = shown, data, problems, refused
-        self._kept = kept
+        self.kept = kept
         self._file = file
         self._full: Optional[Document] = None
 
@@ -122,11 +118,7 @@ class LazyDocument(Document):
 
     @property  # type: ignore[override]
     def data(self) -> Any:
-        return self._data if self._kept else self._reread().data
-
-    @property
-    def kept(self) -> bool:
-        return self._kept
+        return self._data if self.kept else self._reread().data
 
     @property  # type: ignore[override]
     def marks(self) -> dict[tuple, Mark]:

@@ -8,6 +8,7 @@ the key check of every build catches what it is there for; progress stays off pi
 from __future__ import annotations
 
 import io
+import re
 import subprocess
 from pathlib import Path
 
@@ -312,3 +313,77 @@ def test_the_collector_is_paused_over_a_block_and_left_as_it_was_even_when_the_b
         assert not gc.isenabled()  # off before, off after
     finally:
         gc.enable()
+
+
+@pytest.fixture(scope="module")
+def every_fixture(tmp_path_factory) -> Path:
+    """The real records, archive and schemas with every fixture placed, a near copy of a claim and a
+    quote its archived text does not print: every rule across records has something to report."""
+    from conftest import FIXTURES, copy_repo, header
+
+    root = copy_repo(tmp_path_factory.mktemp("lean") / "repo")
+    for kind in ("valid", "invalid", "hostile"):
+        for path in sorted((FIXTURES / kind).glob("*.yaml")):
+            target, _ = header(path)
+            (root / target).parent.mkdir(parents=True, exist_ok=True)
+            (root / target).write_bytes(path.read_bytes())
+    claim = (root / CHANGED).read_text(encoding="utf-8")
+    near = claim.replace("id: clm-china-denies-lethal-support-to-russia", "id: clm-near-copy")
+    statement = next(line for line in claim.splitlines() if line.startswith("statement: "))
+    near = near.replace(statement, statement.rstrip(".") + " at all.")
+    archived = sorted(p.stem for p in (root / "archive").glob("*.txt"))
+    # Its reports cite a source whose text is not archived (below): it is kept as its outline.
+    near = re.sub(r"(?m)^(  - source: )src-[a-z0-9-]+$", rf"\g<1>{archived[-1]}", near)
+    (root / "records" / "claims" / "clm-near-copy.yaml").write_text(near, encoding="utf-8")
+    quoting = next(p for p in sorted((root / "records" / "claims").glob("clm-*.yaml"))
+                   if f"  - source: {archived[0]}\n    quote: " in p.read_text(encoding="utf-8"))
+    text = quoting.read_text(encoding="utf-8").replace(f"  - source: {archived[0]}\n    quote: ",
+                                                       f"  - source: {archived[0]}\n    quote: Never printed, ", 1)
+    quoting.write_text(text, encoding="utf-8")
+    (root / "archive" / f"{archived[-1]}.txt").unlink()  # its reports' quotes cannot be checked
+    from reported_claims.repo.scaffold import new
+
+    new(root, "claim", "left to fill in")  # placeholders
+    return root
+
+
+@pytest.mark.parametrize("how", [dict(jobs=1), dict(jobs=2), dict(jobs=2, cache=True), dict(jobs=1, cache=True)])
+def test_a_lean_validation_finds_what_a_full_one_finds(every_fixture, tmp_path, monkeypatch, how):
+    """`validate` of a whole repository keeps claims and sources as their outlines (what the rules
+    across records read of them); the problems are the same, every one, however the files are read."""
+    from reported_claims.check.validate import validate
+    from reported_claims.model.outline import ClaimOutline, SourceOutline
+    from reported_claims.model.records import Claim, Source
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "key"))
+    root = tmp_path / "repo"
+    import shutil
+
+    shutil.copytree(every_fixture, root)
+    full = validate(root, jobs=1)
+    codes = {p.code for p in full.problems}
+    across = {"unknown-reference", "unknown-term", "lineage-cycle", "part-of-cycle", "replacement-cycle",
+              "near-duplicate", "duplicate-id", "id-mismatch", "quote-not-found", "archive-missing",
+              "unaccounted-sentence", "placeholder"}
+    assert across <= codes, across - codes
+    for _ in range(2 if how.get("cache") else 1):  # with a cache: as it is made, then from it
+        lean = validate(root, lean=True, **how)
+        assert lean.problems == full.problems
+        assert (len(lean.dataset.claims), len(lean.dataset.sources)) == (len(full.dataset.claims), len(full.dataset.sources))
+        archived = {p.stem for p in (root / "archive").glob("*.txt")}
+        for claim in lean.dataset.claims.values():
+            whole = any(r.source in archived for r in claim.reports)
+            assert isinstance(claim, Claim if whole else ClaimOutline), claim.id
+        for source in lean.dataset.sources.values():
+            assert isinstance(source, Source if source.id in archived else SourceOutline), source.id
+        assert any(isinstance(c, ClaimOutline) for c in lean.dataset.claims.values())
+        assert any(isinstance(c, Claim) for c in lean.dataset.claims.values())
+
+
+def test_validate_of_a_whole_repository_prints_what_the_full_validation_finds(every_fixture):
+    from reported_claims.check.validate import validate
+
+    done = run_cli("validate", "--no-cache", repo=every_fixture, text=True)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    printed = [line for line in done.stdout.splitlines() if not line.startswith("::")]
+    assert printed == [p.format() for p in validate(every_fixture).problems]

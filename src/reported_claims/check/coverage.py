@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Optional
 
-from reported_claims.check.quotes import ARCHIVE, fold, parts, read_archive
+from reported_claims.check.quotes import ARCHIVE, archived, fold, parts, read_archive
 from reported_claims.check.sentences import Sentence, sentences
 from reported_claims.problems import Problem, relpath
 from reported_claims.repo.load import Dataset
@@ -126,7 +126,8 @@ def coverage(dataset: Dataset, archive: Optional[Path] = None,
     archive = Path(archive) if archive is not None else dataset.root / ARCHIVE
     wanted = set(only) if only is not None else None
     out = []
-    for sid in sorted(dataset.sources):
+    kept = archived(archive)
+    for sid in sorted(kept.intersection(dataset.sources)):
         if wanted is not None and sid not in wanted:
             continue
         path = archive / f"{sid}.txt"

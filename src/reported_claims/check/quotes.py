@@ -26,6 +26,20 @@ from reported_claims.problems import Problem, relpath
 from reported_claims.repo.load import Dataset, load
 
 ARCHIVE = "archive"
+
+
+def archived(folder: Path) -> frozenset[str]:
+    """The ids of the sources whose text is archived in ``folder`` (``<id>.txt``): none when
+    there is no such folder. Listed once, rather than a file looked for by each source. In lower
+    case, as ids are: where file names are not told apart by case (macOS, Windows), ``SRC-A.TXT``
+    is the text of ``src-a``."""
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return frozenset()
+    return frozenset(name[:-4].lower() for name in names if name.lower().endswith(".txt"))
+
+
 _FOLD = str.maketrans({
     "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "\u00b4": "'", "`": "'",
     "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"', "\u00ab": '"', "\u00bb": '"',

@@ -7,7 +7,7 @@ from collections import defaultdict
 
 from reported_claims.problems import Problem
 from reported_claims.model.graph import Uses, cycles, lineage_edges, references, term_uses, uses
-from reported_claims.repo.load import Dataset, Loaded
+from reported_claims.repo.load import Dataset, Loaded, whole
 from reported_claims.repo.scaffold import is_placeholder, placeholders
 from reported_claims.check.similar import near_duplicates
 
@@ -100,21 +100,23 @@ def _record_rules(dataset: Dataset, item: Loaded, dangling: tuple[set, set]) -> 
     """Where a target record refers to no record or uses no live term. (What a record breaks on
     its own is found as it is read: ``model.checks``.)"""
     out = []
-    record = item.record
     # Most repositories refer only to what exists and use only live terms: then no record needs
     # walking, and the walk that keeps locations is left for the few that have something to report.
     bad_refs, bad_terms = dangling
     if bad_refs or bad_terms:
+        record = whole(item)  # walked in full: an outline holds only what the other rules read
+        if record is None:
+            return out
         refs, terms = uses(record)
         if any(r in bad_refs for r in refs) or any(t in bad_terms for t in terms):
-            out += _references_and_terms(dataset, item)
+            out += _references_and_terms(dataset, item, record)
     return out
 
 
-def _references_and_terms(dataset: Dataset, item: Loaded) -> list[Problem]:
-    """Where a record refers to what does not exist, or uses a term that is not live."""
+def _references_and_terms(dataset: Dataset, item: Loaded, record) -> list[Problem]:
+    """Where a record (``item``'s, whole) refers to what does not exist, or uses a term that is not live."""
     out = []
-    record, doc = item.record, item.doc
+    doc = item.doc
     for loc, kind, rid in references(record):
         if is_placeholder(rid):
             continue  # reported by placeholders()

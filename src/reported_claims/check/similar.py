@@ -90,7 +90,7 @@ def near_duplicates(dataset: Dataset, files: list[Loaded]) -> list[Problem]:
     """A ``near-duplicate`` warning on each target claim that closely matches another."""
     targets = {
         item.record.id: item for item in files
-        if item.target and isinstance(item.record, Claim) and dataset.files.get(item.record.id) is item
+        if item.target and item.kind == "claim" and item.record is not None and dataset.files.get(item.record.id) is item
     }
     out = []
     for a, b, score, shared in pairs(dataset.claims.values()):

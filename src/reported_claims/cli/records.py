@@ -59,7 +59,7 @@ def validate(paths, repo, strict, since, quiet, no_cache, jobs):
     shown_progress = progress("validate", quiet)
     result = run(repo, list(paths) if paths or since is not None else None, strict=strict,
                  generated=generated if has_schemas else None, vanished=vanished, cache=not no_cache,
-                 jobs=jobs, progress=shown_progress)
+                 jobs=jobs, progress=shown_progress, lean=True)
     shown_progress.done()
     print_problems(result.problems)
     targets = [f for f in result.files if f.target]

@@ -10,7 +10,8 @@ import gc
 import os
 import pickle
 import stat
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Callable, Iterable, Optional
 
@@ -21,6 +22,7 @@ from reported_claims.errors import ReportedClaimsError
 from reported_claims.repo import reader
 from reported_claims.model.checks import record_problems
 from reported_claims.model.graph import Uses, lineage_edges, references
+from reported_claims.model.outline import outline
 from reported_claims.repo.cache import (Cache, Entry, Facts, Stat, blocking_words, digest, facts_of, folded_name, pickled,
                                         statement_words)
 from reported_claims.problems import CODES, Problem, relpath
@@ -38,13 +40,22 @@ RECORDS = "records"
 class Loaded:
     """One record file, read and (if it could be) validated."""
 
-    path: Path
+    file: str
+    """Its path (given as a path or a string, kept as a string: a ``Path`` for each of 150,000
+    files would weigh 60 MB); ``path`` makes it a ``Path``."""
     shown: str
     kind: Optional[str]
     doc: reader.Document
     record: Optional[Record] = None
     target: bool = True
     """Whether problems in this file are reported (False for context records)."""
+
+    def __post_init__(self) -> None:
+        self.file = os.fspath(self.file)
+
+    @property
+    def path(self) -> Path:
+        return Path(self.file)
 
 
 @dataclass
@@ -409,22 +420,30 @@ def _loaded(path: Path, shown: str, entry: Entry) -> Loaded:
     """A file's ``Loaded`` from its entry: its text and positions, and its raw data where the
     entry did not keep it, are read again only if needed."""
     kept = entry.record is None or entry.data is not None
-    doc = reader.LazyDocument(path, shown, entry.data, list(entry.problems), entry.refused or _NOWHERE, kept)
-    return Loaded(path, shown, entry.kind, doc, entry.record)
+    file = os.fspath(path)
+    doc = reader.LazyDocument(file, shown, entry.data, list(entry.problems), entry.refused or _NOWHERE, kept)
+    return Loaded(file, shown, entry.kind, doc, entry.record)
 
 
-Work = tuple[Path, str, Optional[bytes], Optional[str], Optional[Stat]]
+Work = tuple[str, str, Optional[bytes], Optional[str], Optional[Stat]]
 """A file to read and validate: its path, as shown, and its bytes, their digest and the stat it was
 read with, where the main process read it (else None, and the one that validates it reads it)."""
-Read = tuple[Optional[Entry], Optional[Stat], list[Problem], Optional[Facts]]
-"""What reading a file gave: its entry and the stat it was read with, or the problems of a file
-that could not be read; and the facts the cache indexes, where they were asked for."""
+Read = tuple[Optional[Entry], Optional[bytes], Optional[Stat], list[Problem], Optional[Facts]]
+"""What reading a file gave: its entry, or the entry pickled as the cache keeps it, or both (the
+entry then outlined); the stat it was read with; the problems of a file that could not be read;
+and the facts the cache indexes, where they were asked for."""
 
 
-def _read_many(work: list[Work], facts: bool = False) -> tuple[list[Read], Uses]:
+def _read_many(work: list[Work], facts: bool = False, outlined: Optional[frozenset[str]] = None,
+               sent: bool = False) -> tuple[list[Read], Uses]:
     """Read (where its bytes are not in hand) and validate each file, check each valid record
     on its own (``model.checks``) and gather what the records refer to and use; with ``facts``,
-    each entry's facts for the cache, from the same walk of its record."""
+    each entry's facts for the cache, from the same walk of its record.
+
+    With ``outlined`` (see ``load``), each record is kept as its outline, and with ``facts`` its
+    entry is pickled whole for the cache first. ``sent``: the entries go back from a worker of the
+    pool and are to be cached, so each is sent as its pickle, which the cache keeps as it is
+    (the main process unpickles it once, where it keeps the record whole)."""
     out: list[Read] = []
     used = Uses()
     with paused():
@@ -432,7 +451,7 @@ def _read_many(work: list[Work], facts: bool = False) -> tuple[list[Read], Uses]
             if data is None:
                 data, problems, st = reader.read_bytes_stat(path, shown)
                 if data is None:
-                    out.append((None, st, problems, None))
+                    out.append((None, None, st, problems, None))
                     continue
                 d = digest(data)
             loaded = _from_bytes(path, shown, data)
@@ -440,28 +459,40 @@ def _read_many(work: list[Work], facts: bool = False) -> tuple[list[Read], Uses]
             if loaded.record is not None:  # what it breaks on its own, found while it is fresh in memory
                 loaded.doc.problems += record_problems(loaded.record, loaded.doc)
                 refs = used.add(loaded.record)
-            entry = _entry(loaded, d)  # type: ignore[arg-type]
-            out.append((entry, st, [], facts_of(entry, refs) if facts else None))
+            entry: Optional[Entry] = _entry(loaded, d)  # type: ignore[arg-type]
+            fact = facts_of(entry, refs) if facts else None  # type: ignore[arg-type]
+            blob = pickled(entry) if facts and (sent or outlined is not None) else None  # type: ignore[arg-type]
+            if outlined is not None:
+                entry = _outlined(entry, outlined)  # type: ignore[arg-type]
+            elif sent:
+                entry = None
+            out.append((entry, blob, st, [], fact))
     return out, used
 
 
-def _read_for_cache(work: list[Work]) -> tuple[list[tuple], Uses]:
-    """``_read_many`` in a worker of the pool when the entries are to be cached: each entry
-    pickled as the cache keeps it, with its facts. The pickle is what is sent back: the main
-    process unpickles it once and the cache keeps it as it is, instead of pickling it again."""
-    read, used = _read_many(work, facts=True)
-    return [(pickled(e) if e is not None else None, st, problems, facts) for e, st, problems, facts in read], used
+def _outlined(entry: Entry, archived: frozenset[str]) -> Entry:
+    """``entry`` with its record outlined (``model.outline``)."""
+    if entry.record is None:
+        return entry
+    short = outline(entry.record, archived)
+    return entry if short is entry.record else replace(entry, record=short)
+
+
+def _read_for_cache(work: list[Work], outlined: Optional[frozenset[str]] = None) -> tuple[list[Read], Uses]:
+    """``_read_many`` in a worker of the pool when the entries are to be cached."""
+    return _read_many(work, facts=True, outlined=outlined, sent=True)
 
 
 Progress = Callable[[int, int], None]
 """Told (files done, files in all) as a load goes on."""
 
 
-def _load_files(paths: list[Path], root: Path, cache: Optional[Cache], jobs: Optional[int],
-                progress: Optional[Progress], used: Optional[Uses] = None) -> list[Loaded]:
+def _load_files(paths: list, root: Path, cache: Optional[Cache], jobs: Optional[int],
+                progress: Optional[Progress], used: Optional[Uses] = None,
+                outlined: Optional[frozenset[str]] = None) -> list[Loaded]:
     """Every path loaded, in order: from the cache where its bytes are unchanged, else read
     and validated, by a pool of processes when there are many. ``used`` gathers what the valid
-    records refer to and use."""
+    records refer to and use; ``outlined`` is ``load``'s."""
     used = Uses() if used is None else used
     out: list[Optional[Loaded]] = [None] * len(paths)
     work: list[tuple[int, bool, Work]] = []
@@ -491,9 +522,9 @@ def _load_files(paths: list[Path], root: Path, cache: Optional[Cache], jobs: Opt
         d = digest(data)
         entry = cache.get(shown, d, st)  # type: ignore[union-attr]
         if entry is not None:
-            out[i] = _loaded(path, shown, entry)
             if entry.record is not None:
                 used.add(entry.record)
+            out[i] = _loaded(path, shown, entry if outlined is None else _outlined(entry, outlined))
         else:
             work.append((i, plain, (path, shown, data, d, st)))
     done = total - len(work)
@@ -505,7 +536,7 @@ def _load_files(paths: list[Path], root: Path, cache: Optional[Cache], jobs: Opt
     if n > 1 and len(chunks) > 1:
         from concurrent.futures import ProcessPoolExecutor
 
-        read = _read_many if cache is None else _read_for_cache
+        read = partial(_read_many if cache is None else _read_for_cache, outlined=outlined)
 
         def take(chunk: list, got: list) -> None:
             nonlocal done
@@ -514,11 +545,11 @@ def _load_files(paths: list[Path], root: Path, cache: Optional[Cache], jobs: Opt
         # The main process validates chunks itself while n - 1 workers do theirs (``share_out``).
         with ProcessPoolExecutor(n - 1) as pool:
             share_out(n, chunks, lambda chunk: pool.submit(read, [w[2] for w in chunk]),
-                      lambda chunk: _read_many([w[2] for w in chunk], cache is not None), take)
+                      lambda chunk: _read_many([w[2] for w in chunk], cache is not None, outlined), take)
     else:
         for chunk in chunks:
-            done = _keep(root, chunk, _read_many([w[2] for w in chunk], cache is not None), out, cache, used,
-                         done, total, progress)
+            done = _keep(root, chunk, _read_many([w[2] for w in chunk], cache is not None, outlined), out, cache,
+                         used, done, total, progress)
     return out  # type: ignore[return-value]
 
 
@@ -531,15 +562,16 @@ def _unread(path: Path, root: Path, shown: str, plain: bool, problems: list[Prob
 
 def _keep(root: Path, chunk: list, got: tuple[list, Uses], out: list, cache: Optional[Cache], used: Uses,
           done: int, total: int, progress: Optional[Progress]) -> int:
-    """Take in what a chunk gave: entries, or (from ``_read_for_cache``) their pickles and facts,
+    """Take in what a chunk gave: entries, or their pickles, or both (``_read_many``), their facts,
     and what their records use."""
     read, uses_ = got
     used.update(uses_)
-    for (i, plain, (path, shown, _, _, _)), (made, st, problems, facts) in zip(chunk, read):
-        if made is None:
+    for (i, plain, (path, shown, _, _, _)), (entry, blob, st, problems, facts) in zip(chunk, read):
+        if entry is None and blob is None:
             out[i] = _unread(path, root, shown, plain, problems)
             continue
-        entry, blob = (made, None) if isinstance(made, Entry) else (pickle.loads(made), made)
+        if entry is None:
+            entry = pickle.loads(blob)
         out[i] = _loaded(path, shown, entry)
         if cache is not None:
             cache.put(shown, entry, st, facts, blob)
@@ -551,7 +583,7 @@ def _keep(root: Path, chunk: list, got: tuple[list, Uses], out: list, cache: Opt
 
 def load(root: Path, paths: Optional[Iterable[Path]] = None, *, cache: bool = False,
          jobs: Optional[int] = None, progress: Optional[Progress] = None,
-         referring_to: Iterable[str] = ()) -> tuple[Dataset, list[Loaded]]:
+         referring_to: Iterable[str] = (), outlines: Optional[Iterable[str]] = None) -> tuple[Dataset, list[Loaded]]:
     """Read the records under ``root/records`` plus any ``paths`` (files or folders).
 
     Returns the dataset of every record that validated, and every file read. The files named
@@ -570,12 +602,17 @@ def load(root: Path, paths: Optional[Iterable[Path]] = None, *, cache: bool = Fa
     statements share enough words to be near-duplicates, and the vocabularies. Each of those
     files is read again unless its size, time and inode are those the cache read it with; the
     other files are not looked at. ``validate`` with no path reads everything.
+
+    ``outlines``, for a load of the whole repository whose records are only checked: each claim
+    and source is kept as its outline (``model.outline``: what the rules across records read of
+    it, a tenth of its memory), except a claim reporting from, or a source that is, one of the
+    sources whose ids it names (those whose text is archived). ``whole`` reads a record again.
     """
     # Absolute paths, so that a file named from a subfolder and the same file found under
     # records/ are one file to every rule.
     root = Path(os.path.abspath(root))
     store = Cache(root) if cache else None
-    targets = record_files(root) if paths is None else [Path(os.path.abspath(p)) for p in expand(paths)]
+    targets = record_entries(root) if paths is None else [os.path.abspath(p) for p in expand(paths)]
     # Past a few thousand targets, reading everything at once is the quicker way.
     near = paths is not None and store is not None and len(targets) < POOL_FILES and store.knows_all
     used = None if near else Uses()
@@ -584,13 +621,14 @@ def load(root: Path, paths: Optional[Iterable[Path]] = None, *, cache: bool = Fa
             assert store is not None
             everything = _near(root, targets, store, jobs, set(referring_to))
         else:
-            context: list[Path] = []
+            context: list[str] = []
             if paths is not None:
                 seen = set(targets)
-                context = [p for p in record_files(root) if p not in seen]
+                context = [p for p in record_entries(root) if p not in seen]
             if store is not None:
                 store.prefetch()
-            everything = _load_files(targets + context, root, store, jobs, progress, used)
+            everything = _load_files(targets + context, root, store, jobs, progress, used,
+                                     None if outlines is None or paths is not None else frozenset(outlines))
         if store is not None:
             store.save(complete=not near)
     if gc.isenabled():
@@ -618,6 +656,16 @@ def load(root: Path, paths: Optional[Iterable[Path]] = None, *, cache: bool = Fa
             table[rid] = item.record
             dataset.files[rid] = item
     return dataset, loaded + context_loaded
+
+
+def whole(item: Loaded) -> Optional[Record]:
+    """The record of ``item`` as its model, read again from its file where the load kept its
+    outline (``load``'s ``outlines``)."""
+    record = item.record
+    if record is None or isinstance(record, Record):
+        return record
+    data, _ = reader.read_bytes(item.path, item.shown)
+    return _from_bytes(item.path, item.shown, data).record if data is not None else None
 
 
 def _chain(record: Record) -> set[str]:

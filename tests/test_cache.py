@@ -204,3 +204,69 @@ def test_a_full_run_forgets_the_files_it_did_not_meet(tmp_path, monkeypatch, pre
             assert CLAIM not in held and held  # the other claims' facts are still there
     finally:
         db.close()
+
+
+def _tables(root: Path) -> dict[str, list[tuple]]:
+    """What the cache's database holds, but the stat of each file and when it was read."""
+    db = sqlite3.connect(root / records_cache.FOLDER / records_cache.NAME)
+    try:
+        files = db.execute("PRAGMA table_info(files)").fetchall()
+        kept = ", ".join(c[1] for c in files if c[1] not in ("read_ns", "mtime_ns", "ino"))
+        return {"files": db.execute(f"SELECT {kept} FROM files ORDER BY shown").fetchall(),
+                "refs": db.execute("SELECT * FROM refs ORDER BY shown, target").fetchall(),
+                "words": db.execute("SELECT * FROM words ORDER BY shown, word").fetchall(),
+                "complete": db.execute("SELECT count(*) FROM meta WHERE name = 'complete'").fetchall()}
+    finally:
+        db.close()
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_entries_written_as_they_come_are_those_written_at_the_end(tmp_path, monkeypatch, jobs):
+    """A run writes its new entries every few (``_FLUSH``) rather than holding them all until the
+    end: the database is the same, and so is what a warm run, read a window at a time, finds."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))
+    whole, flushed = copy_records(tmp_path / "whole"), copy_records(tmp_path / "flushed")
+    assert len(list((whole / "records").glob("*/*.yaml"))) > 40
+    load(whole, cache=True, jobs=jobs)
+    monkeypatch.setattr(records_cache, "_FLUSH", 7)
+    monkeypatch.setattr(records_cache, "_WINDOW", 5)
+    written = []
+    real = records_cache.Cache._write_pending
+    monkeypatch.setattr(records_cache.Cache, "_write_pending",
+                        lambda self: (written.append(len(self.pending)), real(self))[1])
+    cold, files = load(flushed, cache=True, jobs=jobs)
+    assert len(written) > 3 and written[:-1] == [7] * (len(written) - 1)  # a few at a time, then the rest
+    assert _tables(flushed) == _tables(whole)
+    store = records_cache.Cache(flushed)
+    store.prefetch()
+    for item in files:  # read a window at a time
+        assert store.get(item.shown, records_cache.digest((flushed / item.shown).read_bytes())) is not None
+    store.db.close()
+    warm, again = load(flushed, cache=True, jobs=jobs)
+    assert [f.record for f in again] == [f.record for f in files] and warm.claims == cold.claims
+
+
+def test_a_run_whose_writing_fails_midway_leaves_no_half_written_cache(tmp_path, monkeypatch):
+    """A failure after some entries were written undoes them all: the next run finds no entry and
+    no claim that the cache has met every file (which would let `validate PATH` trust it)."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))
+    root = copy_records(tmp_path / "repo")
+    monkeypatch.setattr(records_cache, "_FLUSH", 7)
+    real, count = records_cache.pickled, [0]
+
+    def failing(entry):
+        count[0] += 1
+        if count[0] == 20:
+            raise pickle.PicklingError("refused")
+        return real(entry)
+
+    monkeypatch.setattr(records_cache, "pickled", failing)
+    _, files = load(root, cache=True, jobs=1)
+    assert count[0] >= 20 and all(f.record is not None for f in files if f.kind == "claim")
+    path = root / records_cache.FOLDER / records_cache.NAME
+    if path.exists():
+        tables = _tables(root)
+        assert tables["files"] == [] and tables["complete"] == [(0,)]
+    monkeypatch.setattr(records_cache, "pickled", real)
+    load(root, cache=True, jobs=1)
+    assert len(_tables(root)["files"]) == len(files)

@@ -207,6 +207,12 @@ class Facts:
     """The words of a claim's statement, for its near-duplicates (none for a withdrawn claim)."""
 
 
+_WINDOW = 2048
+"""How many rows a run that reads every file reads ahead at once (``Cache.prefetch``)."""
+_FLUSH = 2048
+"""How many new entries a run keeps before it writes them (``Cache.put``)."""
+
+
 class Cache:
     """One repository's cache: rows read when asked for, changes written once, by ``save``."""
 
@@ -218,7 +224,13 @@ class Cache:
         self.hits = 0
         self._rows: Optional[dict[str, tuple]] = None
         self._known: Optional[set[str]] = None
-        """Every file the database had a row for when ``prefetch`` read them."""
+        """Every file the database had a row for when ``prefetch`` read their names."""
+        self._last = ""
+        """The last name of the window of rows ``prefetch`` read ahead."""
+        self._writing = False
+        """Whether this run's write transaction is open (entries are written as they come: ``put``)."""
+        self._failed = False
+        """Whether writing failed in this run: nothing more is written in it."""
         self.restat: dict[str, Stat] = {}
         """Files read again whose bytes are unchanged but whose stat is not the row's."""
         self.missing: set[str] = set()
@@ -290,22 +302,41 @@ class Cache:
 
     # --- entries by their bytes ----------------------------------------------------------
 
-    def _all(self) -> dict[str, tuple]:
-        """shown -> (digest, mac, entry blob, stat) of every row, read once, for a run that reads every file."""
-        if self._rows is None:
-            self._rows = {}
-            if self.db is not None:
-                try:
-                    self._rows = {r[0]: (r[1], r[2], r[3], (r[4], r[5], r[6])) for r in self.db.execute(
-                        "SELECT shown, digest, mac, entry, size, mtime_ns, ino FROM files")}
-                except sqlite3.Error:
-                    self._rows, self.broken = {}, True
-            self._known = set(self._rows)
-        return self._rows
-
     def prefetch(self) -> None:
-        """Read every row at once, for a run that reads every file."""
-        self._all()
+        """For a run that reads every file, in the order of their names: the rows are then read a
+        window at a time (``_WINDOW`` rows from the name asked for, in one query) rather than one
+        query a file, and never all at once (the entries of 150,000 files weigh 200 MB). The
+        names of every row are read now: what a full run forgets is what it did not meet."""
+        if self._rows is not None:
+            return
+        self._rows, self._last = {}, ""
+        self._known = set()
+        if self.db is not None:
+            try:
+                self._known = {r[0] for r in self.db.execute("SELECT shown FROM files")}
+            except sqlite3.Error:
+                self.broken = True
+
+    def _prefetched(self, shown: str) -> Optional[tuple]:
+        """The row of ``shown``, from the window read ahead; the next window is read when ``shown``
+        is past the last row of this one, and a name asked for out of order is looked up alone."""
+        rows = self._rows
+        assert rows is not None and self._known is not None
+        row = rows.pop(shown, None)
+        if row is not None or shown not in self._known or self.db is None:
+            return row
+        if shown < self._last:
+            return self._row(shown)
+        rows.clear()
+        try:
+            for r in self.db.execute("SELECT shown, digest, mac, entry, size, mtime_ns, ino FROM files "
+                                     "WHERE shown >= ? ORDER BY shown LIMIT ?", (shown, _WINDOW)):
+                rows[r[0]] = (r[1], r[2], r[3], (r[4], r[5], r[6]))
+                self._last = r[0]
+        except sqlite3.Error:
+            self.broken = True
+            return None
+        return rows.pop(shown, None)
 
     def _row(self, shown: str) -> Optional[tuple]:
         rows = self._query("SELECT digest, mac, entry, size, mtime_ns, ino FROM files WHERE shown = ?", (shown,))
@@ -315,7 +346,7 @@ class Cache:
         """The entry of the file shown as ``shown`` if its bytes are still those it was made from
         (its ``stat`` now is kept with it)."""
         # A row is asked for once a run: let go of its bytes as it is made a record.
-        row = self._rows.pop(shown, None) if self._rows is not None else self._row(shown)
+        row = self._prefetched(shown) if self._rows is not None else self._row(shown)
         if row is None or row[0] != file_digest:
             return None
         with paused():  # many small acyclic objects: the collector would only slow this down
@@ -331,30 +362,43 @@ class Cache:
     def put(self, shown: str, entry: Entry, stat: Optional[Stat] = None, facts: Facts = Facts(),
             blob: Optional[bytes] = None) -> None:
         """Keep ``entry`` for the file shown as ``shown``, read with ``stat``; written by ``save``.
-        ``blob`` is the entry already pickled (by ``pickled``), where a worker of the pool made it."""
+        ``blob`` is the entry already pickled (by ``pickled``), where a worker of the pool made it.
+        Every ``_FLUSH`` entries, those kept are written, within the transaction ``save`` commits,
+        and let go of: a run that reads a whole repository never holds every entry at once."""
         self.pending[shown] = (entry, stat, facts, blob)
         self.used.add(shown)
+        if len(self.pending) >= _FLUSH:
+            if self._begin():
+                self._write_pending()
+            self.pending.clear()
 
-    def save(self, complete: bool = False) -> None:
-        """Write what changed in this run; with ``complete`` (every file of the repository was met),
-        also forget the rows of files not met. Never fails the run."""
-        if self.secret is None or not (self.pending or self.restat or (complete and self.db is not None)):
-            return
-        if not (self.pending or self.restat or self.broken) and self.knows_all and len(self) == len(self.used):
-            return  # every row was met and none changed
+    def _begin(self) -> bool:
+        """Open this run's write transaction, once (making the database where there is none, or
+        again where it broke); False when nothing is to be written in this run."""
+        if self._writing:
+            return True
+        if self.secret is None or self._failed:
+            return False
         if self.broken and self.db is not None:  # damaged since it was opened: made again from this run
             self.db.close()
             self.db = None
             self.path.unlink(missing_ok=True)
-        if self.db is None:
-            try:
-                self.db = self._create()
-            except (sqlite3.Error, OSError):
-                return
-        now = time.time_ns()
         try:
-            db = self.db
-            db.execute("BEGIN IMMEDIATE")
+            if self.db is None:
+                self.db = self._create()
+            self.db.execute("BEGIN IMMEDIATE")
+        except (sqlite3.Error, OSError):
+            self._failed = True
+            return False
+        self._writing = True
+        return True
+
+    def _write_pending(self) -> None:
+        """Write the entries kept and their facts into the open transaction (``_begin``); a failure
+        rolls it back, and nothing more is written in this run."""
+        assert self.db is not None
+        db, now = self.db, time.time_ns()
+        try:
             items = sorted(self.pending.items())
 
             def rows() -> Iterator[tuple]:  # pickled one at a time, as SQLite takes them
@@ -376,6 +420,49 @@ class Cache:
                            ((shown, t) for shown, (_, _, facts, _) in items for t in sorted(facts.refs)))
             db.executemany("INSERT INTO words VALUES (?, ?)",
                            ((shown, w) for shown, (_, _, facts, _) in items for w in sorted(facts.words)))
+        except (sqlite3.Error, OSError, pickle.PicklingError):
+            self._roll_back()
+
+    def _roll_back(self) -> None:
+        """Undo what this run wrote; nothing more is written in it (a cache not written only costs
+        the next run its time)."""
+        self._writing, self._failed = False, True
+        try:
+            self.db.execute("ROLLBACK")  # type: ignore[union-attr]
+        except sqlite3.Error:
+            pass
+
+    def save(self, complete: bool = False) -> None:
+        """Write what changed in this run; with ``complete`` (every file of the repository was met),
+        also forget the rows of files not met. Never fails the run."""
+        try:
+            self._save(complete)
+        finally:
+            self.pending.clear()
+            self.restat.clear()
+
+    def _save(self, complete: bool) -> None:
+        if self._writing and self.broken:
+            # The database failed to answer after this run began writing: what it wrote is undone,
+            # and the database made again by the next run.
+            self._roll_back()
+            self.db.close()  # type: ignore[union-attr]
+            self.db = None
+            self.path.unlink(missing_ok=True)
+            return
+        if not self._writing:
+            if self.secret is None or not (self.pending or self.restat or (complete and self.db is not None)):
+                return
+            if not (self.pending or self.restat or self.broken) and self.knows_all and len(self) == len(self.used):
+                return  # every row was met and none changed
+            if not self._begin():
+                return
+        assert self.db is not None
+        self._write_pending()
+        if not self._writing:
+            return
+        db, now = self.db, time.time_ns()
+        try:
             db.executemany("UPDATE files SET size = ?, mtime_ns = ?, ino = ?, read_ns = ? WHERE shown = ?",
                            [(*st, now, shown) for shown, st in self.restat.items() if shown not in self.pending])
             if complete and self._known is not None and not self.broken:
@@ -392,13 +479,9 @@ class Cache:
             if complete:
                 db.execute("INSERT OR REPLACE INTO meta VALUES ('complete', ?)", (str(now),))
             db.execute("COMMIT")
-        except (sqlite3.Error, OSError, pickle.PicklingError):
-            try:
-                self.db.execute("ROLLBACK")
-            except sqlite3.Error:
-                pass  # a cache not written only costs the next run its time
-        self.pending.clear()
-        self.restat.clear()
+            self._writing = False
+        except (sqlite3.Error, OSError):
+            self._roll_back()
 
     # --- what a one-file validation draws on ---------------------------------------------
 

@@ -163,15 +163,22 @@ CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value BLOB);
 CREATE TABLE IF NOT EXISTS files (
     shown TEXT PRIMARY KEY, digest TEXT NOT NULL, size INTEGER, mtime_ns INTEGER, ino INTEGER,
     read_ns INTEGER, kind TEXT, id TEXT, valid INTEGER, lname TEXT, mac BLOB NOT NULL, entry BLOB NOT NULL);
-CREATE INDEX IF NOT EXISTS files_id ON files (id);
-CREATE INDEX IF NOT EXISTS filesfolded_name ON files (lname);
 CREATE TABLE IF NOT EXISTS refs (shown TEXT NOT NULL, target TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS refs_target ON refs (target);
-CREATE INDEX IF NOT EXISTS refs_shown ON refs (shown);
 CREATE TABLE IF NOT EXISTS words (shown TEXT NOT NULL, word TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS words_word ON words (word);
-CREATE INDEX IF NOT EXISTS words_shown ON words (shown);
 """
+
+_INDEXES = (
+    "CREATE INDEX IF NOT EXISTS files_id ON files (id)",
+    "CREATE INDEX IF NOT EXISTS filesfolded_name ON files (lname)",
+    "CREATE INDEX IF NOT EXISTS refs_target ON refs (target)",
+    "CREATE INDEX IF NOT EXISTS refs_shown ON refs (shown)",
+    "CREATE INDEX IF NOT EXISTS words_word ON words (word)",
+    "CREATE INDEX IF NOT EXISTS words_shown ON words (shown)",
+)
+"""The indexes of what a one-file validation looks up. A database made by a run gets them once its
+rows are in (``Cache.save``): a run filling a new database row by row would otherwise keep four
+indexes in the order of ids and words, which costs it more than the rows (at 100,000 claims,
+6.6 s against 2.6 s in all)."""
 
 
 PAGE_SIZE = 16384
@@ -184,10 +191,11 @@ words of their statements is the same (``check.similar``)."""
 
 def statement_words(statement: str) -> frozenset:
     """The distinct words of a statement, as near-duplicates are found by (rapidfuzz's default
-    processing: lower case, no punctuation)."""
+    processing: lower case, no punctuation). Each word is interned: the statements of a repository
+    share their words (900,000 words of 100,000 statements may be 20,000 strings)."""
     from rapidfuzz import utils  # of the build extra: only validation indexes statements
 
-    return frozenset(utils.default_process(statement).split())
+    return frozenset(map(sys.intern, utils.default_process(statement).split()))
 
 
 def blocking_words(words: frozenset, count: dict[str, int]) -> list[str]:
@@ -269,7 +277,8 @@ class Cache:
             pass
         return None
 
-    def _create(self) -> Optional[sqlite3.Connection]:
+    def _create(self, indexed: bool = True) -> Optional[sqlite3.Connection]:
+        """A new database, with its indexes unless ``indexed`` is False (then ``save`` makes them)."""
         self.path.parent.mkdir(exist_ok=True)
         ignore = self.path.parent / ".gitignore"
         if not ignore.exists():
@@ -279,6 +288,8 @@ class Cache:
         # An entry is a few kB: on pages of 4 kB most would spill onto a page of their own.
         db.execute(f"PRAGMA page_size = {PAGE_SIZE}")
         db.executescript(_SCHEMA)
+        for statement in _INDEXES if indexed else ():
+            db.execute(statement)
         db.execute("INSERT INTO meta VALUES ('seal', ?)", (self._seal(),))
         db.close()
         os.replace(tmp, self.path)
@@ -385,7 +396,7 @@ class Cache:
             self.path.unlink(missing_ok=True)
         try:
             if self.db is None:
-                self.db = self._create()
+                self.db = self._create(indexed=False)
             self.db.execute("BEGIN IMMEDIATE")
         except (sqlite3.Error, OSError):
             self._failed = True
@@ -478,6 +489,8 @@ class Cache:
                     db.execute(f"DELETE FROM {table} WHERE shown NOT IN (SELECT shown FROM met)")
             if complete:
                 db.execute("INSERT OR REPLACE INTO meta VALUES ('complete', ?)", (str(now),))
+            for statement in _INDEXES:  # a new database's, now that its rows are in
+                db.execute(statement)
             db.execute("COMMIT")
             self._writing = False
         except (sqlite3.Error, OSError):

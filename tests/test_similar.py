@@ -8,6 +8,8 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import run_cli
 from reported_claims.check import similar
@@ -113,3 +115,18 @@ def test_linked_claims_are_not_near_duplicates(repo_copy):
     path = add_claim(repo_copy, copy)
     done = run_cli("validate", "--strict", str(path), "--repo", str(repo_copy))
     assert "near-duplicate" not in done.stdout.decode(), done.stdout.decode()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.frozensets(st.sampled_from("abcdefghijkl"), min_size=1, max_size=10), min_size=2, max_size=30))
+def test_the_blocks_keep_exactly_the_pairs_that_share_enough_words(statements):
+    """Whatever the words and their counts, the pairs found are every pair whose Jaccard index
+    reaches ``WORDS_MIN`` and no other, as comparing every pair finds them (boundaries included:
+    few letters make many pairs of exactly 0.7)."""
+    from reported_claims.check.similar import _candidate_pairs, _jaccard
+    from reported_claims.repo.cache import WORDS_MIN
+
+    words = {f"clm-{i:02d}": ws for i, ws in enumerate(statements)}
+    ids = sorted(words)
+    every = {(a, b) for i, a in enumerate(ids) for b in ids[i + 1:] if _jaccard(words[a], words[b]) >= WORDS_MIN}
+    assert _candidate_pairs(words) == every

@@ -7,6 +7,7 @@ from collections import defaultdict
 
 from reported_claims.problems import Problem
 from reported_claims.model.graph import Uses, cycles, lineage_edges, references, term_uses, uses
+from reported_claims.model.records import Record
 from reported_claims.repo.load import Dataset, Loaded, whole
 from reported_claims.repo.scaffold import is_placeholder, placeholders
 from reported_claims.check.similar import near_duplicates
@@ -99,7 +100,7 @@ def _dangling(dataset: Dataset, targets: list[Loaded]) -> tuple[set, set]:
 def _record_rules(dataset: Dataset, item: Loaded, dangling: tuple[set, set]) -> list[Problem]:
     """Where a target record refers to no record or uses no live term. (What a record breaks on
     its own is found as it is read: ``model.checks``.)"""
-    out = []
+    out: list[Problem] = []
     # Most repositories refer only to what exists and use only live terms: then no record needs
     # walking, and the walk that keeps locations is left for the few that have something to report.
     bad_refs, bad_terms = dangling
@@ -113,7 +114,7 @@ def _record_rules(dataset: Dataset, item: Loaded, dangling: tuple[set, set]) -> 
     return out
 
 
-def _references_and_terms(dataset: Dataset, item: Loaded, record) -> list[Problem]:
+def _references_and_terms(dataset: Dataset, item: Loaded, record: Record) -> list[Problem]:
     """Where a record (``item``'s, whole) refers to what does not exist, or uses a term that is not live."""
     out = []
     doc = item.doc

@@ -100,8 +100,9 @@ def pairs(claims: Iterable[Claim]) -> list[tuple[str, str, float, float]]:
 def near_duplicates(dataset: Dataset, files: list[Loaded]) -> list[Problem]:
     """A ``near-duplicate`` warning on each target claim that closely matches another."""
     targets = {
-        item.record.id: item for item in files
-        if item.target and item.kind == "claim" and item.record is not None and dataset.files.get(item.record.id) is item
+        item.record.id: item for item in files  # type: ignore[attr-defined]
+        if item.target and item.kind == "claim" and item.record is not None
+        and dataset.files.get(item.record.id) is item  # type: ignore[attr-defined]
     }
     out = []
     for a, b, score, shared in pairs(dataset.claims.values()):

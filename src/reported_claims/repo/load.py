@@ -13,7 +13,7 @@ import stat
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
-from typing import Callable, Iterable, Optional
+from typing import Callable, Iterable, Optional, Union
 
 import orjson
 from pydantic import ValidationError
@@ -40,7 +40,7 @@ RECORDS = "records"
 class Loaded:
     """One record file, read and (if it could be) validated."""
 
-    file: str
+    file: Union[str, "os.PathLike[str]"]
     """Its path (given as a path or a string, kept as a string: a ``Path`` for each of 150,000
     files would weigh 60 MB); ``path`` makes it a ``Path``."""
     shown: str
@@ -234,7 +234,7 @@ def expand(paths: Iterable[Path]) -> list[Path]:
     return out
 
 
-def kind_of(path: Path, data: object) -> Optional[str]:
+def kind_of(path: Union[str, "os.PathLike[str]"], data: object) -> Optional[str]:
     """The record kind: from the folder (``claims/`` ...), else from the id's prefix."""
     folder = os.path.basename(os.path.dirname(path))  # as ``path.parent.name``, without making two paths
     if folder in FOLDERS:
@@ -368,7 +368,7 @@ def load_file(path: Path, root: Path) -> Loaded:
     return _from_bytes(path, shown, data)
 
 
-def _from_bytes(path: Path, shown: str, data: bytes) -> Loaded:
+def _from_bytes(path: Union[str, "os.PathLike[str]"], shown: str, data: bytes) -> Loaded:
     text, problems = reader.decode(data, shown)
     doc = reader.parse(text, shown) if text is not None else reader.Document(shown, problems=problems)
     kind = None
@@ -474,7 +474,7 @@ def _outlined(entry: Entry, archived: frozenset[str]) -> Entry:
     """``entry`` with its record outlined (``model.outline``)."""
     if entry.record is None:
         return entry
-    short = outline(entry.record, archived)
+    short = outline(entry.record, archived)  # type: ignore[arg-type]
     return entry if short is entry.record else replace(entry, record=short)
 
 
@@ -683,7 +683,7 @@ def _chain(record: Record) -> set[str]:
     return set()
 
 
-def _near(root: Path, targets: list[Path], store: Cache, jobs: Optional[int], referring_to: set[str]) -> list[Loaded]:
+def _near(root: Path, targets: list[str], store: Cache, jobs: Optional[int], referring_to: set[str]) -> list[Loaded]:
     """The targets, read, then the records the rules across records draw on for them (see ``load``)."""
     loaded = _load_files(targets, root, store, jobs, None)
     have: dict[str, Loaded] = {item.shown: item for item in loaded}

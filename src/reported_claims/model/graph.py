@@ -240,7 +240,10 @@ class Lineage:
 
     def report_origins(self, report: Report) -> list[str]:
         """The origins of one report: its passage's own lineage when given, else its source's."""
-        return sorted({root for s in (report.derived_from or [report.source]) for root in self.roots(s)})
+        lineage = report.derived_from
+        if len(lineage) < 2:  # most reports: one source's roots, already sorted and distinct (a copy)
+            return list(self.roots(lineage[0] if lineage else report.source))
+        return sorted({root for s in lineage for root in self.roots(s)})
 
     def claim_origins(self, claim: Claim, reports: Optional[Iterable[Report]] = None) -> list[str]:
         """The origins of a claim's reports (all of them, or those given)."""

@@ -9,7 +9,7 @@ id; a claim's statement, status, entities, links, withdrawal and the sources its
 a source's lineage (``check.rules``). An outline holds those fields under the model's names, as
 the model's own values, and nothing else.
 
-A record whose every field a rule may read is kept whole instead (``needs_whole``): a claim with
+A record whose every field a rule may read is kept whole instead (``outline``): a claim with
 a report from a source whose text is archived (``check.quotes`` and ``check.coverage`` read its
 quotes), and such a source itself (its ledger and hash). A rule that walks a whole record (a
 reference to no record, a term that is not live) reads the file again (``repo.load.whole``).
@@ -28,7 +28,7 @@ class Cited(NamedTuple):
     source: str
 
     def __reduce__(self) -> Any:
-        return cited, (self.source,)
+        return shared, (Cited, self.source)
 
 
 class About(NamedTuple):
@@ -37,26 +37,18 @@ class About(NamedTuple):
     entity: str
 
     def __reduce__(self) -> Any:
-        return about, (self.entity,)
+        return shared, (About, self.entity)
 
 
-_CITED: dict[str, Cited] = {}
-_ABOUT: dict[str, About] = {}
+_SHARED: dict[tuple[type, str], Any] = {}
 
 
-def cited(source: str) -> Cited:
-    """The one ``Cited`` of ``source`` in this process: many reports cite the same source."""
-    made = _CITED.get(source)
+def shared(kind: type, value: str) -> Any:
+    """The one ``kind(value)`` (``Cited``, ``About``) of this process, also where one is unpickled:
+    many reports cite the same source, many claims are about the same entity."""
+    made = _SHARED.get((kind, value))
     if made is None:
-        made = _CITED[source] = Cited(source)
-    return made
-
-
-def about(entity: str) -> About:
-    """The one ``About`` of ``entity`` in this process."""
-    made = _ABOUT.get(entity)
-    if made is None:
-        made = _ABOUT[entity] = About(entity)
+        made = _SHARED[(kind, value)] = kind(value)
     return made
 
 
@@ -79,22 +71,15 @@ class SourceOutline(NamedTuple):
 Outlined = Union[Record, ClaimOutline, SourceOutline]
 
 
-def needs_whole(record: Record, archived: frozenset[str]) -> bool:
-    """Whether a rule may read more of ``record`` than its outline: a claim reporting from, or a
-    source that is, one of the ``archived`` sources (those whose text is archived)."""
-    if isinstance(record, Claim):
-        return any(r.source in archived for r in record.reports)
-    if isinstance(record, Source):
-        return record.id in archived
-    return False
-
-
 def outline(record: Record, archived: frozenset[str]) -> Outlined:
-    """``record``'s outline, or the record itself where it has none or one would not do
-    (``needs_whole``): entities and vocabularies are kept whole (few, and small)."""
-    if type(record) is Claim and not needs_whole(record, archived):
-        return ClaimOutline(record.id, record.statement, record.status, tuple(about(e.entity) for e in record.entities),
-                            record.links, record.withdrawal, tuple(cited(r.source) for r in record.reports))
-    if type(record) is Source and not needs_whole(record, archived):
-        return SourceOutline(record.id, tuple(cited(d.source) for d in record.derived_from), record.attributes_to)
+    """``record``'s outline, or the record itself where it has none (entities and vocabularies:
+    few, and small) or where a rule may read more of it: a claim reporting from, or a source that
+    is, one of the ``archived`` sources (those whose text is archived)."""
+    if type(record) is Claim and not any(r.source in archived for r in record.reports):
+        return ClaimOutline(record.id, record.statement, record.status,
+                            tuple(shared(About, e.entity) for e in record.entities), record.links,
+                            record.withdrawal, tuple(shared(Cited, r.source) for r in record.reports))
+    if type(record) is Source and record.id not in archived:
+        return SourceOutline(record.id, tuple(shared(Cited, d.source) for d in record.derived_from),
+                             record.attributes_to)
     return record

@@ -391,9 +391,7 @@ class Cache:
         if self.secret is None or self._failed:
             return False
         if self.broken and self.db is not None:  # damaged since it was opened: made again from this run
-            self.db.close()
-            self.db = None
-            self.path.unlink(missing_ok=True)
+            self._discard()
         try:
             if self.db is None:
                 self.db = self._create(indexed=False)
@@ -434,6 +432,12 @@ class Cache:
         except (sqlite3.Error, OSError, pickle.PicklingError):
             self._roll_back()
 
+    def _discard(self) -> None:
+        """Close the database and remove it: a new one is made from what a run reads."""
+        self.db.close()  # type: ignore[union-attr]
+        self.db = None
+        self.path.unlink(missing_ok=True)
+
     def _roll_back(self) -> None:
         """Undo what this run wrote; nothing more is written in it (a cache not written only costs
         the next run its time)."""
@@ -457,9 +461,7 @@ class Cache:
             # The database failed to answer after this run began writing: what it wrote is undone,
             # and the database made again by the next run.
             self._roll_back()
-            self.db.close()  # type: ignore[union-attr]
-            self.db = None
-            self.path.unlink(missing_ok=True)
+            self._discard()
             return
         if not self._writing:
             if self.secret is None or not (self.pending or self.restat or (complete and self.db is not None)):

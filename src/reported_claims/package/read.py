@@ -253,7 +253,9 @@ class Package:
             raise _fail(self.origin, f"no {records}: rebuild the package with `reported-claims build`")
         rel = table["path"]
         try:
-            reader = csv.reader(io.StringIO(data.decode("utf-8"), newline=""))
+            # Decoded a piece at a time (a BytesIO of the bytes shares them): the table of 100,000
+            # claims is tens of MB, which a StringIO would hold again, four bytes a character.
+            reader = csv.reader(io.TextIOWrapper(io.BytesIO(data), encoding="utf-8", newline=""))
             header = next(reader, None) or []
             if "id" not in header:
                 raise _fail(self.origin, f"{rel}: no id column: rebuild the package with `reported-claims build`")
@@ -380,7 +382,9 @@ def read_json(package: Union[Path, Package]) -> dict[str, list]:
 def read(package_dir: Path) -> Dataset:
     """A package's records as a ``records.Dataset`` (indexed by id), from its JSON resources."""
     records = read_json(package_dir)
-    return Dataset(Path(package_dir), **{kind: {r.id: r for r in items} for kind, items in records.items()})
+    by_id = {kind: {r.id: r for r in items} for kind, items in records.items()}
+    return Dataset(Path(package_dir), claims=by_id["claims"], sources=by_id["sources"], entities=by_id["entities"],
+                   vocabularies=by_id["vocabularies"])
 
 
 def _group(rows: list[dict], *key: str) -> dict[tuple, list[dict]]:

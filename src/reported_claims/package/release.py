@@ -376,7 +376,7 @@ def write_dist(repo: Path, version: str | None = None, check_fresh: bool = True)
     name = f"reported-claims-{version}.zip"
     write_archive(repo, version, dist / name)
     assets = [name, *write_other_formats(repo, version, dist)]
-    sums = "".join(f"{hashlib.sha256((dist / a).read_bytes()).hexdigest()}  {a}\n" for a in sorted(assets))
+    sums = "".join(f"{_sha256(dist / a)}  {a}\n" for a in sorted(assets))
     atomic_write(dist / "SHA256SUMS", sums)
     return [f"{DIST}/{a}" for a in assets] + [f"{DIST}/SHA256SUMS"]
 
@@ -460,3 +460,9 @@ def release(repo: Path, version: str, previous: Path | None = None, branch: str 
     # Just rebuilt from the records: no need to build them a second time to compare.
     written = [VERSION_FILE, CITATION, DESCRIPTOR, CHANGELOG, *write_dist(repo, version, check_fresh=False)]
     return Released(version, label, changes, written)
+
+
+def _sha256(path: Path) -> str:
+    """A file's SHA-256, read a piece at a time (an archive of the package is hundreds of MB at scale)."""
+    with open(path, "rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()

@@ -6,7 +6,7 @@ import hashlib
 import os
 import subprocess
 import sys
-from contextlib import nullcontext
+from contextlib import ExitStack, nullcontext
 from pathlib import Path
 from typing import Optional
 
@@ -45,7 +45,8 @@ def _hashes(root: Path, known: Optional[dict[str, str]] = None, manifest: Option
                     and trusted((st.st_size, st.st_mtime_ns, st.st_ino), tuple(stat), manifest.get("stats_ns"))):
                 out[rel] = kept[rel]
             else:
-                out[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
+                with open(path, "rb") as fh:  # a piece at a time: claims.json of 100,000 claims is 354 MB
+                    out[rel] = hashlib.file_digest(fh, "sha256").hexdigest()
     return {**out, **(known or {})}
 
 
@@ -99,6 +100,7 @@ def build(repo, wait, full_check, quiet, no_cache, jobs):
     from reported_claims.package.build import build as run_build
     from reported_claims.package.build import lock as build_lock
     from reported_claims.repo.cache import Cache, LastBuild
+    from reported_claims.repo.spill import Spill
 
     shown_progress = progress("build", quiet)
     notify = lambda message: click.echo(message, err=True)  # noqa: E731
@@ -107,13 +109,16 @@ def build(repo, wait, full_check, quiet, no_cache, jobs):
     store = None if no_cache else Cache(repo)
     manifest = LastBuild(store).manifest() if store is not None else None
     builds_on = manifest is not None
-    with build_lock(repo, wait, notify) if builds_on else nullcontext():
+    with build_lock(repo, wait, notify) if builds_on else nullcontext(), ExitStack() as stack:
         before = _hashes(repo, manifest=manifest)
         # After a few edits, only what they touch is read again (package.incremental); else everything.
         chosen = incremental.plan(repo, store, __version__, _package(before)) if store is not None and builds_on else None
         prepared = incremental.prepare(repo, chosen, jobs) if chosen is not None else None
+        # A full build validates as `validate` does, keeping outlines, with each record put aside
+        # whole in a spill file (``repo.spill``): the package is then made a window of records at a time.
+        spill = stack.enter_context(Spill()) if prepared is None else None
         result = prepared.result if prepared is not None else run(repo, cache=not no_cache, jobs=jobs,
-                                                                     progress=shown_progress)
+                                                                     progress=shown_progress, lean=True, spill=spill)
         shown_progress.done()
         print_problems(result.problems)
         if result.errors:
@@ -121,6 +126,8 @@ def build(repo, wait, full_check, quiet, no_cache, jobs):
             sys.exit(1)
         if not result.dataset.count:
             nothing_to_do("no record to build under records/: nothing was written")
+        if prepared is None:
+            result.settle()  # the problems are out: a full build needs the records, not their documents
         shown_progress.step("writing the package")
         # The fault hook is a debugging aid for the build's own tests: the one place its variable is read.
         parts = prepared.parts if prepared is not None else None if no_cache else incremental.Parts()

@@ -6,8 +6,10 @@ source as its model only for the rules across records costs about 5 kB a claim (
 uses is gathered (``graph.Uses``), the rules across records read only a few of its fields: its
 id; a claim's statement, status, entities, links, withdrawal and the sources its reports cite
 (``check.similar``, the cycles of ``check.rules``, ``check.quotes`` for a missing archived text);
-a source's lineage (``check.rules``). An outline holds those fields under the model's names, as
-the model's own values, and nothing else.
+a source's lineage (``check.rules``), and its publisher and publication date, which a build reads
+of every source for every claim (``package.drift``, ``package.tables``: a build streams the claims
+and sources whole, a few at a time, and keeps the sources' outlines for the lineage). An outline
+holds those fields under the model's names, as the model's own values, and nothing else.
 
 A record whose every field a rule may read is kept whole instead (``outline``): a claim with
 a report from a source whose text is archived (``check.quotes`` and ``check.coverage`` read its
@@ -31,6 +33,16 @@ class Cited(NamedTuple):
         return shared, (Cited, self.source)
 
 
+class Derived(NamedTuple):
+    """Of a source's ``derived_from``: the source it derives from, and how."""
+
+    source: str
+    relation: str
+
+    def __reduce__(self) -> Any:
+        return shared, (Derived, self.source, self.relation)
+
+
 class About(NamedTuple):
     """Of a claim's entities: the entity it is about."""
 
@@ -40,15 +52,16 @@ class About(NamedTuple):
         return shared, (About, self.entity)
 
 
-_SHARED: dict[tuple[type, str], Any] = {}
+_SHARED: dict[tuple, Any] = {}
 
 
-def shared(kind: type, value: str) -> Any:
-    """The one ``kind(value)`` (``Cited``, ``About``) of this process, also where one is unpickled:
-    many reports cite the same source, many claims are about the same entity."""
-    made = _SHARED.get((kind, value))
+def shared(kind: type, *values: str) -> Any:
+    """The one ``kind(*values)`` (``Cited``, ``Derived``, ``About``) of this process, also where
+    one is unpickled: many reports cite the same source, many claims are about the same entity."""
+    key = (kind, *values)
+    made = _SHARED.get(key)
     if made is None:
-        made = _SHARED[(kind, value)] = kind(value)
+        made = _SHARED[key] = kind(*values)
     return made
 
 
@@ -64,8 +77,10 @@ class ClaimOutline(NamedTuple):
 
 class SourceOutline(NamedTuple):
     id: str
-    derived_from: tuple[Cited, ...]
+    derived_from: tuple[Derived, ...]
     attributes_to: list[str]
+    publisher: Optional[str]
+    published: Optional[str]
 
 
 Outlined = Union[Record, ClaimOutline, SourceOutline]
@@ -80,6 +95,7 @@ def outline(record: Record, archived: frozenset[str]) -> Outlined:
                             tuple(shared(About, e.entity) for e in record.entities), record.links,
                             record.withdrawal, tuple(shared(Cited, r.source) for r in record.reports))
     if type(record) is Source and record.id not in archived:
-        return SourceOutline(record.id, tuple(shared(Cited, d.source) for d in record.derived_from),
-                             record.attributes_to)
+        return SourceOutline(record.id, tuple(shared(Derived, d.source, d.relation) for d in record.derived_from),
+                             record.attributes_to, record.publisher and shared(str, record.publisher),
+                             record.published)
     return record

@@ -21,11 +21,12 @@ import os
 import signal
 import subprocess
 import time
+from array import array
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from operator import itemgetter
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Optional, Union
 
 from reported_claims._version import __version__
 from reported_claims.errors import ReportedClaimsError
@@ -34,7 +35,7 @@ from reported_claims.model.types import FORMULA_START
 from reported_claims.package import DATA, DESCRIPTOR, dictionary, schemas
 from reported_claims.package.diff import vanished, vanished_message
 from reported_claims.package.read import PackageError, open_package
-from reported_claims.package.tables import Context, Table, tables
+from reported_claims.package.tables import Context, ForeignKey, Table, table_kinds, tables
 from reported_claims.problems import Problem
 from reported_claims.repo.load import Dataset
 from reported_claims.util import fs
@@ -111,18 +112,23 @@ def cell(value: object, where: str) -> str:
 def csv_body(table: Table, rows: Iterable[dict]) -> list[list[str]]:
     """The table's rows as CSV cells, sorted by primary key (integer key columns as numbers)."""
     names = table.names
-    key = [names.index(k) for k in table.primary_key]
     wheres = [f"{table.name}.{n}" for n in names]
     values = _getter(names)
     # Most cells are text that is safe as it is, or missing: taken here, without a call to ``cell``.
     body = [[v if type(v) is str and not v.startswith(FORMULA_START) else "" if v is None else cell(v, w)
              for v, w in zip(values(row), wheres)] for row in rows]
+    body.sort(key=_order(table))
+    return body
+
+
+def _order(table: Table) -> Callable[[list[str]], Any]:
+    """The order of a table's rows (as CSV cells): by primary key, integer key columns as numbers."""
+    names = table.names
+    key = [names.index(k) for k in table.primary_key]
     if any(c.type == "integer" for c in table.columns if c.name in table.primary_key):
         kinds = [next(c.type for c in table.columns if c.name == k) for k in table.primary_key]
-        body.sort(key=lambda r: [int(r[i]) if t == "integer" else r[i] for i, t in zip(key, kinds)])
-    else:
-        body.sort(key=itemgetter(*key))
-    return body
+        return lambda r: [int(r[i]) if t == "integer" else r[i] for i, t in zip(key, kinds)]
+    return itemgetter(*key)
 
 
 def _getter(keys: list) -> Callable[[object], tuple]:
@@ -150,64 +156,195 @@ class Keys:
     """The primary and foreign keys of the tables as they are written, checked without re-reading.
 
     The full Frictionless check (``check``) re-reads every file; these are the guarantees a
-    build always keeps, at the cost of one pass over the cells it has in hand.
+    build always keeps, at the cost of one pass over the cells it has in hand. A table may be
+    told whole or a window of records at a time (``add``, then ``settle``), in key order: a
+    primary key is checked within what is told at once and against the last key told before
+    it; a foreign key from a record's rows to rows of the same record (a report's figures to its
+    claim's quantities) is checked within the window, so that only the values that other records
+    refer to are kept for the whole build. The ids of the records of each kind are known before
+    their table is written (``expect``'s ``known``): the table is held to them as it is told (one
+    row a record), and a foreign key to it is checked against them as it is told, so that no set
+    of ids is gathered at all.
     """
 
     def __init__(self) -> None:
         self.referenced: set[tuple[str, tuple]] = set()
+        """(table, columns) that a foreign key refers to."""
+        self.kept: set[tuple[str, tuple]] = set()
+        """Those that a foreign key refers to from other records' rows: their values are kept to the end."""
+        self.local: set[tuple[str, ForeignKey]] = set()
+        """(table, foreign key) pairs whose rows refer to rows of their own record."""
+        self.known: dict[tuple[str, tuple], set] = {}
+        """(table, columns) -> the values its rows hold, known before it is written."""
         self.values: dict[tuple[str, tuple], set[tuple]] = {}
-        self.wanted: list[tuple[str, str, tuple, set[tuple]]] = []
+        self.wanted: dict[tuple[str, str, tuple], set[tuple]] = {}
+        self.pending: dict[tuple[str, str, tuple], set[tuple]] = {}
+        self.missing: dict[tuple[str, str, tuple], set[tuple]] = {}
         self.problems: list[Problem] = []
+        self.rows: dict[str, int] = {}
+        """Table -> rows told so far."""
+        self.first: dict[str, tuple] = {}
+        self.last: dict[str, tuple] = {}
+        """Table -> the first and last key told (its order, then its cells)."""
 
-    def expect(self, all_tables: Iterable[Table]) -> None:
-        """The tables to be written: which columns other tables refer to."""
-        self.referenced = {(fk.resource, fk.reference) for t in all_tables for fk in t.foreign_keys}
+    def expect(self, all_tables: Iterable[Table], known: Optional[dict[tuple[str, tuple], set]] = None) -> None:
+        """The tables to be written: which columns other tables refer to, and from where; ``known``:
+        (table, columns) -> the values the table holds, a row each (the ids of a kind's records)."""
+        every = {t.name: t for t in all_tables}
+        kinds = table_kinds()
+        self.referenced = {(fk.resource, fk.reference) for t in every.values() for fk in t.foreign_keys}
+        self.local = set()
+        for t in every.values():
+            for fk in t.foreign_keys:
+                target = every.get(fk.resource)
+                if (target is not None and kinds.get(t.name) is not None and kinds.get(t.name) == kinds.get(target.name)
+                        and fk.fields[0] == t.primary_key[0] and fk.reference[0] == target.primary_key[0]):
+                    self.local.add((t.name, fk))
+        self.known = dict(known or {})
+        self.kept = {(fk.resource, fk.reference) for t in every.values() for fk in t.foreign_keys
+                     if (t.name, fk) not in self.local and (fk.resource, fk.reference) not in self.known}
 
     def part(self) -> "Keys":
         """Empty keys expecting the same tables, to be told some of them and ``merge``d back."""
         out = Keys()
-        out.referenced = self.referenced
+        out.referenced, out.kept, out.local, out.known = self.referenced, self.kept, self.local, self.known
         return out
 
+    def __getstate__(self) -> dict:
+        """What a part sends back from a worker: what it was told, not what it expected (the ids
+        known, shared with the build's keys, are tens of thousands of strings)."""
+        shared = ("referenced", "kept", "local", "known")
+        return {k: (type(v)() if k in shared else v) for k, v in self.__dict__.items()}
+
     def merge(self, other: "Keys") -> None:
-        self.values.update(other.values)
-        self.wanted += other.wanted
-        self.problems += other.problems
+        """Take in what ``other`` (a ``part``, settled) was told, as told after what this one was:
+        its rows follow this one's in each table."""
+        shift = {f"{DATA}/{name}.csv": n for name, n in self.rows.items()}
+        for name, first in other.first.items():
+            if name in self.last:
+                self._follows(name, self.last[name], first, self.rows[name] + 2)
+        self.problems += [Problem(p.path, p.line + shift[p.path], p.col, p.code, p.location, p.message)
+                          if p.path in shift and p.line > 1 else p for p in other.problems]
+        for name, n in other.rows.items():
+            self.rows[name] = self.rows.get(name, 0) + n
+        for name, first in other.first.items():
+            self.first.setdefault(name, first)
+        self.last.update(other.last)
+        _union(self.values, other.values)
+        _union(self.wanted, other.wanted)
+        _union(self.missing, other.missing)
+
+    def _follows(self, name: str, before: tuple, key: tuple, line: int) -> None:
+        """A problem unless ``key`` (order, cells) comes after ``before``: told in key order, a
+        key that does not is a repeated one."""
+        if key[0] > before[0]:
+            return
+        path = f"{DATA}/{name}.csv"
+        what = "repeats its primary key" if key[0] == before[0] else "is out of primary key order"
+        self.problems.append(Problem(path, line, 1, "package-invalid", name, f"the row {what}: {', '.join(key[1])}"))
 
     def add(self, table: Table, body: list[list[str]]) -> None:
-        """Check ``table``'s primary key and keep what its foreign keys and others' need."""
+        """Check ``table``'s primary key and keep what its foreign keys and others' need: ``body``
+        holds its next rows (all of them, or a window's), sorted by key as ``csv_body`` sorts."""
         names = table.names
-        path = f"{DATA}/{table.name}.csv"
+        name = table.name
+        path = f"{DATA}/{name}.csv"
+        before = self.rows.get(name, 0)
+        self.rows[name] = before + len(body)
         key = [names.index(k) for k in table.primary_key]
         keys = list(map(_getter(key), body))
         seen: set[tuple] = set(keys)
         if len(seen) != len(keys) or any("" in value for value in seen):  # then find the rows
             seen = set()
-            for n, value in enumerate(keys, start=2):
+            for n, value in enumerate(keys, start=before + 2):
                 if value in seen or "" in value:
                     what = "repeats its primary key" if value in seen else "has an empty primary key field"
                     self.problems.append(Problem(path, n, key[0] + 1, "package-invalid",
                                                  ",".join(table.primary_key), f"the row {what}: {', '.join(value)}"))
                 seen.add(value)
+        if body:
+            order = _order(table)
+            first, last = (order(body[0]), keys[0]), (order(body[-1]), keys[-1])
+            if name in self.last:
+                self._follows(name, self.last[name], first, before + 2)
+            self.first.setdefault(name, first)
+            self.last[name] = last
+        for (resource, columns), values in self.known.items():
+            if resource == name:
+                cols = [names.index(f) for f in columns]
+                for n, value in enumerate(map(_value(cols), body), start=before + 2):
+                    if value not in values:
+                        self.problems.append(Problem(path, n, cols[0] + 1, "package-invalid", ",".join(columns),
+                                                     f"the row is of no record written: {_shown(value)}"))
         for resource, reference in self.referenced:
-            if resource == table.name:
+            if resource == name and (resource, reference) not in self.known:
                 cols = [names.index(f) for f in reference]
-                self.values[(resource, reference)] = set(map(_getter(cols), body))
+                self.values.setdefault((resource, reference), set()).update(map(_value(cols), body))
         for fk in table.foreign_keys:
             cols = [names.index(f) for f in fk.fields]
-            values = set(map(_getter(cols), body))
             # An empty field is a missing value, which a foreign key does not constrain.
-            self.wanted.append((path, fk.resource, fk.reference, {v for v in values if "" not in v}))
+            values = {v for v in set(map(_value(cols), body)) if _present(v)}
+            where = (path, fk.resource, fk.reference)
+            known = self.known.get((fk.resource, fk.reference))
+            if known is not None:
+                gone = values - known
+                if gone:
+                    self.missing.setdefault(where, set()).update(gone)
+                continue
+            into = self.pending if (name, fk) in self.local else self.wanted
+            into.setdefault(where, set()).update(values)
+
+    def settle(self) -> None:
+        """Check the foreign keys within records told so far (a window's records are all told),
+        and let go of the values only they needed."""
+        for where, values in self.pending.items():
+            gone = values - self.values.get((where[1], where[2]), set())
+            if gone:
+                self.missing.setdefault(where, set()).update(gone)
+        self.pending = {}
+        for referenced in [r for r in self.values if r not in self.kept]:
+            del self.values[referenced]
 
     def check(self) -> list[Problem]:
         """Repeated or empty primary keys, and references to rows that do not exist."""
+        self.settle()
         problems = list(self.problems)
-        for path, resource, reference, values in self.wanted:
-            missing = sorted(values - self.values.get((resource, reference), set()))
-            for value in missing[:20]:
+        for (resource, reference), values in sorted(self.known.items()):
+            told = self.rows.get(resource, 0)
+            if told != len(values):
+                problems.append(Problem(f"{DATA}/{resource}.csv", 1, 1, "package-invalid", ",".join(reference),
+                                        f"the table has {told} row(s) for {len(values)} record(s)"))
+        for where in sorted(self.wanted.keys() | self.missing.keys()):
+            path, resource, reference = where
+            gone = (self.wanted.get(where, set()) - self.values.get((resource, reference), set())) | self.missing.get(where, set())
+            for value in sorted(gone)[:20]:
                 problems.append(Problem(path, 1, 1, "package-invalid", ",".join(reference),
-                                        f"no row of {resource} has {', '.join(value)}"))
+                                        f"no row of {resource} has {_shown(value)}"))
         return problems
+
+
+def _union(into: dict, more: dict) -> None:
+    """Each set of ``more`` added to the one of ``into`` under its key."""
+    for key, values in more.items():
+        if key in into:
+            into[key] |= values
+        else:
+            into[key] = values
+
+
+def _value(cols: list[int]) -> Callable[[list[str]], Any]:
+    """The cells of ``cols`` of a row: the cell itself for one column (a string weighs less than a
+    tuple of one), a tuple for more."""
+    return itemgetter(*cols)
+
+
+def _present(value: object) -> bool:
+    """Whether a key's value has no empty cell."""
+    return value != "" if type(value) is str else "" not in value  # type: ignore[operator]
+
+
+def _shown(value: object) -> str:
+    return value if type(value) is str else ", ".join(value)  # type: ignore[arg-type]
 
 
 def json_pieces(rows: Iterable[dict]) -> Iterator[bytes]:
@@ -219,7 +356,7 @@ def json_pieces(rows: Iterable[dict]) -> Iterator[bytes]:
 def published_rows(ctx: Context, kind: Kind) -> Iterator[dict]:
     """The records of a kind as its JSON resource holds them: the record as the model dumps it,
     with what the build derives for it under ``derived`` (``Kind.published``)."""
-    facts = {"claims": ctx.claim_facts, "sources": ctx.source_facts}.get(kind.plural)
+    facts = ctx.claim_facts if kind.plural == "claims" else ctx.source_facts if kind.plural == "sources" else None
     for record in getattr(ctx, kind.plural):
         row = record.model_dump(mode="json")
         if facts is not None:
@@ -236,9 +373,10 @@ def json_schema(kind: Kind) -> dict:
 
 
 def context(dataset: Dataset) -> Context:
-    """The records of ``dataset`` as the tables read them."""
+    """The records of ``dataset`` as the tables read them (made whole a window at a time where
+    the dataset keeps outlines: ``Dataset.wholes``)."""
     return Context.of(dataset.claims.values(), dataset.sources.values(), dataset.entities.values(),
-                      dataset.vocabularies.values())
+                      dataset.vocabularies.values(), wholes=dataset.wholes)
 
 
 def _fingerprint(desc: dict) -> tuple:
@@ -339,6 +477,10 @@ def descriptor(resources: list[dict], created_at: Optional[str], version: str = 
 
 WRITE_POOL_RECORDS = 2000
 """From this many records, the files of a full build are made by a pool of processes (one per core)."""
+WINDOW = 256
+"""Records of a kind a full build makes into rows at once: their rows of every file of their kind."""
+PARTS = ".parts"
+"""The folder of the staging folder where runs of records write their parts of the files."""
 
 
 def write_package(ctx: Context, folder: Path, root: Optional[Path] = None, version: str = __version__,
@@ -351,36 +493,48 @@ def write_package(ctx: Context, folder: Path, root: Optional[Path] = None, versi
     record's lines as they are made, and for an incremental build gives those of the records
     not made again. ``jobs`` is how many processes make the files of a full build (default:
     one per core from ``WRITE_POOL_RECORDS`` records); the files are the same however many.
+
+    A full build makes the claims, sources and entities into rows a window of records at a
+    time (``Context.window``, whole from their outlines where the context holds outlines), each
+    record's rows of every file of its kind at once (``_run``): the rows of one record are
+    never far from the next's, so no table is held whole.
     """
     (folder / DATA).mkdir(parents=True, exist_ok=True)
     every = tables()
-    if keys is not None:
-        keys.expect(every)
+    kinds = table_kinds()
+    if keys is not None:  # the ids of each kind's records, which its table holds a row each
+        keys.expect(every, {(t.name, t.primary_key): {r.id for r in ctx.table(kind)} for t in every
+                            if (kind := kinds[t.name]) is not None and t.primary_key == ("id",)})
     todo: list[Union[Table, Kind]] = [*every, *KINDS]  # the descriptor's order
-    incremental = parts is not None and parts.incremental  # a few records made again: one process
-    n = 1 if incremental else workers(jobs, ctx.count, WRITE_POOL_RECORDS)
     with paused():  # rows and cells by the million, and no cycle among them
-        made = _made_in_pool(ctx, folder, todo, keys, parts, n) if n > 1 else None
-        if made is None:
-            made = [_resource(ctx, folder, item, keys, parts) for item in todo]
-    resources = []
-    for entry, keys_of, parts_of in made:  # merged in the descriptor's order, as one process would
-        if keys is not None and keys_of is not None:
-            keys.merge(keys_of)
-        if parts is not None and parts_of is not None:
-            parts.merge(parts_of)
-        resources.append(entry)
+        if parts is not None and parts.incremental:  # a few records made again: one process, file by file
+            files = {}
+            for item in todo:
+                entry, keys_of, parts_of = _resource(ctx, folder, item, keys, parts)
+                files[_rel(item)] = entry
+                _take(keys, keys_of, parts, parts_of)
+        else:
+            files = _full(ctx, folder, todo, keys, parts, jobs)
+    resources = [{**_entry(ctx, item), **files[_rel(item)]} for item in todo]
     desc = descriptor(resources, created(root, resources, version) if root is not None else None, version)
     _file(folder, DESCRIPTOR, schemas.dumps(desc), parts)
     return desc
 
 
-def _resource(ctx: Context, folder: Path, item: Union[Table, Kind], build_keys: Optional[Keys],
-              build_parts: Optional["Parts"]) -> tuple[dict, Optional[Keys], Optional["Parts"]]:
-    """Write one file of the package: a table's CSV or a kind's JSON. Its descriptor entry, and
-    the keys and parts it was told (new ones of the build's), to be merged into the build's."""
-    keys = build_keys.part() if build_keys is not None else None
-    parts = build_parts.part() if build_parts is not None else None
+def _rel(item: Union[Table, Kind]) -> str:
+    """Where a file of the package stands: a table's CSV, a kind's JSON."""
+    return f"{DATA}/{item.name}.csv" if isinstance(item, Table) else item.json_path
+
+
+def _take(keys: Optional[Keys], keys_of: Optional[Keys], parts: Optional["Parts"], parts_of: Optional["Parts"]) -> None:
+    if keys is not None and keys_of is not None:
+        keys.merge(keys_of)
+    if parts is not None and parts_of is not None:
+        parts.merge(parts_of)
+
+
+def _entry(ctx: Context, item: Union[Table, Kind]) -> dict:
+    """A file's entry in the descriptor, but for its path, hash and size."""
     if isinstance(item, Table):
         t = item
         entry = {"name": t.name, "type": "table", "title": t.title, "description": t.description,
@@ -391,49 +545,313 @@ def _resource(ctx: Context, folder: Path, item: Union[Table, Kind], build_keys: 
         vocabulary = next((v for v in ctx.vocabularies if v.id.replace("-", "_") == t.name), None)
         if vocabulary is not None:  # the vocabulary's own title and description
             entry["title"], entry["description"] = vocabulary.title, vocabulary.description
+        return entry
+    kind = item
+    described = " with what the build derives for it under `derived`" if kind.published_model else ""
+    return {"name": kind.json_resource, "type": "json", "title": f"{kind.plural.capitalize()} (JSON)",
+            "description": f"Every {kind.name} record exactly as the model defines it{described}, sorted by id.",
+            "format": "json", "mediatype": "application/json", "encoding": "utf-8",
+            "jsonSchema": json_schema(kind)}
+
+
+def _resource(ctx: Context, folder: Path, item: Union[Table, Kind], build_keys: Optional[Keys],
+              build_parts: Optional["Parts"]) -> tuple[dict, Optional[Keys], Optional["Parts"]]:
+    """Write one file of the package whole: a table's CSV or a kind's JSON. Its path, hash and
+    size, and the keys and parts it was told (new ones of the build's), to be merged into the build's."""
+    keys = build_keys.part() if build_keys is not None else None
+    parts = build_parts.part() if build_parts is not None else None
+    if isinstance(item, Table):
+        t = item
         body = csv_body(t, t.rows(ctx))
         if keys is not None:
             keys.add(t, body)
         data = parts.table(t, t.names, body) if parts is not None else _csv_bytes(t.names, body)
         del body
-        entry.update(_write(folder, f"{DATA}/{t.name}.csv", data, parts))
-        return entry, keys, parts
+        return _write(folder, _rel(t), data, parts), keys, parts
     kind = item
-    described = " with what the build derives for it under `derived`" if kind.published_model else ""
-    entry = {"name": kind.json_resource, "type": "json", "title": f"{kind.plural.capitalize()} (JSON)",
-             "description": f"Every {kind.name} record exactly as the model defines it{described}, sorted by id.",
-             "format": "json", "mediatype": "application/json", "encoding": "utf-8",
-             "jsonSchema": json_schema(kind)}
     if parts is not None and kind.prefix:
         data = parts.json(kind.json_path, ((row["id"], schemas.dump_item(row)) for row in published_rows(ctx, kind)))
     else:
         data = json_pieces(published_rows(ctx, kind))
-    entry.update(_write(folder, kind.json_path, data, parts))
-    return entry, keys, parts
+    return _write(folder, kind.json_path, data, parts), keys, parts
 
 
-def _made_in_pool(ctx: Context, folder: Path, todo: list, keys: Optional[Keys], parts: Optional["Parts"],
-                  n: int) -> Optional[list[tuple]]:
-    """``_resource`` of each item by ``n`` forked processes, which share the records without
-    pickling them, in the order of ``todo``; None where processes cannot be forked, or when the
-    pool broke (the caller then makes them itself)."""
-    if forking() is None:
-        return None
-    ctx.prepare(n)  # what several files draw on, found once, before the workers share it
-    # The largest files first, so that the last to finish is a small one; each worker is sent one at a time.
-    order = sorted(range(len(todo)), key=lambda i: -_weight(ctx, todo[i]))
-    return forked_map(lambda item: _resource(ctx, folder, item, keys, parts), todo, n, order)
+@dataclass(frozen=True)
+class Run:
+    """Records ``start`` to ``stop`` of a kind (in id order), to make into their part of every
+    file of the kind; ``whole``: all of them, written as the files themselves."""
+
+    kind: Kind
+    start: int
+    stop: int
+    whole: bool
 
 
-def _weight(ctx: Context, item: Union[Table, Kind]) -> int:
-    """About how much writing a file costs: the records of its kind (a JSON resource counts
-    double, each record whole), none for a table of no kind (a vocabulary)."""
-    if isinstance(item, Kind):
-        return 2 * len(ctx.table(item.name))
-    from reported_claims.package.incremental import table_kinds
+def _kind_files(kind: Kind) -> list[Union[Table, Kind]]:
+    """The files a kind's records make, in the descriptor's order: the tables keyed by its id, its JSON."""
+    kinds = table_kinds()
+    return [t for t in tables() if kinds[t.name] == kind.name] + [kind]
 
-    kind = table_kinds().get(item.name)
-    return len(ctx.table(kind)) if kind else 0
+
+def _runs(ctx: Context, n: int) -> list[Run]:
+    """The runs of records a full build makes with ``n`` processes: with one, a run of each kind
+    whose records have tables keyed by their id; with more, a few runs a process of each large
+    kind, so that they end together."""
+    out = []
+    for kind in KINDS:
+        if len(_kind_files(kind)) < 2:
+            continue  # its rows are not by record (a vocabulary's terms): its files are made whole
+        count = len(ctx.table(kind.name))
+        pieces = 1 if n < 2 else max(1, min(4 * n, count // (4 * WINDOW)))
+        size = -(-count // pieces) if count else 0
+        bounds = [(a, min(a + size, count)) for a in range(0, count, size)] if count else [(0, 0)]
+        out += [Run(kind, a, b, len(bounds) == 1) for a, b in bounds]
+    return out
+
+
+class _Out:
+    """One file of a kind (or a run's part of it) as a run of records writes it: each record's part
+    (its CSV lines, its JSON item), kept by id and length for the next build where asked."""
+
+    def __init__(self, path: Path, item: Union[Table, Kind], whole: bool, by_record: bool):
+        self.item = item
+        self.start, self.sep, self.end, self.empty = _form_of(item)
+        self.whole = whole
+        self.path = path
+        self._atomic = fs.atomic_file(path, "wb", buffering=_BUFFER) if whole else None
+        self.file = self._atomic.__enter__() if self._atomic is not None else open(path, "wb", buffering=_BUFFER)
+        self.hash = hashlib.sha256() if whole else None
+        self.ids: Optional[list[bytes]] = [] if by_record else None
+        self.last = b""
+        self.lengths = array("I")
+        self.count = 0
+        self.size = 0
+
+    def _put(self, data: bytes) -> None:
+        self.file.write(data)
+        self.size += len(data)
+        if self.hash is not None:
+            self.hash.update(data)
+
+    def piece(self, rid: Optional[str], data: bytes) -> None:
+        """The next record's part (``rid`` None: the parts of several, where not kept by record)."""
+        if self.count:
+            self._put(self.sep)
+        elif self.whole:
+            self._put(self.start)
+        self.count += 1
+        self._put(data)
+        if self.ids is not None:
+            key = rid.encode()  # type: ignore[union-attr]
+            if self.ids and key <= self.last:
+                raise RuntimeError(f"{self.item.name}: {rid} comes after {self.last.decode()}, not in id order")
+            self.ids.append(key)
+            self.last = key
+            self.lengths.append(len(data))
+
+    def lines(self, table: Table, body: list[list[str]]) -> None:
+        """A window's rows of a table, as CSV lines: each record's run of lines one part."""
+        from reported_claims.package.incremental import csv_lines
+
+        lines = csv_lines(body)
+        if self.ids is None:
+            if lines:
+                self.piece(None, "".join(lines).encode("utf-8"))
+            return
+        at = 0
+        while at < len(body):
+            rid = body[at][0]
+            upto = at + 1
+            while upto < len(body) and body[upto][0] == rid:
+                upto += 1
+            self.piece(rid, "".join(lines[at:upto]).encode("utf-8"))
+            at = upto
+
+    def close(self) -> dict:
+        """What was written: for a whole file its path, hash and size (and stat); the ids of its
+        records' parts (joined by new lines) and their lengths; how many."""
+        if self.whole and not self.count:
+            self._put(self.empty)
+        elif self.whole:
+            self._put(self.end)
+        ids = b"\n".join(self.ids) if self.ids is not None else None
+        out: dict[str, Any] = {"count": self.count, "size": self.size, "ids": ids, "lengths": self.lengths}
+        if self._atomic is not None:
+            self.file.flush()
+            st = os.fstat(self.file.fileno())
+            self._atomic.__exit__(None, None, None)
+            out["hash"] = self.hash.hexdigest() if self.hash is not None else None
+            out["stat"] = (st.st_size, st.st_mtime_ns, st.st_ino)
+        else:
+            self.file.close()
+        return out
+
+    def abandon(self) -> None:
+        if self._atomic is not None:
+            self._atomic.__exit__(RuntimeError, RuntimeError("abandoned"), None)
+        else:
+            self.file.close()
+
+
+def _run(ctx: Context, folder: Path, run: Run, build_keys: Optional[Keys], by_record: bool) -> tuple:
+    """Make a run of records' part of every file of their kind (``Run``), a ``WINDOW`` at a time.
+    What each file's ``_Out`` wrote, the keys it was told, and each record's references (where
+    ``by_record``: for the next build)."""
+    from reported_claims.package.incremental import record_refs
+
+    keys = build_keys.part() if build_keys is not None else None
+    files = _kind_files(run.kind)
+    outs: list[_Out] = []
+    try:
+        for item in files:
+            path = folder / (_rel(item) if run.whole else f"{PARTS}/{item.name}.{run.start}")
+            outs.append(_Out(path, item, run.whole, by_record))
+        records = ctx.table(run.kind.name)
+        refs: list[str] = []
+        for a in range(run.start, run.stop, WINDOW):
+            window = ctx.window(run.kind.name, records[a:min(a + WINDOW, run.stop)])
+            for out, item in zip(outs, files):
+                if isinstance(item, Table):
+                    body = csv_body(item, item.rows(window))
+                    if keys is not None:
+                        keys.add(item, body)
+                    out.lines(item, body)
+                else:
+                    for row in published_rows(window, item):
+                        out.piece(row["id"], schemas.dump_item(row))
+            if keys is not None:
+                keys.settle()
+            if by_record:
+                refs += [record_refs(r) for r in window.table(run.kind.name)]
+    except BaseException:
+        for out in outs:
+            out.abandon()
+        raise
+    made = [out.close() for out in outs]
+    same: dict = {}  # most files hold every record of the run: their ids are sent back once
+    for got in made:
+        got["ids"] = same.setdefault(got["ids"], got["ids"])
+    # The references of the run's records, in their order, one line each.
+    return made, keys, "\n".join(refs)
+
+
+def _full(ctx: Context, folder: Path, todo: list, keys: Optional[Keys], parts: Optional["Parts"],
+          jobs: Optional[int]) -> dict[str, dict]:
+    """Every file of a full build; each one's path, hash and size. The runs of records (``_runs``)
+    and the files made whole (a vocabulary's terms) are made by ``n`` processes, forked, which
+    share the records; the parts of a file made by several runs are then put together, in order."""
+    n = workers(jobs, ctx.count, WRITE_POOL_RECORDS)
+    if n > 1 and forking() is None:
+        n = 1
+    runs = _runs(ctx, n)
+    streamed = {item.name for run in runs for item in _kind_files(run.kind) if isinstance(item, Table)}
+    streamed |= {run.kind.name for run in runs}
+    alone = [item for item in todo if (item.name if isinstance(item, Table) else item.name) not in streamed]
+    jobs_: list = [*runs, *alone]
+    if any(not run.whole for run in runs):
+        (folder / PARTS).mkdir(exist_ok=True)
+    by_record = parts is not None
+
+    def make(job: Union[Run, Table, Kind]) -> tuple:
+        if isinstance(job, Run):
+            return _run(ctx, folder, job, keys, by_record)
+        return _resource(ctx, folder, job, keys, parts)
+
+    made = None
+    if n > 1:
+        ctx.prepare()  # the origins of every source, found once, before the workers share them
+        # The largest first, so that the last to finish is a small one; each worker is sent one at a time.
+        order = sorted(range(len(jobs_)), key=lambda i: -_weight(ctx, jobs_[i]))
+        made = forked_map(make, jobs_, n, order)
+    if made is None:
+        made = [make(job) for job in jobs_]
+    files: dict[str, dict] = {}
+    for job, got in zip(jobs_, made):
+        if not isinstance(job, Run):
+            entry, keys_of, parts_of = got
+            files[_rel(job)] = entry
+            _take(keys, keys_of, parts, parts_of)
+    layouts: dict[bytes, bytes] = {}  # most files of a kind hold every record: one copy of their ids
+    for kind in {run.kind.name: run.kind for run in runs}.values():
+        mine = [(job, got) for job, got in zip(jobs_, made) if isinstance(job, Run) and job.kind is kind]
+        records = ctx.table(kind.name)
+        for run, got in mine:
+            _take(keys, got[1], None, None)
+            if parts is not None and run.stop > run.start:
+                ids = [r.id for r in records[run.start:run.stop]]
+                parts.made.update(ids)
+                parts.refs.append((ids, got[2]))
+        for i, item in enumerate(_kind_files(kind)):
+            pieces = [got[0][i] for _, got in mine]
+            files[_rel(item)] = _joined(folder, item, [run for run, _ in mine], pieces, parts, layouts)
+        del mine
+    fs.remove(folder / PARTS)
+    return files
+
+
+def _joined(folder: Path, item: Union[Table, Kind], runs: list[Run], pieces: list[dict],
+            parts: Optional["Parts"], layouts: dict[bytes, bytes]) -> dict:
+    """A file made by runs of records: written by the one run that made all of them, or put
+    together from the runs' parts, in order; its path, hash and size, and its layout kept."""
+    rel = _rel(item)
+    start, sep, end, empty = _form_of(item)
+    if len(runs) == 1 and runs[0].whole:
+        got = pieces[0]
+        entry = {"path": rel, "hash": "sha256:" + got["hash"], "bytes": got["stat"][0]}
+        stat = got["stat"]
+    else:
+        h = hashlib.sha256()
+        count = 0
+        with fs.atomic_file(folder / rel, "wb", buffering=_BUFFER) as f:
+            def put(data: bytes) -> None:
+                f.write(data)
+                h.update(data)
+
+            for run, got in zip(runs, pieces):
+                if not got["count"]:
+                    continue
+                put(sep if count else start)
+                count += got["count"]
+                with open(folder / PARTS / f"{item.name}.{run.start}", "rb") as part:
+                    while True:
+                        chunk = part.read(_BUFFER)
+                        if not chunk:
+                            break
+                        put(chunk)
+            put(end if count else empty)
+            f.flush()
+            st = os.fstat(f.fileno())
+        stat = (st.st_size, st.st_mtime_ns, st.st_ino)
+        entry = {"path": rel, "hash": "sha256:" + h.hexdigest(), "bytes": st.st_size}
+    if parts is not None:
+        parts.stats[rel] = stat
+        ids = b"\n".join(got["ids"] for got in pieces if got["ids"])
+        lengths = array("I")
+        for got in pieces:
+            lengths.extend(got["lengths"])
+        parts.layouts[rel] = (len(start), layouts.setdefault(ids, ids), lengths.tobytes())
+    return entry
+
+
+def _form_of(item: Union[Table, Kind]) -> tuple[bytes, bytes, bytes, bytes]:
+    """How a file of the package is laid out: what starts it, stands between two records' parts,
+    ends it, and is all of it with no record."""
+    if isinstance(item, Table):
+        out = io.StringIO()
+        csv.writer(out, lineterminator="\n").writerow(item.names)
+        head = out.getvalue().encode("utf-8")
+        return head, b"", b"", head
+    return schemas.LIST_OPEN, schemas.LIST_SEP, schemas.LIST_CLOSE, schemas.LIST_EMPTY
+
+
+def _weight(ctx: Context, job: Union[Run, Table, Kind]) -> int:
+    """About how much making a job costs: the records of its run (a claim's rows counted three
+    times, for the many tables of a claim), the records of its kind for a file made whole."""
+    if isinstance(job, Run):
+        return (job.stop - job.start) * (3 if job.kind.name == "claim" else 1)
+    if isinstance(job, Kind):
+        return 2 * len(ctx.table(job.name))
+    return 0
 
 
 def hashes(desc: dict) -> dict[str, str]:

@@ -34,27 +34,16 @@ from typing import Callable, Iterable, Iterator, NamedTuple, Optional, Union
 from reported_claims.check.quotes import ARCHIVE
 from reported_claims.check.validate import Result, validate
 from reported_claims.model.graph import references, uses
-from reported_claims.model.kinds import KINDS
 from reported_claims.model.kinds import kind as kind_named
 from reported_claims.package import DATA, schemas
 from reported_claims.model.records import Claim, Entity, Source
-from reported_claims.package.tables import Context, Table, tables
+from reported_claims.package.tables import Context, Table, table_kinds
 from reported_claims.repo.cache import Cache, LastBuild, digest, sources_hash, trusted
 from reported_claims.repo.load import RECORDS, Dataset, load, record_entries
 from reported_claims.util.collector import paused
 
 LIMIT = 2000
 """Past this many records to make again, a full build is as quick."""
-
-
-@functools.cache
-def table_kinds() -> dict[str, Optional[str]]:
-    """Table name -> the kind of record each row belongs to, by the table's first key column
-    (none for a vocabulary's terms)."""
-    first = {"claim_id": "claim", "source_id": "source", "entity_id": "entity"}
-    plain = {k.plural: k.name for k in KINDS}
-    return {t.name: first.get(t.primary_key[0]) or (plain.get(t.name) if t.primary_key[0] == "id" else None)
-            for t in tables()}
 
 
 def inputs_hash(root: Path) -> str:
@@ -85,6 +74,14 @@ class _Sink(NamedTuple):
     """A file for ``csv.writer`` whose ``write`` is a function's: the writer calls it once a row."""
 
     write: Callable[[str], object]
+
+
+def csv_lines(body: list[list[str]]) -> list[str]:
+    """The rows of a table's body as CSV lines, one a row, each with its line end: a record's
+    part of a CSV file is its run of lines."""
+    lines: list[str] = []
+    csv.writer(_Sink(lines.append), lineterminator="\n").writerows(body)
+    return lines
 
 
 class Kept(NamedTuple):
@@ -126,6 +123,10 @@ class Parts:
     stats: dict[str, tuple] = field(default_factory=dict)
     """(size, time, inode) of each package file as this build left it, so that the next can trust
     the file's hash while its stat is that one (``package_hashes``)."""
+    refs: list[tuple[list[str], str]] = field(default_factory=list)
+    """What the records a full build made refer to, found as it made their rows, a run of records
+    at a time: the run's ids in order, and each one's references (``joined_refs``) a line each.
+    ``remember`` keeps them."""
 
     @property
     def incremental(self) -> bool:
@@ -139,6 +140,7 @@ class Parts:
         self.made |= other.made
         self.layouts.update(other.layouts)
         self.stats.update(other.stats)
+        self.refs += other.refs
 
     def table(self, t: Table, header: list[str], body: list[list[str]]) -> Written:
         """The CSV of a table from the rows made now (and for an incremental build, the last build's lines of the others)."""
@@ -149,9 +151,7 @@ class Parts:
         if table_kinds()[t.name] is None:
             writer.writerows(body)
             return out.getvalue().encode("utf-8")
-        # One line a row, as the writer gives each to ``write``: the lines are kept as they come.
-        lines: list[str] = []
-        csv.writer(_Sink(lines.append), lineterminator="\n").writerows(body)
+        lines = csv_lines(body)  # one line a row
         mine: dict[str, list[str]] = {}
         for row, line in zip(body, lines):
             mine.setdefault(row[0], []).append(line)
@@ -321,9 +321,11 @@ class Recorded:
         i = self.at.get(rid)
         return self.refs[i].split() if i is not None else []
 
-    def put(self, rid: str, shown: str, digest_: str, refs: Iterable[str], stat: tuple, read_ns: Optional[int]) -> None:
+    def put(self, rid: str, shown: str, digest_: str, refs: Union[str, Iterable[str]], stat: tuple,
+            read_ns: Optional[int]) -> None:
+        """Keep a record; ``refs``: the ids it refers to, or those joined as ``joined_refs`` joins them."""
         i = self.at.get(rid)
-        row = (shown, bytes.fromhex(digest_), " ".join(sorted(set(refs))),
+        row = (shown, bytes.fromhex(digest_), refs if isinstance(refs, str) else joined_refs(refs),
                array("q", (*stat, -1 if read_ns is None else read_ns)))
         if i is None:
             self.at[rid] = len(self.ids)
@@ -336,6 +338,16 @@ class Recorded:
             self.shown[i], self.refs[i] = row[0], row[2]
             self.digests[32 * i:32 * i + 32] = row[1]
             self.stats[4 * i:4 * i + 4] = row[3]
+
+
+def joined_refs(refs: Iterable[str]) -> str:
+    """The ids a record refers to, as ``Recorded`` keeps them: distinct, sorted, joined by spaces."""
+    return " ".join(sorted(set(refs)))
+
+
+def record_refs(record) -> str:
+    """``joined_refs`` of what ``record`` refers to and uses."""
+    return joined_refs(t for _, t in uses(record)[0])
 
 
 @dataclass
@@ -487,10 +499,23 @@ def remember(root: Path, dataset: Dataset, parts: Parts, version: str, package: 
 def _remember(root: Path, dataset: Dataset, parts: Parts, version: str, package: dict[str, str],
               kept: Optional[Recorded]) -> None:
     store = Cache(root)
-    rows = store.digests() if kept is None else store.digests([dataset.files[rid].shown for rid in parts.made
-                                                               if rid in dataset.files])
     last = LastBuild(store)
-    records = kept if kept is not None else Recorded.new()
+    value = _columns(store, dataset, parts) if kept is None else _updated(store, dataset, parts, kept)
+    if value is None:  # a record the cache did not keep: nothing to build on
+        last.forget()
+        return
+    manifest = {"version": version, "code": code_hash(), "epoch": os.environ.get("SOURCE_DATE_EPOCH"),
+                "inputs": inputs_hash(root), "package": package,
+                # The files as this build left them: while a file's stat is this one, the next build
+                # takes its hash as kept rather than reading it (``cache.trusted``).
+                "stats": {rel: list(stat) for rel, stat in sorted(parts.stats.items()) if rel in package},
+                "stats_ns": time.time_ns()}
+    last.save(manifest, value, parts.layouts)
+
+
+def _updated(store: Cache, dataset: Dataset, parts: Parts, kept: Recorded) -> Optional[tuple]:
+    """The last build's ``Recorded`` with the records an incremental build made again put in, as its value."""
+    rows = store.digests([dataset.files[rid].shown for rid in parts.made if rid in dataset.files])
     for table in (dataset.claims, dataset.sources, dataset.entities):
         for rid, record in table.items():
             if rid not in parts.made:
@@ -498,13 +523,31 @@ def _remember(root: Path, dataset: Dataset, parts: Parts, version: str, package:
             item = dataset.files[rid]
             row = rows.get(item.shown)
             if row is None:
-                last.forget()
-                return
-            records.put(rid, item.shown, row[0], (t for _, t in uses(record)[0]), row[1], row[2])
-    manifest = {"version": version, "code": code_hash(), "epoch": os.environ.get("SOURCE_DATE_EPOCH"),
-                "inputs": inputs_hash(root), "package": package,
-                # The files as this build left them: while a file's stat is this one, the next build
-                # takes its hash as kept rather than reading it (``cache.trusted``).
-                "stats": {rel: list(stat) for rel, stat in sorted(parts.stats.items()) if rel in package},
-                "stats_ns": time.time_ns()}
-    last.save(manifest, records.value(), parts.layouts)
+                return None
+            kept.put(rid, item.shown, row[0], record_refs(record), row[1], row[2])
+    return kept.value()
+
+
+def _columns(store: Cache, dataset: Dataset, parts: Parts) -> Optional[tuple]:
+    """What a full build keeps of the records it made, as ``Recorded.value`` gives it, made from
+    the runs of records it wrote (``Parts.refs``) and the cache's rows of their files, a few
+    hundred at a time: at 100,000 claims, no record holds a string of its own."""
+    ids: list[str] = []
+    shown: list[str] = []
+    digests = bytearray()
+    stats = array("q")
+    refs = []
+    for run, joined in parts.refs:
+        for k in range(0, len(run), 500):
+            names = [dataset.files[rid].shown for rid in run[k:k + 500]]
+            rows = store.digests(names)
+            for rid, name in zip(run[k:k + 500], names):
+                row = rows.get(name)
+                if row is None:
+                    return None
+                ids.append(rid)
+                shown.append(name)
+                digests += bytes.fromhex(row[0])
+                stats.extend((*row[1], -1 if row[2] is None else row[2]))
+        refs.append(joined)
+    return "\n".join(ids), "\n".join(shown), bytes(digests), "\n".join(refs), stats.tobytes()

@@ -17,7 +17,7 @@ from pydantic.fields import FieldInfo
 
 from reported_claims.model.graph import Lineage
 from reported_claims.package import drift, types as package_types
-from reported_claims.model.kinds import VOCABULARIES
+from reported_claims.model.kinds import KINDS, VOCABULARIES
 from reported_claims.model.records import (
     Claim,
     ClaimLink,
@@ -37,7 +37,6 @@ from reported_claims.model.records import (
     attribute_docstrings,
 )
 from reported_claims.model.types import date_precision, period_bounds
-from reported_claims.util.pool import forked_map
 
 GENERATED_NOTE = (
     "Generated from src/reported_claims/model/records.py and package/tables.py by `reported-claims build`. DO NOT EDIT."
@@ -212,14 +211,30 @@ class Context:
     vocabularies: list[Vocabulary]
     known_sources: Optional[dict[str, Source]] = None
     """Every source the lineage of these records walks, when the tables are made for some records
-    only (an incremental build): the sources written are still ``sources``."""
+    only (an incremental build, a window): the sources written are still ``sources``."""
+    wholes: Optional[Callable[[list], list]] = None
+    """Where the claims and sources are outlines (``model.outline``: those of a build's lean
+    validation), what makes some of them whole again (``repo.load.Dataset.wholes``): the tables
+    are then made a ``window`` at a time. The outlines of the sources are what the lineage and
+    the drifts read of every source."""
 
     @classmethod
     def of(cls, claims: Iterable[Claim], sources: Iterable[Source], entities: Iterable[Entity],
-           vocabularies: Iterable[Vocabulary]) -> "Context":
+           vocabularies: Iterable[Vocabulary], wholes: Optional[Callable[[list], list]] = None) -> "Context":
         key = lambda r: r.id  # noqa: E731
         return cls(sorted(claims, key=key), sorted(sources, key=key), sorted(entities, key=key),
-                   sorted(vocabularies, key=key))
+                   sorted(vocabularies, key=key), wholes=wholes)
+
+    def window(self, kind: str, records: list) -> "Context":
+        """A context of some records of ``kind`` (``claim``, ``source``, ``entity``) of this one,
+        made whole: their rows are the rows of this context's tables that are theirs, since every
+        table of a kind's records is keyed first by the record's id. The lineage and its origins
+        found so far are this context's."""
+        made = self.wholes(records) if self.wholes is not None else records
+        out = Context([], [], [], self.vocabularies, known_sources=self.source_index)
+        setattr(out, {"claim": "claims", "source": "sources", "entity": "entities"}[kind], made)
+        out.__dict__["lineage"] = self.lineage
+        return out
 
     def table(self, kind: str) -> list:
         """The records of a kind (``claim``) that are written."""
@@ -231,25 +246,12 @@ class Context:
         """How many claims, sources and entities are written."""
         return len(self.claims) + len(self.sources) + len(self.entities)
 
-    def prepare(self, n: int = 1) -> None:
-        """Find now, once, what several files draw on: before processes that share this context
-        fork (``build.write_package``), so that each need not find it again. With ``n`` processes,
-        the claims' drifts and derived facts are found by ``n`` forked ones, a run of claims each
-        (the same facts, in the same order)."""
-        if n > 1 and len(self.claims) > 1 and not {"drifts", "claim_facts"} & self.__dict__.keys():
-            self.source_facts  # noqa: B018  walks the lineage of every source, which the processes then share
-            size = -(-len(self.claims) // (4 * n))  # a few runs a process, so that none waits long on the last
-            runs = [self.claims[i:i + size] for i in range(0, len(self.claims), size)]
-            made = forked_map(self._derived, runs, n)
-            if made is not None:
-                self.__dict__["drifts"] = {k: v for drifts, _ in made for k, v in drifts.items()}
-                self.__dict__["claim_facts"] = {k: v for _, facts in made for k, v in facts.items()}
-        self.drifts, self.claim_facts, self.source_facts  # noqa: B018
-
-    def _derived(self, claims: list[Claim]) -> tuple[dict[str, list[drift.Drift]], dict[str, dict]]:
-        """The drifts and derived facts of some claims, as ``drifts`` and ``claim_facts`` give them."""
-        drifts = {c.id: drift.claim_drifts(c, self.source_index) for c in claims}
-        return drifts, {c.id: claim_derived(self, c, drifts[c.id]) for c in claims}
+    def prepare(self) -> None:
+        """Find now, once, the origins of every source, which the rows of every kind draw on:
+        before processes that share this context fork (``build.write_package``), so that each
+        need not find them again."""
+        for source_id in self.source_index:
+            self.roots(source_id)
 
     @functools.cached_property
     def source_index(self) -> dict[str, Source]:
@@ -869,6 +871,16 @@ def _vocabulary_tables() -> list[Table]:
         )
         for vocabulary in VOCABULARIES
     ]
+
+
+@functools.cache
+def table_kinds() -> dict[str, Optional[str]]:
+    """Table name -> the kind of record each row belongs to, by the table's first key column
+    (none for a vocabulary's terms): a record's rows of such a table are keyed first by its id."""
+    first = {"claim_id": "claim", "source_id": "source", "entity_id": "entity"}
+    plain = {k.plural: k.name for k in KINDS}
+    return {t.name: first.get(t.primary_key[0]) or (plain.get(t.name) if t.primary_key[0] == "id" else None)
+            for t in tables()}
 
 
 @functools.cache

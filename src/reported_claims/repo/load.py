@@ -25,6 +25,7 @@ from reported_claims.model.graph import Uses, lineage_edges, references
 from reported_claims.model.outline import outline
 from reported_claims.repo.cache import (Cache, Entry, Facts, Stat, blocking_words, digest, facts_of, folded_name, pickled,
                                         statement_words)
+from reported_claims.repo.spill import Spill
 from reported_claims.problems import CODES, Problem, relpath
 from reported_claims.util.collector import paused
 from reported_claims.util.pool import share_out, workers
@@ -49,6 +50,8 @@ class Loaded:
     record: Optional[Record] = None
     target: bool = True
     """Whether problems in this file are reported (False for context records)."""
+    spilled: int = -1
+    """Where ``record`` is an outline put aside whole (``load``'s ``spill``): its entry's number there."""
 
     def __post_init__(self) -> None:
         self.file = os.fspath(self.file)
@@ -77,6 +80,24 @@ class Dataset:
     """For a dataset of only some records (``load`` of paths with a cache): every id of a kind."""
     used: Optional[Uses] = field(default=None, repr=False, compare=False)
     """What every valid record read refers to and uses, where the load gathered it as it read them."""
+    spill: Optional[Spill] = field(default=None, repr=False, compare=False)
+    """Where the records kept as outlines were put aside whole (``load``'s ``spill``)."""
+
+    def wholes(self, records: list) -> list[Record]:
+        """``records`` (of this dataset) as models: those kept as outlines read back from the
+        spill, in one pass (else from their files)."""
+        at = [i for i, r in enumerate(records) if not isinstance(r, Record)]
+        if not at:
+            return records
+        out = list(records)
+        items = [self.files[records[i].id] for i in at]
+        if self.spill is not None and all(item.spilled >= 0 for item in items):
+            for i, record in zip(at, self.spill.records(item.spilled for item in items)):
+                out[i] = record
+        else:
+            for i, item in zip(at, items):
+                out[i] = whole(item)
+        return out
 
     def ids(self, kind: str):
         """Every id of a kind in the repository, to suggest one for an id that is not there."""
@@ -435,7 +456,7 @@ and the facts the cache indexes, where they were asked for."""
 
 
 def _read_many(work: list[Work], facts: bool = False, outlined: Optional[frozenset[str]] = None,
-               sent: bool = False) -> tuple[list[Read], Uses]:
+               sent: bool = False, spilled: bool = False) -> tuple[list[Read], Uses]:
     """Read (where its bytes are not in hand) and validate each file, check each valid record
     on its own (``model.checks``) and gather what the records refer to and use; with ``facts``,
     each entry's facts for the cache, from the same walk of its record.
@@ -443,7 +464,8 @@ def _read_many(work: list[Work], facts: bool = False, outlined: Optional[frozens
     With ``outlined`` (see ``load``), each record is kept as its outline, and with ``facts`` its
     entry is pickled whole for the cache first. ``sent``: the entries go back from a worker of the
     pool and are to be cached, so each is sent as its pickle, which the cache keeps as it is
-    (the main process unpickles it once, where it keeps the record whole)."""
+    (the main process unpickles it once, where it keeps the record whole). ``spilled``: each entry
+    is pickled whole before it is outlined, to be put aside (``load``'s ``spill``)."""
     out: list[Read] = []
     used = Uses()
     with paused():
@@ -461,7 +483,7 @@ def _read_many(work: list[Work], facts: bool = False, outlined: Optional[frozens
                 refs = used.add(loaded.record)
             entry: Optional[Entry] = _entry(loaded, d)  # type: ignore[arg-type]
             fact = facts_of(entry, refs) if facts else None  # type: ignore[arg-type]
-            blob = pickled(entry) if facts and (sent or outlined is not None) else None  # type: ignore[arg-type]
+            blob = pickled(entry) if spilled or (facts and (sent or outlined is not None)) else None  # type: ignore[arg-type]
             if outlined is not None:
                 entry = _outlined(entry, outlined)  # type: ignore[arg-type]
             elif sent:
@@ -478,9 +500,10 @@ def _outlined(entry: Entry, archived: frozenset[str]) -> Entry:
     return entry if short is entry.record else replace(entry, record=short)
 
 
-def _read_for_cache(work: list[Work], outlined: Optional[frozenset[str]] = None) -> tuple[list[Read], Uses]:
+def _read_for_cache(work: list[Work], outlined: Optional[frozenset[str]] = None,
+                    spilled: bool = False) -> tuple[list[Read], Uses]:
     """``_read_many`` in a worker of the pool when the entries are to be cached."""
-    return _read_many(work, facts=True, outlined=outlined, sent=True)
+    return _read_many(work, facts=True, outlined=outlined, sent=True, spilled=spilled)
 
 
 Progress = Callable[[int, int], None]
@@ -489,10 +512,10 @@ Progress = Callable[[int, int], None]
 
 def _load_files(paths: list, root: Path, cache: Optional[Cache], jobs: Optional[int],
                 progress: Optional[Progress], used: Optional[Uses] = None,
-                outlined: Optional[frozenset[str]] = None) -> list[Loaded]:
+                outlined: Optional[frozenset[str]] = None, spill: Optional[Spill] = None) -> list[Loaded]:
     """Every path loaded, in order: from the cache where its bytes are unchanged, else read
     and validated, by a pool of processes when there are many. ``used`` gathers what the valid
-    records refer to and use; ``outlined`` is ``load``'s."""
+    records refer to and use; ``outlined`` and ``spill`` are ``load``'s."""
     used = Uses() if used is None else used
     out: list[Optional[Loaded]] = [None] * len(paths)
     work: list[tuple[int, bool, Work]] = []
@@ -524,7 +547,10 @@ def _load_files(paths: list, root: Path, cache: Optional[Cache], jobs: Optional[
         if entry is not None:
             if entry.record is not None:
                 used.add(entry.record)
-            out[i] = _loaded(path, shown, entry if outlined is None else _outlined(entry, outlined))
+            short = entry if outlined is None else _outlined(entry, outlined)
+            out[i] = item = _loaded(path, shown, short)
+            if spill is not None and short is not entry:
+                item.spilled = spill.add(pickled(entry))
         else:
             work.append((i, plain, (path, shown, data, d, st)))
     done = total - len(work)
@@ -536,20 +562,23 @@ def _load_files(paths: list, root: Path, cache: Optional[Cache], jobs: Optional[
     if n > 1 and len(chunks) > 1:
         from concurrent.futures import ProcessPoolExecutor
 
-        read = partial(_read_many if cache is None else _read_for_cache, outlined=outlined)
+        spilled = spill is not None
+        read = partial(_read_many if cache is None else _read_for_cache, outlined=outlined, spilled=spilled)
 
         def take(chunk: list, got: list) -> None:
             nonlocal done
-            done = _keep(root, chunk, got, out, cache, used, done, total, progress)
+            done = _keep(root, chunk, got, out, cache, used, done, total, progress, spill)
 
         # The main process validates chunks itself while n - 1 workers do theirs (``share_out``).
         with ProcessPoolExecutor(n - 1) as pool:
             share_out(n, chunks, lambda chunk: pool.submit(read, [w[2] for w in chunk]),
-                      lambda chunk: _read_many([w[2] for w in chunk], cache is not None, outlined), take)
+                      lambda chunk: _read_many([w[2] for w in chunk], cache is not None, outlined, spilled=spilled),
+                      take)
     else:
         for chunk in chunks:
-            done = _keep(root, chunk, _read_many([w[2] for w in chunk], cache is not None, outlined), out, cache,
-                         used, done, total, progress)
+            done = _keep(root, chunk, _read_many([w[2] for w in chunk], cache is not None, outlined,
+                                                 spilled=spill is not None),
+                         out, cache, used, done, total, progress, spill)
     return out  # type: ignore[return-value]
 
 
@@ -561,9 +590,9 @@ def _unread(path: Path, root: Path, shown: str, plain: bool, problems: list[Prob
 
 
 def _keep(root: Path, chunk: list, got: tuple[list, Uses], out: list, cache: Optional[Cache], used: Uses,
-          done: int, total: int, progress: Optional[Progress]) -> int:
+          done: int, total: int, progress: Optional[Progress], spill: Optional[Spill] = None) -> int:
     """Take in what a chunk gave: entries, or their pickles, or both (``_read_many``), their facts,
-    and what their records use."""
+    and what their records use; a record outlined is put aside whole in ``spill``."""
     read, uses_ = got
     used.update(uses_)
     for (i, plain, (path, shown, _, _, _)), (entry, blob, st, problems, facts) in zip(chunk, read):
@@ -572,7 +601,9 @@ def _keep(root: Path, chunk: list, got: tuple[list, Uses], out: list, cache: Opt
             continue
         if entry is None:
             entry = pickle.loads(blob)
-        out[i] = _loaded(path, shown, entry)
+        out[i] = item = _loaded(path, shown, entry)
+        if spill is not None and blob is not None and entry.record is not None and not isinstance(entry.record, Record):
+            item.spilled = spill.add(blob)
         if cache is not None:
             cache.put(shown, entry, st, facts, blob)
     done += len(chunk)
@@ -583,7 +614,8 @@ def _keep(root: Path, chunk: list, got: tuple[list, Uses], out: list, cache: Opt
 
 def load(root: Path, paths: Optional[Iterable[Path]] = None, *, cache: bool = False,
          jobs: Optional[int] = None, progress: Optional[Progress] = None,
-         referring_to: Iterable[str] = (), outlines: Optional[Iterable[str]] = None) -> tuple[Dataset, list[Loaded]]:
+         referring_to: Iterable[str] = (), outlines: Optional[Iterable[str]] = None,
+         spill: Optional[Spill] = None) -> tuple[Dataset, list[Loaded]]:
     """Read the records under ``root/records`` plus any ``paths`` (files or folders).
 
     Returns the dataset of every record that validated, and every file read. The files named
@@ -607,6 +639,8 @@ def load(root: Path, paths: Optional[Iterable[Path]] = None, *, cache: bool = Fa
     and source is kept as its outline (``model.outline``: what the rules across records read of
     it, a tenth of its memory), except a claim reporting from, or a source that is, one of the
     sources whose ids it names (those whose text is archived). ``whole`` reads a record again.
+    With ``spill`` too, each record kept as its outline is put aside whole there (``repo.spill``),
+    for ``Dataset.wholes`` to read back.
     """
     # Absolute paths, so that a file named from a subfolder and the same file found under
     # records/ are one file to every rule.
@@ -627,8 +661,11 @@ def load(root: Path, paths: Optional[Iterable[Path]] = None, *, cache: bool = Fa
                 context = [p for p in record_entries(root) if p not in seen]
             if store is not None:
                 store.prefetch()
-            everything = _load_files(targets + context, root, store, jobs, progress, used,
-                                     None if outlines is None or paths is not None else frozenset(outlines))
+            outlined = None if outlines is None or paths is not None else frozenset(outlines)
+            everything = _load_files(targets + context, root, store, jobs, progress, used, outlined,
+                                     spill if outlined is not None else None)
+            if spill is not None:
+                spill.flush()
         if store is not None:
             store.save(complete=not near)
     if gc.isenabled():
@@ -639,7 +676,7 @@ def load(root: Path, paths: Optional[Iterable[Path]] = None, *, cache: bool = Fa
     loaded, context_loaded = everything[:len(targets)], everything[len(targets):]
     for item in context_loaded:
         item.target = False
-    dataset = Dataset(root, used=used)
+    dataset = Dataset(root, used=used, spill=spill)
     if near:
         assert store is not None
         gone = {Path(name).stem for name in store.missing}

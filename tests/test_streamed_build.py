@@ -155,3 +155,29 @@ def test_a_build_with_no_records_of_a_kind_writes_its_files_empty(tmp_path, monk
     assert got["data/entities.json"] == b"[]\n"
     assert got["data/entity_aliases.csv"] == b"entity_id,position,alias\n"
     shutil.rmtree(tmp_path / "out")
+
+
+def test_the_parts_of_a_file_are_put_together_where_the_kernel_cannot_copy_them(tmp_path, monkeypatch):
+    """The runs' parts are copied by the kernel where it can: where it stops partway or cannot
+    copy at all, they are written from what was read, and the files are the same."""
+    import errno
+    import os
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "key"))
+    root = copy_records(tmp_path / "repo")
+    dataset, _ = load(root)
+    monkeypatch.setattr(build, "WINDOW", 1)
+    expected = written(dataset, tmp_path / "kernel", 2)
+    calls = []
+
+    def copy_some(src: int, dst: int, count: int) -> int:
+        calls.append(count)
+        if len(calls) % 3 == 0:
+            raise OSError(errno.EXDEV, "not between these files")
+        return real(src, dst, min(count, 7))
+
+    real = os.copy_file_range
+    monkeypatch.setattr(os, "copy_file_range", copy_some)
+    got = written(dataset, tmp_path / "python", 2)
+    assert len(calls) > 3
+    assert got[0] == expected[0] and got[1].layouts == expected[1].layouts

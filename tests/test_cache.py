@@ -270,3 +270,17 @@ def test_a_run_whose_writing_fails_midway_leaves_no_half_written_cache(tmp_path,
     monkeypatch.setattr(records_cache, "pickled", real)
     load(root, cache=True, jobs=1)
     assert len(_tables(root)["files"]) == len(files)
+
+
+def test_a_stat_is_trusted_only_once_a_write_in_the_same_tick_would_show():
+    """git's racy case, by the file system's grain: a time stamp in whole seconds (a file system that
+    keeps no finer time) is trusted two seconds after it, one with a fraction of a second (the
+    kernel's clock, in ticks of a few milliseconds) a tenth of a second after."""
+    second = 1_700_000_000 * 10**9
+    coarse, fine = (10, second, 7), (10, second + 123_456_789, 7)
+    for stat, too_soon, late_enough in ((coarse, second + 1_900_000_000, second + 2_000_000_001),
+                                        (fine, fine[1] + 90_000_000, fine[1] + 100_000_001)):
+        assert not records_cache.trusted(stat, stat, too_soon)
+        assert records_cache.trusted(stat, stat, late_enough)
+        assert not records_cache.trusted(stat, (11, *stat[1:]), late_enough)  # another size
+        assert not records_cache.trusted(stat, stat, None)  # never read

@@ -240,3 +240,4 @@ def test_what_a_build_keeps_of_its_records_reads_back_as_it_was_put():
     assert again.references("clm-a") == ["ent-d"] and again.stat(0) == ((12, 22, 32), 42)
     assert Recorded.of(("clm-a", "a.yaml", b"\0" * 31, "", b"\0" * 32)) is None  # a digest cut short
     assert Recorded.of(None) is None and Recorded.of(("", "", b"", "", b"")).ids == []
+

@@ -170,11 +170,11 @@ def test_the_parts_of_a_file_are_put_together_where_the_kernel_cannot_copy_them(
     expected = written(dataset, tmp_path / "kernel", 2)
     calls = []
 
-    def copy_some(src: int, dst: int, count: int) -> int:
+    def copy_some(src: int, dst: int, count: int, *offsets: int) -> int:
         calls.append(count)
         if len(calls) % 3 == 0:
             raise OSError(errno.EXDEV, "not between these files")
-        return real(src, dst, min(count, 7))
+        return real(src, dst, min(count, 7), *offsets)
 
     real = os.copy_file_range
     monkeypatch.setattr(os, "copy_file_range", copy_some)

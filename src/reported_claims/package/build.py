@@ -423,7 +423,7 @@ def _file(folder: Path, rel: str, text: str, parts: Optional["Parts"] = None) ->
 def _write(folder: Path, rel: str, data: "Written", parts: Optional["Parts"] = None) -> dict:
     """Write ``data`` (``incremental.Written``: bytes, pieces, or a kept file, linked) as ``rel``;
     its entry's path, hash and size. ``parts`` is told the file's stat as written."""
-    from reported_claims.package.incremental import Kept
+    from reported_claims.package.incremental import Kept, Span
 
     path = folder / rel
     if isinstance(data, Kept):
@@ -434,6 +434,9 @@ def _write(folder: Path, rel: str, data: "Written", parts: Optional["Parts"] = N
         h = hashlib.sha256()
         with fs.atomic_file(path, "wb", buffering=_BUFFER) as f:
             for chunk in [data] if isinstance(data, bytes) else data:
+                if isinstance(chunk, Span):
+                    _copy(f, chunk.path, h, chunk.start, chunk.stop)
+                    continue
                 f.write(chunk)
                 h.update(chunk)
             f.flush()
@@ -508,10 +511,15 @@ def write_package(ctx: Context, folder: Path, root: Optional[Path] = None, versi
                             if (kind := kinds[t.name]) is not None and t.primary_key == ("id",)})
     todo: list[Union[Table, Kind]] = [*every, *KINDS]  # the descriptor's order
     with paused():  # rows and cells by the million, and no cycle among them
-        if parts is not None and parts.incremental:  # a few records made again: one process, file by file
+        if parts is not None and parts.incremental:  # a few records made again: file by file, in threads
+            from concurrent.futures import ThreadPoolExecutor
+
+            # Most of such a build is copying and hashing the last build's runs of records, which
+            # let go of the interpreter: the threads do that on every core at once.
+            with ThreadPoolExecutor(workers(jobs, len(todo), 2)) as pool:
+                made = list(pool.map(lambda item: _resource(ctx, folder, item, keys, parts), todo))
             files = {}
-            for item in todo:
-                entry, keys_of, parts_of = _resource(ctx, folder, item, keys, parts)
+            for item, (entry, keys_of, parts_of) in zip(todo, made):
                 files[_rel(item)] = entry
                 _take(keys, keys_of, parts, parts_of)
         else:
@@ -816,7 +824,7 @@ def _joined(folder: Path, item: Union[Table, Kind], runs: list[Run], pieces: lis
                     continue
                 put(sep if count else start)
                 count += got["count"]
-                _append(f, folder / PARTS / f"{item.name}.{run.start}", h)
+                _copy(f, folder / PARTS / f"{item.name}.{run.start}", h)
             put(end if count else empty)
             f.flush()
             st = os.fstat(f.fileno())
@@ -832,30 +840,49 @@ def _joined(folder: Path, item: Union[Table, Kind], runs: list[Run], pieces: lis
     return entry
 
 
-def _append(f: BinaryIO, path: Path, h: "hashlib._Hash") -> None:
-    """The bytes of ``path`` written on at the end of ``f``, and told to ``h``: read once to be
-    hashed, and copied by the kernel where it can (a run's part of claims.json at 100,000 claims is
-    tens of MB), else written from what was read."""
+def _copy(f: BinaryIO, path: Path, h: "hashlib._Hash", start: int = 0, stop: Optional[int] = None) -> None:
+    """The bytes of ``path`` from ``start`` to ``stop`` (its end) written on at the end of ``f``,
+    and told to ``h``: copied by the kernel where it can (a run's part of claims.json at 100,000
+    claims is tens of MB, a spliced file's runs hundreds), in a thread while this one reads them a
+    piece at a time to hash them; what the kernel did not copy is written from what is read.
+    Nothing of the file is held or mapped in this process."""
+    import threading
+
     f.flush()
-    with open(path, "rb", buffering=0) as part:
-        size = os.fstat(part.fileno()).st_size
-        buffer = bytearray(_BUFFER)
-        view = memoryview(buffer)
-        while n := part.readinto(buffer):
-            h.update(view[:n])
-        part.seek(0)
-        copied = 0
+    with open(path, "rb", buffering=0) as src:
+        fd, out = src.fileno(), f.fileno()
+        stop = os.fstat(fd).st_size if stop is None else stop
+        copied = [start]
+
+        def kernel() -> None:
+            try:
+                while copied[0] < stop:
+                    done = os.copy_file_range(fd, out, stop - copied[0], copied[0])
+                    if not done:
+                        break
+                    copied[0] += done
+            except (AttributeError, OSError):  # not on Linux, or not between these files
+                pass
+
+        copier = threading.Thread(target=kernel, name="copy")
+        copier.start()
+        at = start
+        buffer = memoryview(bytearray(_BUFFER))  # one buffer, read into again and again
+        src.seek(start)  # the kernel's copy reads from where it is told, not from the file's position
         try:
-            while copied < size:
-                done = os.copy_file_range(part.fileno(), f.fileno(), size - copied)
-                if not done:
-                    break
-                copied += done
-        except (AttributeError, OSError):  # not on Linux, or not between these files
-            pass
-        part.seek(copied)
-        while n := part.readinto(buffer):
-            f.write(view[:n])
+            while at < stop:
+                n = src.readinto(buffer[:min(stop - at, _BUFFER)])
+                if not n:
+                    raise RuntimeError(f"{path}: ended {stop - at} bytes early")
+                h.update(buffer[:n])
+                at += n
+        finally:
+            copier.join()
+        at = copied[0]
+        while at < stop:
+            data = os.pread(fd, min(stop - at, _BUFFER), at)
+            f.write(data)
+            at += len(data)
         f.flush()
 
 

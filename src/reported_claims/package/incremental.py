@@ -92,8 +92,17 @@ class Kept(NamedTuple):
     """Its hash, as the last build wrote it (``plan`` checked that the package on disk is that one)."""
 
 
-Written = Union[bytes, Iterable[Union[bytes, memoryview]], Kept]
-"""A package file to write: its bytes, the pieces to write one after another (bytes or views of
+class Span(NamedTuple):
+    """A run of records of the last build's file kept as it stands: its bytes from ``start`` to
+    ``stop``, copied (by the kernel where it can) rather than read into this process."""
+
+    path: Path
+    start: int
+    stop: int
+
+
+Written = Union[bytes, Iterable[Union[bytes, Span]], Kept]
+"""A package file to write: its bytes, the pieces to write one after another (bytes or spans of
 the last build's file, in a list or as they are made), or the last build's file as it stands."""
 
 
@@ -196,25 +205,27 @@ class Parts:
         new = {rid.encode(): piece for rid, piece in pieces.items()}
         layout = self.kept[rel]
         old_ids = layout[1].split(b"\n") if layout[1] else []
-        ids, chunks, lengths = self._splice(_mapped(self.folder / rel), layout, old_ids, start, new, sep)  # type: ignore[operator]
-        if len(chunks) == 1 and isinstance(chunks[0], memoryview) and len(ids) == len(old_ids) and rel in self.hashes:
+        ids, chunks, lengths = self._splice(self.folder / rel, layout, old_ids, start, new, sep)  # type: ignore[operator]
+        if len(chunks) == 1 and isinstance(chunks[0], Span) and len(ids) == len(old_ids) and rel in self.hashes:
             # One run of the last build's records, all of them: the file is the last build's.
             self.layouts[rel] = layout
             return Kept(self.folder / rel, self.hashes[rel])  # type: ignore[operator]
         self.layouts[rel] = (len(start), b"\n".join(ids), lengths.tobytes())
         if not chunks:
             return empty
-        out = [start, chunks[0]]  # written one after another: a spliced file's runs are views of the old one
+        out = [start, chunks[0]]  # written one after another: a spliced file's runs are spans of the old one
         for chunk in chunks[1:]:
             out += (sep, chunk)
         out.append(end)
         return out
 
-    def _splice(self, view: memoryview, layout: Layout, ids: list[bytes], start: bytes, new: dict[bytes, bytes],
+    def _splice(self, path: Path, layout: Layout, ids: list[bytes], start: bytes, new: dict[bytes, bytes],
                 sep: bytes) -> tuple[list, list, array]:
-        """The last build's file (``view``, with ``ids`` the layout's) with the records made again
-        put in: the runs of records between them taken whole, a record made again the same as it
-        was left in its run. (ids, chunks to join with ``sep``, lengths)."""
+        """The last build's file (``path``, with ``ids`` the layout's) with the records made again
+        put in: the runs of records between them taken whole (``Span``), a record made again the
+        same as it was left in its run. (ids, chunks to join with ``sep``, lengths). The file is
+        mapped to compare a record's old part with its new one: only those pages are read."""
+        view = _mapped(path)
         base, _, packed = layout
         if ids and view[:base] != start:
             raise RuntimeError("the first line of a package file is not the one the last build wrote")
@@ -230,7 +241,7 @@ class Parts:
         def keep(upto: int) -> None:
             """Take the old records pos..upto-1 as one run."""
             if upto > pos:
-                chunks.append(view[starts[pos]:starts[upto] - step])
+                chunks.append(Span(path, starts[pos], starts[upto] - step))
                 out_ids.extend(ids[pos:upto])
                 out_lengths.extend(lengths[pos:upto])
 
@@ -266,8 +277,8 @@ class Parts:
 
 
 def _mapped(path: Path) -> memoryview:
-    """The bytes of a file, mapped rather than read: a spliced file's runs are written from the
-    page cache without a copy in this process."""
+    """The bytes of a file, mapped rather than read: a record's old part is compared with its new
+    one without reading the rest."""
     with open(path, "rb") as fh:
         if not os.fstat(fh.fileno()).st_size:
             return memoryview(b"")
@@ -284,7 +295,11 @@ class Recorded:
         self.ids, self.shown, self.digests, self.refs, self.stats = ids, shown, digests, refs, stats
         """``digests``: 32 bytes a record; ``refs``: each record's joined by spaces; ``stats``:
         (size, time, inode, when read or -1) a record."""
-        self.at = {rid: i for i, rid in enumerate(ids)}
+
+    @functools.cached_property
+    def at(self) -> dict[str, int]:
+        """Record id -> its place (made when first asked: a plan reads the columns only)."""
+        return {rid: i for i, rid in enumerate(self.ids)}
 
     @classmethod
     def new(cls) -> "Recorded":
@@ -384,37 +399,37 @@ def plan(root: Path, store: Cache, version: str, package: dict[str, str]) -> Opt
     by_shown = {shown: i for i, shown in enumerate(records.shown)}
     # Vocabularies are not records of their own here: their bytes are the manifest's inputs.
     cut = len(str(root)) + 1
-    present = {path[cut:].replace(os.sep, "/"): path for path in record_entries(root, skip={kind_named("vocabulary").plural})}
-    if not by_shown.keys() <= present.keys():
+    paths = record_entries(root, skip={kind_named("vocabulary").plural})
+    places = [by_shown.get(path[cut:].replace(os.sep, "/"), -1) for path in paths]  # -1: a new file
+    if len(paths) - places.count(-1) < len(by_shown):
         return None  # a record was removed: the full build says what that breaks
-    changed = []
-    for shown, path in present.items():
-        i = by_shown.get(shown)
-        if i is None:
-            changed.append(Path(path))
-            continue
-        known = records.digest(i)
-        if _digest(path, known, *records.stat(i)) != known:
-            changed.append(Path(path))
+    changed = _stale(records, paths, places)
     if len(changed) > LIMIT:
         return None
-    return Plan(sorted(changed), records, manifest)
+    return Plan(sorted(map(Path, changed)), records, manifest)
 
 
-def _digest(path: str, known: str, stat: tuple, read_ns: Optional[int]) -> Optional[str]:
-    """A file's digest: ``known``, when its stat is ``stat``, the one it was read with at
-    ``read_ns`` (and that is not racy), else from its bytes."""
-    try:
-        st = os.lstat(path)
-    except OSError:
-        return None
-    if trusted((st.st_size, st.st_mtime_ns, st.st_ino), stat, read_ns):
-        return known
-    try:
-        with open(path, "rb") as fh:
-            return digest(fh.read())
-    except OSError:
-        return None
+def _stale(records: Recorded, paths: list[str], places: list[int]) -> list[str]:
+    """Of the files at ``paths`` (each record ``places[i]`` of ``records``, -1 for a new one),
+    those that may not hold the bytes kept: unless a file's stat is the one it was read with (and
+    was not taken too soon after it was written, ``cache.trusted``), its digest is compared."""
+    out = []
+    for path, i in zip(paths, places):
+        if i < 0:
+            out.append(path)
+            continue
+        try:
+            st = os.lstat(path)
+            kept, read_ns = records.stat(i)
+            if trusted((st.st_size, st.st_mtime_ns, st.st_ino), kept, read_ns):
+                continue
+            with open(path, "rb") as fh:
+                if digest(fh.read()) == records.digest(i):
+                    continue
+        except OSError:
+            pass
+        out.append(path)
+    return out
 
 
 @dataclass

@@ -96,8 +96,18 @@ def sources_hash(files: Iterable[Path]) -> bytes:
 
 def trusted(stat: Stat, kept: Stat, read_ns: Optional[int]) -> bool:
     """Whether a file whose stat is ``stat`` is still the one read with ``kept`` at ``read_ns``:
-    the same size, time and inode, and not modified within ``RACY_NS`` of being read."""
-    return stat == kept and read_ns is not None and stat[1] < read_ns - RACY_NS
+    the same size, time and inode, and not modified within a time stamp's tick of being read
+    (``racy``)."""
+    return stat == kept and read_ns is not None and stat[1] < read_ns - racy(stat[1])
+
+
+def racy(mtime_ns: int) -> int:
+    """How long after a file's time stamp a read of it may not be its last state: a write in the
+    same tick would leave the time as it was (git's "racy" case). ``RACY_NS`` where the time is in
+    whole seconds (a file system that keeps no finer time, or one that rounds to two seconds);
+    ``FINE_RACY_NS`` where it has a fraction of a second (the file system keeps the kernel's clock,
+    whose ticks are a few milliseconds)."""
+    return RACY_NS if mtime_ns % 1_000_000_000 == 0 else FINE_RACY_NS
 
 
 def seal(payload: bytes, key_folder: Optional[Path] = None) -> Optional[bytes]:
@@ -156,7 +166,10 @@ Stat = tuple[int, int, int]
 
 RACY_NS = 2_000_000_000
 """A file modified this close to when it was read may change again within the same time stamp
-(git's "racy" case): its row is trusted by its hash only, never by its time."""
+(git's "racy" case): its row is trusted by its hash only, never by its time (``racy``)."""
+FINE_RACY_NS = 100_000_000
+"""The same, for a file system whose time stamps have a fraction of a second: ten times the
+coarsest tick of the kernel's clock (10 ms)."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value BLOB);
@@ -581,7 +594,7 @@ class Cache:
 
     def fresh(self, shown: str, stat: Stat) -> Optional[Entry]:
         """The entry of a file not read in this run, if its size, time and inode are those it was
-        read with and it was not modified within ``RACY_NS`` of being read."""
+        read with and it was not modified within a tick of being read (``trusted``)."""
         rows = self._query("SELECT digest, size, mtime_ns, ino, read_ns, mac, entry FROM files WHERE shown = ?", (shown,))
         if not rows:
             return None

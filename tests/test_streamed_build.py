@@ -139,7 +139,7 @@ def test_what_the_last_build_keeps_is_signed_however_large(tmp_path, monkeypatch
     again = LastBuild(Cache(root))
     assert again.records() == records and again.layouts() == layouts and again.manifest() == {"version": "1"}
     db = Cache(root).db
-    db.execute("UPDATE meta SET value = substr(value, 1, 100) || x'00' || substr(value, 102) WHERE name = 'built-records'")
+    db.execute("UPDATE meta SET value = substr(value, 1, 100) || x'00' || substr(value, 102) WHERE name = 'built-records-shown'")
     db.commit()
     assert LastBuild(Cache(root)).records() is None
 

@@ -543,7 +543,7 @@ def _updated(store: Cache, dataset: Dataset, parts: Parts, kept: Recorded) -> Op
     return kept.value()
 
 
-def _columns(store: Cache, dataset: Dataset, parts: Parts) -> Optional[tuple]:
+def _columns(store: Cache, dataset: Dataset, parts: Parts) -> Optional[Iterator]:
     """What a full build keeps of the records it made, as ``Recorded.value`` gives it, made from
     the runs of records it wrote (``Parts.refs``) and the cache's rows of their files, a few
     hundred at a time: at 100,000 claims, no record holds a string of its own."""
@@ -565,4 +565,12 @@ def _columns(store: Cache, dataset: Dataset, parts: Parts) -> Optional[tuple]:
                 digests += bytes.fromhex(row[0])
                 stats.extend((*row[1], -1 if row[2] is None else row[2]))
         refs.append(joined)
-    return "\n".join(ids), "\n".join(shown), bytes(digests), "\n".join(refs), stats.tobytes()
+
+    def made() -> Iterator:  # each column made as it is asked for, and let go once it is written
+        yield "\n".join(ids)
+        yield "\n".join(shown)
+        yield bytes(digests)
+        yield "\n".join(refs)
+        yield stats.tobytes()
+
+    return made()

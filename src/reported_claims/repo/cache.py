@@ -638,9 +638,12 @@ class LastBuild:
     """What the last build wrote, kept in the cache and signed like the entries: its settings
     and the hashes of the package it wrote (``manifest``), each record's file, digest and
     references (``records``), and where each record's lines stand in each file (``layouts``).
-    Each is one signed value, so that a build reads it with one check."""
+    Each is a signed value (the records one a column, each made and written in turn: at 100,000
+    claims they are tens of MB), saved in one transaction."""
 
-    NAMES = ("built", "built-records", "built-layouts")
+    COLUMNS = ("ids", "shown", "digests", "refs", "stats")
+    """The columns of ``records``, each its own value."""
+    NAMES = ("built", *(f"built-records-{column}" for column in COLUMNS), "built-layouts")
 
     def __init__(self, cache: Cache):
         self.cache = cache
@@ -664,10 +667,15 @@ class LastBuild:
 
     def records(self) -> Optional[tuple]:
         """What the last build kept of the records it wrote (``package.incremental.Recorded``'s columns)."""
-        payload = self._get("built-records")
-        # Signed: written by this machine's code and Python (the cache is keyed by its version).
-        # marshal, not pickle: a few strings and bytes.
-        return marshal.loads(payload) if payload is not None else None
+        out = []
+        for column in self.COLUMNS:
+            payload = self._get(f"built-records-{column}")
+            if payload is None:
+                return None
+            # Signed: written by this machine's code and Python (the cache is keyed by its version).
+            # marshal, not pickle: a string or bytes.
+            out.append(marshal.loads(payload))
+        return tuple(out)
 
     def layouts(self) -> Optional[dict[str, tuple[int, bytes, bytes]]]:
         """File -> (where its first record starts, the ids of its records in order joined by new
@@ -675,9 +683,11 @@ class LastBuild:
         payload = self._get("built-layouts")
         return pickle.loads(payload) if payload is not None else None  # signed, as above
 
-    def save(self, manifest: dict, records: tuple,
+    def save(self, manifest: dict, records: Iterable,
              layouts: dict[str, tuple[int, bytes, bytes]]) -> None:
-        """Keep what a build wrote (``records`` and ``layouts`` as their readers give them)."""
+        """Keep what a build wrote (``records``, its columns in turn, and ``layouts`` as their
+        readers give them). The columns may be made as they are asked for: each is let go once
+        it is written."""
         if self.cache.db is None and self.cache.secret is not None:
             try:
                 self.cache.db = self.cache._create()
@@ -686,13 +696,14 @@ class LastBuild:
         db = self.cache.db
         if db is None:
             return
+        columns = iter(records)
         values = (lambda: json.dumps(manifest, sort_keys=True).encode(),
-                  lambda: marshal.dumps(records),
+                  *(lambda: marshal.dumps(next(columns)) for _ in self.COLUMNS),
                   lambda: pickle.dumps(layouts, protocol=pickle.HIGHEST_PROTOCOL))
         try:
             db.execute("BEGIN IMMEDIATE")
-            for name, value in zip(self.NAMES, values):
-                payload = value()  # one at a time: at 100,000 claims each is tens of MB
+            for name, value in zip(self.NAMES, values, strict=True):
+                payload = value()  # one at a time
                 mac = self.cache._mac(name, "", payload)
                 # The signature and then the payload, written into the row's value in two pieces
                 # rather than joined first.
@@ -713,6 +724,6 @@ class LastBuild:
         """No build to build on (the next is a full one)."""
         try:
             if self.cache.db is not None:
-                self.cache.db.execute("DELETE FROM meta WHERE name IN (?, ?, ?)", self.NAMES)
+                self.cache.db.execute(f"DELETE FROM meta WHERE name IN ({', '.join('?' * len(self.NAMES))})", self.NAMES)
         except sqlite3.Error:
             pass

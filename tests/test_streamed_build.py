@@ -74,7 +74,12 @@ def test_a_streamed_build_writes_what_a_build_from_whole_records_writes(tmp_path
     assert refs == {rid: record_refs(record) for rid, record in every.items()}
 
 
-def test_the_spill_gives_back_each_record_as_its_file_reads(tmp_path):
+@pytest.mark.parametrize("pread", [True, False])
+def test_the_spill_gives_back_each_record_as_its_file_reads(tmp_path, monkeypatch, pread):
+    import os
+
+    if not pread:  # as on Windows
+        monkeypatch.delattr(os, "pread")
     root = copy_records(tmp_path / "repo")
     whole, _ = load(root)
     with Spill() as spill:

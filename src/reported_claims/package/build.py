@@ -879,10 +879,13 @@ def _copy(f: BinaryIO, path: Path, h: "hashlib._Hash", start: int = 0, stop: Opt
         finally:
             copier.join()
         at = copied[0]
+        src.seek(at)
         while at < stop:
-            data = os.pread(fd, min(stop - at, _BUFFER), at)
-            f.write(data)
-            at += len(data)
+            n = src.readinto(buffer[:min(stop - at, _BUFFER)])
+            if not n:
+                raise RuntimeError(f"{path}: ended {stop - at} bytes early")
+            f.write(buffer[:n])
+            at += n
         f.flush()
 
 

@@ -4,7 +4,7 @@ A build writes every claim and source whole, but holding them all as models whil
 about 5 kB a claim (0.8 GiB at 100,000 claims). The load that validates them keeps each one's
 outline (``model.outline``) and appends its entry, pickled as the records cache keeps it, to an
 unnamed temporary file; the build reads the records back, in the order it writes them, a window
-at a time. Forked processes read the same file (``os.pread`` shares no file position).
+at a time. Forked processes read the same file (``os.pread`` moves no file position).
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ class Spill:
                 j += 1
             first, last = wanted[order[k]], wanted[order[j - 1]]
             start = offsets[first]
-            data = os.pread(fd, offsets[last] + lengths[last] - start, start)
+            data = self._read(fd, start, offsets[last] + lengths[last] - start)
             view = memoryview(data)
             for i in order[k:j]:
                 n = wanted[i]
@@ -66,6 +66,15 @@ class Spill:
                 out[i] = pickle.loads(view[at:at + lengths[n]]).record
             k = j
         return out  # type: ignore[return-value]
+
+    def _read(self, fd: int, start: int, size: int) -> bytes:
+        """``size`` bytes from ``start``: with ``os.pread``, which moves no position that forked
+        readers of the same file would share; where there is none (Windows, where no process
+        forks), from the file's position."""
+        if hasattr(os, "pread"):
+            return os.pread(fd, size, start)
+        self._file.seek(start)
+        return self._file.read(size)
 
     def close(self) -> None:
         self._file.close()

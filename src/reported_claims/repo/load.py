@@ -10,6 +10,7 @@ import gc
 import os
 import pickle
 import stat
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -32,7 +33,7 @@ from reported_claims.util.pool import share_out, workers
 from reported_claims.model.kinds import FOLDERS, ID_PREFIX, MODELS, of_id
 from reported_claims.model.kinds import kind as kind_named
 from reported_claims.model.types import PATTERN_WORDS, PLACEHOLDER_TERM
-from reported_claims.model.records import Claim, Entity, Record, Source, Vocabulary, field_model
+from reported_claims.model.records import Claim, Entity, Record, Source, Vocabulary, field_model, own_keys
 
 RECORDS = "records"
 
@@ -468,7 +469,8 @@ def _read_many(work: list[Work], facts: bool = False, outlined: Optional[frozens
     is pickled whole before it is outlined, to be put aside (``load``'s ``spill``)."""
     out: list[Read] = []
     used = Uses()
-    with paused():
+    # Records outlined as soon as they are checked do not share their model's keys (``own_keys``).
+    with paused(), own_keys() if outlined is not None else nullcontext():
         for path, shown, data, d, st in work:
             if data is None:
                 data, problems, st = reader.read_bytes_stat(path, shown)

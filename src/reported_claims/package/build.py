@@ -864,28 +864,28 @@ def _copy(f: BinaryIO, path: Path, h: "hashlib._Hash", start: int = 0, stop: Opt
             except (AttributeError, OSError):  # not on Linux, or not between these files
                 pass
 
-        copier = threading.Thread(target=kernel, name="copy")
-        copier.start()
-        at = start
         buffer = memoryview(bytearray(_BUFFER))  # one buffer, read into again and again
-        src.seek(start)  # the kernel's copy reads from where it is told, not from the file's position
-        try:
+
+        def read(at: int) -> Iterator[memoryview]:
+            """The bytes from ``at`` to ``stop``, a buffer at a time (the kernel's copy reads from
+            where it is told, not from the file's position)."""
+            src.seek(at)
             while at < stop:
                 n = src.readinto(buffer[:min(stop - at, _BUFFER)])
                 if not n:
                     raise RuntimeError(f"{path}: ended {stop - at} bytes early")
-                h.update(buffer[:n])
+                yield buffer[:n]
                 at += n
+
+        copier = threading.Thread(target=kernel, name="copy")
+        copier.start()
+        try:
+            for piece in read(start):
+                h.update(piece)
         finally:
             copier.join()
-        at = copied[0]
-        src.seek(at)
-        while at < stop:
-            n = src.readinto(buffer[:min(stop - at, _BUFFER)])
-            if not n:
-                raise RuntimeError(f"{path}: ended {stop - at} bytes early")
-            f.write(buffer[:n])
-            at += n
+        for piece in read(copied[0]):
+            f.write(piece)
         f.flush()
 
 

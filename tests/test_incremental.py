@@ -224,17 +224,17 @@ def test_what_a_build_keeps_of_its_records_reads_back_as_it_was_put():
     anything else is not taken for them."""
     import marshal
 
-    from reported_claims.package.incremental import Recorded
+    from reported_claims.package.incremental import Recorded, joined_refs
 
     kept = Recorded.new()
-    kept.put("clm-a", "records/claims/clm-a.yaml", "ab" * 32, ["src-b", "ent-c", "src-b"], (10, 20, 30), 40)
-    kept.put("src-b", "records/sources/src-b.yaml", "cd" * 32, [], (11, 21, 31), None)
+    kept.put("clm-a", "records/claims/clm-a.yaml", "ab" * 32, joined_refs(["src-b", "ent-c", "src-b"]), (10, 20, 30), 40)
+    kept.put("src-b", "records/sources/src-b.yaml", "cd" * 32, joined_refs([]), (11, 21, 31), None)
     back = Recorded.of(marshal.loads(marshal.dumps(kept.value())))
     assert back.ids == ["clm-a", "src-b"] and back.shown == kept.shown
     assert back.digest(0) == "ab" * 32 and back.stat(0) == ((10, 20, 30), 40)
     assert back.references("clm-a") == ["ent-c", "src-b"] and back.references("src-b") == []
     assert back.stat(1) == ((11, 21, 31), None) and back.references("ent-x") == []
-    back.put("clm-a", "records/claims/clm-a.yaml", "ef" * 32, ["ent-d"], (12, 22, 32), 42)
+    back.put("clm-a", "records/claims/clm-a.yaml", "ef" * 32, joined_refs(["ent-d"]), (12, 22, 32), 42)
     again = Recorded.of(back.value())
     assert again.ids == ["clm-a", "src-b"] and again.digest(0) == "ef" * 32 and again.digest(1) == "cd" * 32
     assert again.references("clm-a") == ["ent-d"] and again.stat(0) == ((12, 22, 32), 42)

@@ -19,6 +19,7 @@ reference to no record, a term that is not live) reads the file again (``repo.lo
 
 from __future__ import annotations
 
+import sys
 from typing import Any, NamedTuple, Optional, Union
 
 from reported_claims.model.records import Claim, ClaimLink, Record, Source, Withdrawal
@@ -96,6 +97,6 @@ def outline(record: Record, archived: frozenset[str]) -> Outlined:
                             record.withdrawal, tuple(shared(Cited, r.source) for r in record.reports))
     if type(record) is Source and record.id not in archived:
         return SourceOutline(record.id, tuple(shared(Derived, d.source, d.relation) for d in record.derived_from),
-                             record.attributes_to, record.publisher and shared(str, record.publisher),
+                             record.attributes_to, record.publisher and sys.intern(record.publisher),
                              record.published)
     return record

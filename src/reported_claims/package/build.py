@@ -634,11 +634,9 @@ class _Out:
         self.last = b""
         self.lengths = array("I")
         self.count = 0
-        self.size = 0
 
     def _put(self, data: bytes) -> None:
         self.file.write(data)
-        self.size += len(data)
         if self.hash is not None:
             self.hash.update(data)
 
@@ -680,19 +678,19 @@ class _Out:
         self.pieces(rids, parts)
 
     def close(self) -> dict:
-        """What was written: for a whole file its path, hash and size (and stat); the ids of its
-        records' parts (joined by new lines) and their lengths; how many."""
+        """What was written: for a whole file its hash and stat; the ids of its records' parts
+        (joined by new lines) and their lengths; how many."""
         if self.whole and not self.count:
             self._put(self.empty)
         elif self.whole:
             self._put(self.end)
         ids = b"\n".join(self.ids) if self.ids is not None else None
-        out: dict[str, Any] = {"count": self.count, "size": self.size, "ids": ids, "lengths": self.lengths}
-        if self._atomic is not None:
+        out: dict[str, Any] = {"count": self.count, "ids": ids, "lengths": self.lengths}
+        if self._atomic is not None and self.hash is not None:  # a whole file
             self.file.flush()
             st = os.fstat(self.file.fileno())
             self._atomic.__exit__(None, None, None)
-            out["hash"] = self.hash.hexdigest() if self.hash is not None else None
+            out["hash"] = self.hash.hexdigest()
             out["stat"] = (st.st_size, st.st_mtime_ns, st.st_ino)
         else:
             self.file.close()
@@ -756,10 +754,8 @@ def _full(ctx: Context, folder: Path, todo: list, keys: Optional[Keys], parts: O
     if n > 1 and forking() is None:
         n = 1
     runs = _runs(ctx, n)
-    streamed = {item.name for run in runs for item in _kind_files(run.kind) if isinstance(item, Table)}
-    streamed |= {run.kind.name for run in runs}
-    alone = [item for item in todo if (item.name if isinstance(item, Table) else item.name) not in streamed]
-    jobs_: list = [*runs, *alone]
+    streamed = {_rel(item) for run in runs for item in _kind_files(run.kind)}
+    jobs_: list = [*runs, *(item for item in todo if _rel(item) not in streamed)]
     if any(not run.whole for run in runs):
         (folder / PARTS).mkdir(exist_ok=True)
     by_record = parts is not None

@@ -336,11 +336,10 @@ class Recorded:
         i = self.at.get(rid)
         return self.refs[i].split() if i is not None else []
 
-    def put(self, rid: str, shown: str, digest_: str, refs: Union[str, Iterable[str]], stat: tuple,
-            read_ns: Optional[int]) -> None:
-        """Keep a record; ``refs``: the ids it refers to, or those joined as ``joined_refs`` joins them."""
+    def put(self, rid: str, shown: str, digest_: str, refs: str, stat: tuple, read_ns: Optional[int]) -> None:
+        """Keep a record; ``refs``: the ids it refers to, as ``joined_refs`` joins them."""
         i = self.at.get(rid)
-        row = (shown, bytes.fromhex(digest_), refs if isinstance(refs, str) else joined_refs(refs),
+        row = (shown, bytes.fromhex(digest_), refs,
                array("q", (*stat, -1 if read_ns is None else read_ns)))
         if i is None:
             self.at[rid] = len(self.ids)

@@ -18,6 +18,7 @@ from pydantic.fields import FieldInfo
 from reported_claims.model.graph import Lineage
 from reported_claims.package import drift, types as package_types
 from reported_claims.model.kinds import KINDS, VOCABULARIES
+from reported_claims.model.kinds import kind as kind_named
 from reported_claims.model.records import (
     Claim,
     ClaimLink,
@@ -232,14 +233,13 @@ class Context:
         found so far are this context's."""
         made = self.wholes(records) if self.wholes is not None else records
         out = Context([], [], [], self.vocabularies, known_sources=self.source_index)
-        setattr(out, {"claim": "claims", "source": "sources", "entity": "entities"}[kind], made)
+        setattr(out, kind_named(kind).plural, made)
         out.__dict__["lineage"] = self.lineage
         return out
 
     def table(self, kind: str) -> list:
         """The records of a kind (``claim``) that are written."""
-        return {"claim": self.claims, "source": self.sources, "entity": self.entities,
-                "vocabulary": self.vocabularies}[kind]
+        return getattr(self, kind_named(kind).plural)
 
     @property
     def count(self) -> int:

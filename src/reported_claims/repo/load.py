@@ -483,13 +483,14 @@ def _read_many(work: list[Work], facts: bool = False, outlined: Optional[frozens
             if loaded.record is not None:  # what it breaks on its own, found while it is fresh in memory
                 loaded.doc.problems += record_problems(loaded.record, loaded.doc)
                 refs = used.add(loaded.record)
-            entry: Optional[Entry] = _entry(loaded, d)  # type: ignore[arg-type]
-            fact = facts_of(entry, refs) if facts else None  # type: ignore[arg-type]
-            blob = pickled(entry) if spilled or (facts and (sent or outlined is not None)) else None  # type: ignore[arg-type]
-            if outlined is not None:
-                entry = _outlined(entry, outlined)  # type: ignore[arg-type]
-            elif sent:
-                entry = None
+            full = _entry(loaded, d)  # type: ignore[arg-type]
+            fact = facts_of(full, refs) if facts else None
+            short = _outlined(full, outlined) if outlined is not None else full
+            # Pickled whole for the cache (from a worker, or where it is outlined here), or to be
+            # put aside where it is outlined (``spilled``).
+            keep = (facts and (sent or outlined is not None)) or (spilled and short is not full)
+            blob = pickled(full) if keep else None
+            entry = None if sent and outlined is None else short
             out.append((entry, blob, st, [], fact))
     return out, used
 

@@ -93,7 +93,18 @@ def test_validate_one_path_finds_its_cross_record_problems_only(history):
     assert done.returncode == 1 and found and all(p.startswith(CHANGED + ":") for p in found)
 
 
-def test_a_pool_reads_what_one_process_reads(tmp_path):
+@pytest.mark.parametrize("forks", [True, False])
+def test_a_pool_reads_what_one_process_reads(tmp_path, monkeypatch, forks):
+    """Forked workers that take their own chunks (``pulled``), or, where nothing forks, a pool sent
+    each chunk (``share_out``): the same files, records and problems as one process."""
+    import reported_claims.repo.load as loading
+
+    if not forks:
+        monkeypatch.setattr(loading, "pulled", lambda *args, **kwargs: False)
+        monkeypatch.setattr(loading, "forking", lambda: None)
+        sent: list = []
+        share_out = loading.share_out
+        monkeypatch.setattr(loading, "share_out", lambda *args: sent.append(share_out(*args)))
     root = copy_records(tmp_path / "repo")
     refer_to_missing_source(root / CHANGED)
     one, files_one = load(root, jobs=1)
@@ -103,6 +114,7 @@ def test_a_pool_reads_what_one_process_reads(tmp_path):
     assert [f.doc.problems for f in files_two] == [f.doc.problems for f in files_one]
     assert [f.doc.marks for f in files_two] == [f.doc.marks for f in files_one]
     assert one.claims == two.claims and one.sources == two.sources and one.invalid == two.invalid
+    assert forks or sent  # the pool was sent the chunks
 
 
 @pytest.mark.parametrize("how", [dict(jobs=1), dict(jobs=2), dict(jobs=2, cache=True)])
@@ -250,6 +262,105 @@ def test_the_main_process_takes_its_share_of_a_pool_s_jobs_and_every_result_come
     assert forked_map(_square_and_pid, items, 2, order=reversed(items)) is not None
     assert [sq for sq, _ in forked_map(_square_and_pid, items, 2, order=reversed(items))] == [i * i for i in items]
     assert forked_map(_square_and_pid, items, 1) is None  # one process: the caller works alone
+
+
+def _forks() -> None:
+    from reported_claims.util.pool import forking
+
+    if forking() is None:
+        pytest.skip("processes are forked on Linux only")
+
+
+def test_pulled_runs_every_job_once_in_both_processes_taking_them_in_the_order_given():
+    import os
+
+    from reported_claims.util.pool import pulled
+
+    _forks()
+    here = os.getpid()
+    taken: dict[int, tuple[int, int]] = {}
+    started: list[int] = []
+
+    def local(i: int) -> tuple[int, int]:
+        started.append(i)
+        return _square_and_pid(i)
+
+    order = list(range(60))[::-1]
+    assert pulled(_square_and_pid, range(60), 2, taken.__setitem__, order, local=local)
+    assert sorted(taken) == list(range(60))
+    assert all(square == i * i for i, (square, _) in taken.items())
+    pids = {pid for _, pid in taken.values()}
+    assert here in pids and len(pids) == 2  # the worker ran some, this process the rest
+    assert all(taken[i][1] == here for i in started)  # ``local`` is what ran here
+    assert started == sorted(started, reverse=True)  # each process takes the next job in ``order``
+    assert not pulled(_square_and_pid, range(60), 1, taken.__setitem__)  # one process: nothing run
+    assert not pulled(_square_and_pid, range(1), 2, taken.__setitem__)
+
+
+def test_pulled_runs_here_the_jobs_of_a_worker_that_died_or_failed_and_raises_their_error_itself(capfd):
+    import os
+
+    from reported_claims.util.pool import pulled
+
+    _forks()
+    here = os.getpid()
+
+    def dies(i: int) -> tuple[int, int]:
+        if os.getpid() != here:
+            os._exit(3)
+        return _square_and_pid(i)
+
+    taken: dict[int, tuple[int, int]] = {}
+    assert pulled(dies, range(40), 2, taken.__setitem__)
+    assert sorted(taken) == list(range(40)) and {pid for _, pid in taken.values()} == {here}
+
+    def fails(i: int) -> tuple[int, int]:
+        if i == 7:
+            raise ValueError("job 7")
+        return _square_and_pid(i)
+
+    with pytest.raises(ValueError, match="job 7"):
+        pulled(fails, range(40), 2, {}.__setitem__)
+    assert "Traceback" not in capfd.readouterr().err  # the worker that took it ended quietly
+    import multiprocessing
+
+    assert not multiprocessing.active_children()  # every worker was waited for
+
+
+def test_pulled_stops_its_workers_when_this_process_fails():
+    import multiprocessing
+    import time
+
+    from reported_claims.util.pool import pulled
+
+    _forks()
+
+    def slow(i: int) -> int:
+        time.sleep(0.05)
+        return i
+
+    def broken(i: int) -> int:
+        raise KeyboardInterrupt
+
+    start = time.perf_counter()
+    with pytest.raises(KeyboardInterrupt):
+        pulled(slow, range(200), 2, {}.__setitem__, local=broken)
+    assert time.perf_counter() - start < 5  # not the 10 s of the worker running every job
+    assert not multiprocessing.active_children()
+
+
+def test_pulled_takes_results_larger_than_a_pipe_and_more_jobs_than_a_pipe_holds_by_default():
+    from reported_claims.util.pool import pulled
+
+    _forks()
+    big: dict[int, bytes] = {}
+    assert pulled(lambda i: bytes([i]) * (3 << 20), range(6), 2, big.__setitem__)
+    assert sorted(big) == list(range(6)) and all(big[i] == bytes([i]) * (3 << 20) for i in big)
+    many: dict[int, int] = {}
+    if pulled(lambda i: -i, range(20000), 2, many.__setitem__):  # 80,000 bytes of job indices
+        assert many == {i: -i for i in range(20000)}
+    else:  # where a pipe cannot be widened past 64 KiB, nothing was run, and the caller works alone
+        assert not many
 
 
 def test_a_worker_is_sent_its_next_job_before_the_main_process_runs_one():

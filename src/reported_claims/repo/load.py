@@ -29,7 +29,7 @@ from reported_claims.repo.cache import (Cache, Entry, Facts, Stat, blocking_word
 from reported_claims.repo.spill import Spill
 from reported_claims.problems import CODES, Problem, relpath
 from reported_claims.util.collector import paused
-from reported_claims.util.pool import share_out, workers
+from reported_claims.util.pool import forking, pulled, share_out, workers
 from reported_claims.model.kinds import FOLDERS, ID_PREFIX, MODELS, of_id
 from reported_claims.model.kinds import kind as kind_named
 from reported_claims.model.types import PATTERN_WORDS, PLACEHOLDER_TERM
@@ -565,26 +565,33 @@ def _load_files(paths: list, root: Path, cache: Optional[Cache], jobs: Optional[
     n = workers(jobs, len(work), POOL_FILES)
     size = max(1, min(_CHUNK, -(-len(work) // (4 * n))))  # a few chunks a process, to even out the load
     chunks = [work[k:k + size] for k in range(0, len(work), size)]
+    spilled = spill is not None
+    read = partial(_read_many if cache is None else _read_for_cache, outlined=outlined, spilled=spilled)
+
+    def here(chunk: list) -> tuple[list[Read], Uses]:
+        return _read_many([w[2] for w in chunk], cache is not None, outlined, spilled=spilled)
+
+    def there(chunk: list) -> tuple[list[Read], Uses]:  # in a worker: its entries go back pickled
+        return read([w[2] for w in chunk])
+
+    def take(chunk: list, got: tuple[list[Read], Uses]) -> None:
+        nonlocal done
+        done = _keep(root, chunk, got, out, cache, used, done, total, progress, spill)
+
     if n > 1 and len(chunks) > 1:
-        from concurrent.futures import ProcessPoolExecutor
+        # Forked workers share the chunks and each takes the next as soon as it is free, while the
+        # main process validates chunks too (``pulled``). Where nothing forks (macOS, Windows), a
+        # pool is sent each chunk (``share_out``).
+        if pulled(there, chunks, n, lambda i, got: take(chunks[i], got), local=here):
+            return out  # type: ignore[return-value]
+        if forking() is None:
+            from concurrent.futures import ProcessPoolExecutor
 
-        spilled = spill is not None
-        read = partial(_read_many if cache is None else _read_for_cache, outlined=outlined, spilled=spilled)
-
-        def take(chunk: list, got: list) -> None:
-            nonlocal done
-            done = _keep(root, chunk, got, out, cache, used, done, total, progress, spill)
-
-        # The main process validates chunks itself while n - 1 workers do theirs (``share_out``).
-        with ProcessPoolExecutor(n - 1) as pool:
-            share_out(n, chunks, lambda chunk: pool.submit(read, [w[2] for w in chunk]),
-                      lambda chunk: _read_many([w[2] for w in chunk], cache is not None, outlined, spilled=spilled),
-                      take)
-    else:
-        for chunk in chunks:
-            done = _keep(root, chunk, _read_many([w[2] for w in chunk], cache is not None, outlined,
-                                                 spilled=spill is not None),
-                         out, cache, used, done, total, progress, spill)
+            with ProcessPoolExecutor(n - 1) as pool:
+                share_out(n, chunks, lambda chunk: pool.submit(read, [w[2] for w in chunk]), here, take)
+            return out  # type: ignore[return-value]
+    for chunk in chunks:
+        take(chunk, here(chunk))
     return out  # type: ignore[return-value]
 
 

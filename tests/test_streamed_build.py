@@ -186,3 +186,29 @@ def test_the_parts_of_a_file_are_put_together_where_the_kernel_cannot_copy_them(
     got = written(dataset, tmp_path / "python", 2)
     assert len(calls) > 3
     assert got[0] == expected[0] and got[1].layouts == expected[1].layouts
+
+
+def test_pieces_are_written_and_hashed_in_order_and_a_failed_write_is_raised(tmp_path):
+    """``_assemble``: a thread writes the pieces (spans of a file copied by the kernel) while this
+    one hashes them, in the same order; what goes wrong in the writing thread is raised here."""
+    import errno
+    import hashlib
+    import io
+
+    from reported_claims.package.incremental import Span
+
+    old = tmp_path / "old"
+    old.write_bytes(bytes(range(256)) * 20000)  # 5 MB: several buffers
+    pieces = [b"[", Span(old, 3, 3_000_001), b",", Span(old, 4_000_000, 5_120_000), b"]"]
+    expected = b"[" + old.read_bytes()[3:3_000_001] + b"," + old.read_bytes()[4_000_000:5_120_000] + b"]"
+    h = hashlib.sha256()
+    with open(tmp_path / "new", "wb") as f:
+        build._assemble(f, pieces, h)
+    assert (tmp_path / "new").read_bytes() == expected and h.hexdigest() == hashlib.sha256(expected).hexdigest()
+
+    class Full(io.BytesIO):
+        def write(self, data):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    with pytest.raises(OSError, match="No space left"):
+        build._assemble(Full(), [b"[", b"]"], hashlib.sha256())

@@ -433,13 +433,13 @@ def _write(folder: Path, rel: str, data: "Written", parts: Optional["Parts"] = N
     else:
         h = hashlib.sha256()
         with fs.atomic_file(path, "wb", buffering=_BUFFER) as f:
-            for chunk in [data] if isinstance(data, bytes) else data:
-                if isinstance(chunk, Span):
-                    _copy(f, chunk.path, h, chunk.start, chunk.stop)
-                    continue
-                f.write(chunk)
-                h.update(chunk)
-            f.flush()
+            if isinstance(data, list) and any(isinstance(chunk, Span) for chunk in data):
+                _assemble(f, data, h)  # a spliced file: spans of the last build's, and records made again
+            else:
+                for chunk in [data] if isinstance(data, bytes) else data:  # bytes, or pieces as they are made
+                    f.write(chunk)
+                    h.update(chunk)
+                f.flush()
             st = os.fstat(f.fileno())
         digest = h.hexdigest()
     if parts is not None:
@@ -808,21 +808,17 @@ def _joined(folder: Path, item: Union[Table, Kind], runs: list[Run], pieces: lis
         entry = {"path": rel, "hash": "sha256:" + got["hash"], "bytes": got["stat"][0]}
         stat = got["stat"]
     else:
-        h = hashlib.sha256()
-        count = 0
-        with fs.atomic_file(folder / rel, "wb", buffering=_BUFFER) as f:
-            def put(data: bytes) -> None:
-                f.write(data)
-                h.update(data)
+        from reported_claims.package.incremental import Span
 
-            for run, got in zip(runs, pieces):
-                if not got["count"]:
-                    continue
-                put(sep if count else start)
-                count += got["count"]
-                _copy(f, folder / PARTS / f"{item.name}.{run.start}", h)
-            put(end if count else empty)
-            f.flush()
+        h = hashlib.sha256()
+        joined: list = []
+        for run, got in zip(runs, pieces):
+            if got["count"]:
+                part = folder / PARTS / f"{item.name}.{run.start}"
+                joined += (sep if joined else start, Span(part, 0, os.path.getsize(part)))
+        joined.append(end if joined else empty)
+        with fs.atomic_file(folder / rel, "wb", buffering=_BUFFER) as f:
+            _assemble(f, joined, h)
             st = os.fstat(f.fileno())
         stat = (st.st_size, st.st_mtime_ns, st.st_ino)
         entry = {"path": rel, "hash": "sha256:" + h.hexdigest(), "bytes": st.st_size}
@@ -836,53 +832,75 @@ def _joined(folder: Path, item: Union[Table, Kind], runs: list[Run], pieces: lis
     return entry
 
 
-def _copy(f: BinaryIO, path: Path, h: "hashlib._Hash", start: int = 0, stop: Optional[int] = None) -> None:
-    """The bytes of ``path`` from ``start`` to ``stop`` (its end) written on at the end of ``f``,
-    and told to ``h``: copied by the kernel where it can (a run's part of claims.json at 100,000
-    claims is tens of MB, a spliced file's runs hundreds), in a thread while this one reads them a
-    piece at a time to hash them; what the kernel did not copy is written from what is read.
-    Nothing of the file is held or mapped in this process."""
+def _assemble(f: BinaryIO, pieces: list, h: "hashlib._Hash") -> None:
+    """``pieces`` (bytes, or ``incremental.Span``: the bytes of a file from ``start`` to ``stop``)
+    written one after another at the end of ``f``, and told to ``h`` in order. A thread writes
+    them, the kernel copying a span's bytes from its file where it can (a run's part of
+    claims.json at 100,000 claims is tens of MB, a spliced file's runs hundreds), then flushes the
+    file to disk, while this one reads the spans a piece at a time to hash them: the copy and the
+    flush take no longer than the hash. Nothing of a span is held or mapped in this process."""
     import threading
 
+    failed: list[BaseException] = []
+
+    def write() -> None:
+        try:
+            for piece in pieces:
+                if isinstance(piece, bytes):
+                    f.write(piece)
+                else:
+                    _put(f, piece.path, piece.start, piece.stop)
+            f.flush()
+            os.fsync(f.fileno())
+        except BaseException as error:  # raised again by the thread that waits for this one
+            failed.append(error)
+
+    writer = threading.Thread(target=write, name="write")
+    writer.start()
+    try:
+        buffer = memoryview(bytearray(_BUFFER))  # one buffer, read into again and again
+        for piece in pieces:
+            if isinstance(piece, bytes):
+                h.update(piece)
+                continue
+            with open(piece.path, "rb", buffering=0) as src:
+                for part in _pieces(src, piece.path, piece.start, piece.stop, buffer):
+                    h.update(part)
+    finally:
+        writer.join()
+    if failed:
+        raise failed[0]
+
+
+def _put(f: BinaryIO, path: Path, start: int, stop: int) -> None:
+    """The bytes of ``path`` from ``start`` to ``stop`` written on at the end of ``f``: copied by
+    the kernel where it can, else (not on Linux, or not between these files) read and written."""
     f.flush()
     with open(path, "rb", buffering=0) as src:
         fd, out = src.fileno(), f.fileno()
-        stop = os.fstat(fd).st_size if stop is None else stop
-        copied = [start]
-
-        def kernel() -> None:
-            try:
-                while copied[0] < stop:
-                    done = os.copy_file_range(fd, out, stop - copied[0], copied[0])
-                    if not done:
-                        break
-                    copied[0] += done
-            except (AttributeError, OSError):  # not on Linux, or not between these files
-                pass
-
-        buffer = memoryview(bytearray(_BUFFER))  # one buffer, read into again and again
-
-        def read(at: int) -> Iterator[memoryview]:
-            """The bytes from ``at`` to ``stop``, a buffer at a time (the kernel's copy reads from
-            where it is told, not from the file's position)."""
-            src.seek(at)
-            while at < stop:
-                n = src.readinto(buffer[:min(stop - at, _BUFFER)])
-                if not n:
-                    raise RuntimeError(f"{path}: ended {stop - at} bytes early")
-                yield buffer[:n]
-                at += n
-
-        copier = threading.Thread(target=kernel, name="copy")
-        copier.start()
+        at = start
         try:
-            for piece in read(start):
-                h.update(piece)
-        finally:
-            copier.join()
-        for piece in read(copied[0]):
-            f.write(piece)
-        f.flush()
+            while at < stop:
+                done = os.copy_file_range(fd, out, stop - at, at)
+                if not done:
+                    break
+                at += done
+        except (AttributeError, OSError):
+            pass
+        for part in _pieces(src, path, at, stop, memoryview(bytearray(_BUFFER))):
+            f.write(part)
+
+
+def _pieces(src: BinaryIO, path: Path, at: int, stop: int, buffer: memoryview) -> Iterator[memoryview]:
+    """The bytes of ``src`` from ``at`` to ``stop``, a ``buffer`` at a time (read from where they
+    are, not from the file's position, which a kernel's copy leaves where it was)."""
+    src.seek(at)
+    while at < stop:
+        n = src.readinto(buffer[:min(stop - at, len(buffer))])  # type: ignore[attr-defined]
+        if not n:
+            raise RuntimeError(f"{path}: ended {stop - at} bytes early")
+        yield buffer[:n]
+        at += n
 
 
 def _form_of(item: Union[Table, Kind]) -> tuple[bytes, bytes, bytes, bytes]:

@@ -241,3 +241,46 @@ def test_what_a_build_keeps_of_its_records_reads_back_as_it_was_put():
     assert Recorded.of(("clm-a", "a.yaml", b"\0" * 31, "", b"\0" * 32)) is None  # a digest cut short
     assert Recorded.of(None) is None and Recorded.of(("", "", b"", "", b"")).ids == []
 
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_the_files_changed_since_the_last_build_are_found_alike_by_one_process_or_several(tmp_path, jobs):
+    """A file whose stat is the one it was read with, well after it was written, is taken as it
+    was; one read too soon after, or replaced, is compared by its bytes; one gone or new is
+    changed. Several processes, each looking at a share of the files, find the same."""
+    import hashlib
+    import os
+
+    from reported_claims.package.incremental import Recorded, _stale
+
+    kept = Recorded.new()
+    paths, places, expected = [], [], []
+    for k in range(40):
+        path = tmp_path / f"clm-{k:02}.yaml"
+        path.write_bytes(b"id: clm-%02d\n" % k)
+        st = path.stat()
+        read_ns = st.st_mtime_ns + (3_000_000_000 if k % 4 else 1_000)  # every fourth read too soon
+        kept.put(f"clm-{k:02}", path.name, hashlib.sha256(path.read_bytes()).hexdigest(), "",
+                 (st.st_size, st.st_mtime_ns, st.st_ino), read_ns)
+        if k % 5 == 1:  # changed in place, the same size, the time put back
+            path.write_bytes(b"id: clm-XX\n")
+            os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+            if k % 4 == 0:  # read too soon: its bytes tell
+                expected.append(str(path))
+        elif k % 7 == 2:
+            path.unlink()
+            expected.append(str(path))
+        elif k % 9 == 3:  # another file: compared by its bytes, the same, or not
+            other = tmp_path / "other"
+            other.write_bytes(path.read_bytes() if k % 2 else b"id: clm-YY\n")
+            os.replace(other, path)
+            if not k % 2:
+                expected.append(str(path))
+        paths.append(str(path))
+        places.append(k)
+    new = tmp_path / "clm-new.yaml"
+    new.write_bytes(b"id: clm-new\n")
+    paths.append(str(new))
+    places.append(-1)
+    expected.append(str(new))
+    assert _stale(kept, paths, places, jobs) == sorted(expected)

@@ -112,7 +112,7 @@ def build(repo, wait, full_check, quiet, no_cache, jobs):
     with build_lock(repo, wait, notify) if builds_on else nullcontext(), ExitStack() as stack:
         before = _hashes(repo, manifest=manifest)
         # After a few edits, only what they touch is read again (package.incremental); else everything.
-        chosen = incremental.plan(repo, store, __version__, _package(before)) if store is not None and builds_on else None
+        chosen = incremental.plan(repo, store, __version__, _package(before), jobs) if store is not None and builds_on else None
         prepared = incremental.prepare(repo, chosen, jobs) if chosen is not None else None
         # A full build validates as `validate` does, keeping outlines, with each record put aside
         # whole in a spill file (``repo.spill``): the package is then made a window of records at a time.

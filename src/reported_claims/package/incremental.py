@@ -26,7 +26,7 @@ import os
 import time
 from array import array
 from bisect import bisect_left
-from itertools import accumulate
+from itertools import accumulate, repeat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, NamedTuple, Optional, Union
@@ -39,8 +39,9 @@ from reported_claims.package import DATA, schemas
 from reported_claims.model.records import Claim, Entity, Source
 from reported_claims.package.tables import Context, Table, table_kinds
 from reported_claims.repo.cache import Cache, LastBuild, digest, sources_hash, trusted
-from reported_claims.repo.load import RECORDS, Dataset, load, record_entries
+from reported_claims.repo.load import POOL_FILES, RECORDS, Dataset, load, record_entries
 from reported_claims.util.collector import paused
+from reported_claims.util.pool import pulled, workers
 
 LIMIT = 2000
 """Past this many records to make again, a full build is as quick."""
@@ -375,10 +376,11 @@ class Plan:
     manifest: dict
 
 
-def plan(root: Path, store: Cache, version: str, package: dict[str, str]) -> Optional[Plan]:
+def plan(root: Path, store: Cache, version: str, package: dict[str, str], jobs: Optional[int] = None) -> Optional[Plan]:
     """The record files changed since the last build, when it can be built on; else None.
 
-    ``package``: the SHA-256 of datapackage.json and of each file under data/, by path."""
+    ``package``: the SHA-256 of datapackage.json and of each file under data/, by path; ``jobs``:
+    the processes that look at the files (one per core by default)."""
     root = Path(os.path.abspath(root))
     built = LastBuild(store)
     manifest = built.manifest()
@@ -399,28 +401,54 @@ def plan(root: Path, store: Cache, version: str, package: dict[str, str]) -> Opt
     # Vocabularies are not records of their own here: their bytes are the manifest's inputs.
     cut = len(str(root)) + 1
     paths = record_entries(root, skip={kind_named("vocabulary").plural})
-    places = [by_shown.get(path[cut:].replace(os.sep, "/"), -1) for path in paths]  # -1: a new file
+    shown = [path[cut:] for path in paths]
+    if os.sep != "/":
+        shown = [name.replace(os.sep, "/") for name in shown]
+    places = list(map(by_shown.get, shown, repeat(-1)))  # -1: a new file
     if len(paths) - places.count(-1) < len(by_shown):
         return None  # a record was removed: the full build says what that breaks
-    changed = _stale(records, paths, places)
+    changed = _stale(records, paths, places, jobs)
     if len(changed) > LIMIT:
         return None
     return Plan(sorted(map(Path, changed)), records, manifest)
 
 
-def _stale(records: Recorded, paths: list[str], places: list[int]) -> list[str]:
+def _stale(records: Recorded, paths: list[str], places: list[int], jobs: Optional[int] = None) -> list[str]:
     """Of the files at ``paths`` (each record ``places[i]`` of ``records``, -1 for a new one),
     those that may not hold the bytes kept: unless a file's stat is the one it was read with (and
-    was not taken too soon after it was written, ``cache.trusted``), its digest is compared."""
+    was not taken too soon after it was written, ``cache.trusted``), its digest is compared. Many
+    files are looked at by every core (``--jobs``), a share of them each: a stat is a call to the
+    kernel, which holds the interpreter's lock, so threads would only take turns."""
+    kept = records.stats
+    columns = kept[0::4], kept[1::4], kept[2::4], kept[3::4]  # size, time, inode, when read
+
+    def look(span: tuple[int, int]) -> list[str]:
+        return _looked(records, columns, paths[span[0]:span[1]], places[span[0]:span[1]])
+
+    n = workers(jobs, len(paths), POOL_FILES)
+    if n > 1:
+        size = -(-len(paths) // (4 * n))
+        spans = [(k, min(k + size, len(paths))) for k in range(0, len(paths), size)]
+        found: dict[int, list[str]] = {}
+        if pulled(look, spans, n, found.__setitem__):
+            return [path for k in range(len(spans)) for path in found[k]]
+    return look((0, len(paths)))
+
+
+def _looked(records: Recorded, columns: tuple, paths: list[str], places: list[int]) -> list[str]:
+    """``_stale`` of some of the files, with the stats kept as ``columns``."""
     out = []
+    sizes, times, inodes, reads = columns
+    lstat = os.lstat
     for path, i in zip(paths, places):
         if i < 0:
             out.append(path)
             continue
         try:
-            st = os.lstat(path)
-            kept, read_ns = records.stat(i)
-            if trusted((st.st_size, st.st_mtime_ns, st.st_ino), kept, read_ns):
+            st = lstat(path)
+            read_ns = reads[i]
+            if trusted((st.st_size, st.st_mtime_ns, st.st_ino), (sizes[i], times[i], inodes[i]),
+                       None if read_ns < 0 else read_ns):
                 continue
             with open(path, "rb") as fh:
                 if digest(fh.read()) == records.digest(i):

@@ -77,3 +77,26 @@ def test_deep_nesting_does_not_reach_the_composer():
                  "".join(" " * i + f"k{i}:\n" for i in range(3000))):
         assert reader.compose(text, "x.yaml") is None
         assert [p.code for p in reader.parse(text, "x.yaml").problems] in (["too-deep"], ["yaml-syntax"])
+
+
+def test_the_patterns_that_send_a_file_to_the_reference_reader_match_where_their_plain_forms_do():
+    """``reader._SUSPECT`` looks for the character before the place it stands, and the runs of
+    blanks of ``reader._COMPACT`` are possessive, for speed: on any text of the characters they
+    turn on, they match where the plain patterns do."""
+    import re
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    suspect = re.compile(r"(?:^|[\s\[{,])[&*!]")
+    compact_first = re.compile(r"[ \t]*(?:[-?:][ \t]+){3,}")
+    compact = re.compile(r"\n[ \t]*(?:[-?:][ \t]+){3,}")
+
+    @settings(max_examples=3000, deadline=None)
+    @given(st.text(alphabet=" \t\n\r\x85\u2028-?:&*![{,a", max_size=24))
+    def check(text: str) -> None:
+        assert bool(reader._SUSPECT.search(text)) == bool(suspect.search(text))
+        assert bool(reader._COMPACT_FIRST.match(text)) == bool(compact_first.match(text))
+        assert bool(reader._COMPACT.search(text)) == bool(compact.search(text))
+
+    check()

@@ -31,7 +31,7 @@ def workers(wanted: Optional[int], size: int, threshold: int) -> int:
         return os.cpu_count() or 1
 
 
-def forking() -> Optional[multiprocessing.context.BaseContext]:
+def forking() -> Optional["multiprocessing.context.ForkContext"]:
     """The start method that lets workers share what the main process holds without pickling it
     (``fork``), where it is safe: on Linux. None elsewhere (macOS and Windows start a fresh
     interpreter, which would have to be sent everything): the caller works in one process."""

@@ -363,6 +363,20 @@ def test_pulled_takes_results_larger_than_a_pipe_and_more_jobs_than_a_pipe_holds
         assert not many
 
 
+def test_pulled_runs_nothing_when_its_jobs_do_not_fit_the_pipe(monkeypatch):
+    """The jobs are written to their pipe before anyone reads it: where they do not fit (the pipe
+    could not be widened), nothing waits, nothing is run, and the caller works alone."""
+    from reported_claims.util import pool
+
+    _forks()
+    monkeypatch.setattr(pool, "_widen", lambda fd, size: False)
+    taken: dict[int, int] = {}
+    assert not pool.pulled(lambda i: i, range(20000), 2, taken.__setitem__)  # 80,000 bytes of indices
+    assert not taken
+    assert pool.pulled(lambda i: i, range(100), 2, taken.__setitem__)  # 400 bytes fit any pipe
+    assert taken == {i: i for i in range(100)}
+
+
 def test_a_worker_is_sent_its_next_job_before_the_main_process_runs_one():
     """While this process runs a job itself, each worker has its jobs queued: one whose job finished
     while this process was busy is sent the next at once, not after this process's next job."""

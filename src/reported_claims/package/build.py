@@ -887,8 +887,9 @@ def _put(f: BinaryIO, path: Path, start: int, stop: int) -> None:
                 at += done
         except (AttributeError, OSError):
             pass
-        for part in _pieces(src, path, at, stop, memoryview(bytearray(_BUFFER))):
-            f.write(part)
+        if at < stop:  # a buffer only for what the kernel did not copy
+            for part in _pieces(src, path, at, stop, memoryview(bytearray(min(_BUFFER, stop - at)))):
+                f.write(part)
 
 
 def _pieces(src: BinaryIO, path: Path, at: int, stop: int, buffer: memoryview) -> Iterator[memoryview]:

@@ -69,16 +69,15 @@ def share_out(n: int, jobs: Sequence[T], remote: Callable[[T], "Future[R]"], loc
 
 _JOB = 4  # bytes: a job's index, as it goes through the pipe the processes take their jobs from
 _WIDE = 1 << 20  # bytes a result pipe is widened to, where the system lets it (Linux: up to its pipe-max-size)
-_F_SETPIPE_SZ = 1031  # fcntl's command to resize a pipe (Linux); not named by the fcntl module before 3.10
 
 
 def _widen(fd: int, size: int) -> bool:
-    """Make the pipe ``fd`` hold ``size`` bytes; False where it could not."""
+    """Make the pipe ``fd`` hold ``size`` bytes (Linux); False where it could not."""
     try:
         import fcntl
 
-        return fcntl.fcntl(fd, _F_SETPIPE_SZ, size) >= size
-    except (ImportError, OSError):
+        return fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, size) >= size
+    except (ImportError, AttributeError, OSError):
         return False
 
 
@@ -87,18 +86,21 @@ def _job_queue(order: list[int]) -> Optional[int]:
     process forks: each process takes the next job by reading ``_JOB`` bytes, which the kernel
     gives one reader at a time, whole (the pipe only ever holds whole indices). Nothing is left
     to wait on or to lock: a process that dies takes only the job it was running with it. None
-    where the pipe cannot hold them all."""
+    where the pipe cannot hold them all (it is written without waiting: nobody reads it yet)."""
     data = b"".join(i.to_bytes(_JOB, "little") for i in order)
     r, w = os.pipe()
     try:
-        if len(data) > 65536 and not _widen(w, len(data)):
-            os.close(r)
-            return None
-        view = memoryview(data)
-        while view:
-            view = view[os.write(w, view):]
+        _widen(w, len(data))  # where it cannot, the pipe may still hold them all
+        os.set_blocking(w, False)
+        try:
+            written = os.write(w, data)
+        except BlockingIOError:
+            written = 0
     finally:
         os.close(w)  # once read to the end, the pipe says so: no job is left
+    if written < len(data):
+        os.close(r)
+        return None
     return r
 
 
